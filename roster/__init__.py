@@ -1,0 +1,1 @@
+"""Roster: group caregiver-training classes from scheduling to the billing roster."""

@@ -1,0 +1,1 @@
+"""The pure core: plain functions over dataclasses. No Flask, no database, no clock."""
