@@ -1,1 +1,117 @@
 """Roster: group caregiver-training classes from scheduling to the billing roster."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Build the app. Reads like a table of contents; each step is below."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    configure(app, overrides)
+    register_extensions(app)
+    register_blueprints(app)
+    register_security(app)
+    register_error_handlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def configure(app: Flask, overrides: dict | None) -> None:
+    from roster.config import load_config
+
+    app.config.from_mapping(load_config(app.instance_path, overrides))
+
+
+def register_extensions(app: Flask) -> None:
+    from roster.extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=_migrations_dir(app),
+        compare_type=True,
+        render_as_batch=True,  # SQLite cannot ALTER most things; batch mode copies the table
+        render_item=render_migration_item,
+    )
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        from roster.models import User
+
+        user = db.session.get(User, int(user_id))
+        return user if user and user.active else None
+
+
+def render_migration_item(type_, obj, autogen_context):
+    """Write our UTC column type as the plain SQL type it stores, so migrations import nothing of ours."""
+    from roster.models import UTCDateTime
+
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+def _migrations_dir(app: Flask) -> str:
+    import os
+
+    return os.path.join(os.path.dirname(app.root_path), "migrations")
+
+
+def register_blueprints(app: Flask) -> None:
+    from roster.api import bp as api_bp
+    from roster.auth import bp as auth_bp
+    from roster.billing import bp as billing_bp
+    from roster.calendar import bp as calendar_bp
+    from roster.extensions import csrf
+    from roster.frontdesk import bp as frontdesk_bp
+    from roster.people import bp as people_bp
+    from roster.permissions import collect_endpoint_permissions
+    from roster.schedule import bp as schedule_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(people_bp, url_prefix="/people")
+    app.register_blueprint(schedule_bp, url_prefix="/schedule")
+    app.register_blueprint(frontdesk_bp, url_prefix="/frontdesk")
+    app.register_blueprint(billing_bp, url_prefix="/billing")
+    app.register_blueprint(calendar_bp, url_prefix="/calendar")
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    csrf.exempt(api_bp)  # Bearer tokens, no cookies
+    collect_endpoint_permissions(app)
+
+
+def register_security(app: Flask) -> None:
+    from roster.security import init_security
+
+    init_security(app)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from roster.errors import init_error_handlers
+
+    init_error_handlers(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from roster.templating import init_templating
+
+    init_templating(app)
+
+
+def register_commands(app: Flask) -> None:
+    from roster.cli import roster_cli
+
+    app.cli.add_command(roster_cli)

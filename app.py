@@ -1,0 +1,3 @@
+from roster import create_app
+
+app = create_app()

@@ -1,0 +1,23 @@
+"""JSON API v1 (see docs/api.md and /api/v1/openapi.json)."""
+
+from flask import Blueprint, abort, g, request
+
+bp = Blueprint("api", __name__)
+
+
+@bp.before_request
+def authenticate_token():
+    """Every API call carries `Authorization: Bearer <token>`; cookies are not used here."""
+    from roster.services.accounts import user_for_token
+
+    header = request.headers.get("Authorization", "")
+    scheme, _, raw = header.partition(" ")
+    if scheme.lower() != "bearer" or not raw.strip():
+        abort(401)
+    user = user_for_token(raw.strip())
+    if user is None:
+        abort(401)
+    g.api_user = user
+
+
+from roster.api import views  # noqa: E402,F401

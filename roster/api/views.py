@@ -1,0 +1,289 @@
+"""JSON API v1: thin handlers. Parse JSON, call one service, commit once."""
+
+from __future__ import annotations
+
+from flask import Response, g, jsonify, request, stream_with_context
+
+import sqlalchemy as sa
+
+from roster.api import bp
+from roster.errors import api_error
+from roster.extensions import db
+from roster.models import Caregiver, ClassSession, ExportBatch, Facilitator, GroupClass, Patient, utcnow
+from roster.permissions import requires
+from roster.services import ServiceError, attendance, billing, people, scheduling
+from roster.services.scheduling import parse_local
+
+
+def body() -> dict:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise _Malformed()
+    return data
+
+
+class _Malformed(ServiceError):
+    status = 400
+    code = "malformed_json"
+
+    def __init__(self):
+        super().__init__("The body must be a JSON object.", {})
+
+
+def created(payload: dict, status: int = 201):
+    db.session.commit()
+    return jsonify(payload), status
+
+
+# --------------------------------------------------------------------------- reference data
+
+
+@bp.get("/facilitators")
+@requires("people.view")
+def list_facilitators():
+    return jsonify({"facilitators": [
+        {"id": f.id, "name": f.name, "discipline": f.discipline, "npi": f.npi, "active": f.active}
+        for f in people.all_facilitators()
+    ]})
+
+
+@bp.post("/facilitators")
+@requires("people.edit")
+def create_facilitator():
+    facilitator = people.create_facilitator(body())
+    warning = people.npi_warning(facilitator.npi)
+    return created({"id": facilitator.id, **({"warning": warning} if warning else {})})
+
+
+@bp.patch("/facilitators/<int:facilitator_id>")
+@requires("people.edit")
+def update_facilitator(facilitator_id: int):
+    facilitator = db.get_or_404(Facilitator, facilitator_id)
+    people.update_facilitator(facilitator, body())
+    return created({"id": facilitator.id}, 200)
+
+
+def patient_dict(p: Patient) -> dict:
+    return {
+        "id": p.id, "mrn": p.mrn, "first_name": p.first_name, "last_name": p.last_name,
+        "dob": p.dob.isoformat() if p.dob else None, "payer": p.payer, "member_id": p.member_id,
+        "needs": list(p.needs or []), "diagnosis_codes": list(p.diagnosis_codes or []),
+        "consent": {"date": p.consent_date.isoformat(), "kind": p.consent_kind} if p.consent_date else None,
+        "plan_of_care": {"discipline": p.poc_discipline, "start": p.poc_start.isoformat(),
+                         "end": p.poc_end.isoformat()} if p.poc_start else None,
+    }
+
+
+@bp.post("/patients")
+@requires("people.edit")
+def create_patient():
+    patient = people.create_patient(body())
+    return created({"id": patient.id})
+
+
+@bp.get("/patients/<mrn>")
+@requires("people.view")
+def get_patient(mrn: str):
+    return jsonify(patient_dict(people.get_patient_by_mrn(mrn)))
+
+
+@bp.patch("/patients/<mrn>")
+@requires("people.edit")
+def update_patient(mrn: str):
+    patient = people.get_patient_by_mrn(mrn)
+    people.update_patient(patient, body())
+    return created(patient_dict(patient), 200)
+
+
+@bp.post("/caregivers")
+@requires("people.edit")
+def create_caregiver():
+    caregiver = people.create_caregiver(body())
+    return created({"id": caregiver.id})
+
+
+@bp.patch("/caregivers/<int:caregiver_id>")
+@requires("people.edit")
+def update_caregiver(caregiver_id: int):
+    caregiver = db.get_or_404(Caregiver, caregiver_id)
+    people.update_caregiver(caregiver, body())
+    return created({"id": caregiver.id}, 200)
+
+
+# --------------------------------------------------------------------------- classes and sessions
+
+
+def session_dict(s: ClassSession) -> dict:
+    tz = s.group_class.timezone
+    local = scheduling.utc_to_local
+    return {
+        "id": s.id, "class_id": s.class_id, "status": s.status,
+        "starts_at": local(s.starts_at, tz).isoformat(timespec="minutes"),
+        "ends_at": local(s.ends_at, tz).isoformat(timespec="minutes"),
+        "room": s.effective_room, "cancel_reason": s.cancel_reason,
+    }
+
+
+@bp.post("/classes")
+@requires("schedule.edit")
+def create_class():
+    group_class = scheduling.create_class(body())
+    return created({"id": group_class.id, "session_ids": group_class.created_session_ids})
+
+
+@bp.get("/classes/<int:class_id>")
+@requires("schedule.view")
+def get_class(class_id: int):
+    c = db.get_or_404(GroupClass, class_id)
+    return jsonify({
+        "id": c.id, "title": c.title, "needs": c.needs, "capacity": c.capacity, "room": c.room,
+        "facilitator_id": c.facilitator_id, "timezone": c.timezone, "modality": c.modality,
+        "place_of_service": c.place_of_service, "seats_taken": scheduling.seats_taken(c.id),
+        "sessions": [session_dict(s) for s in c.sessions],
+    })
+
+
+@bp.post("/classes/<int:class_id>/enrollments")
+@requires("enrollment.edit")
+def enroll(class_id: int):
+    data = body()
+    mrn = data.get("patient_mrn")
+    if not isinstance(mrn, str):
+        raise ServiceError("The enrolment is not valid.", {"patient_mrn": "A patient MRN is required."})
+    db.get_or_404(GroupClass, class_id)
+    patient = people.get_patient_by_mrn(mrn)
+    result = scheduling.enroll(class_id, patient, data.get("caregiver_ids"))
+    return created({"id": result.enrollment.id, "status": result.status, "warnings": result.warnings})
+
+
+@bp.delete("/classes/<int:class_id>/enrollments/<mrn>")
+@requires("enrollment.edit")
+def withdraw(class_id: int, mrn: str):
+    from roster.models import Enrollment
+
+    patient = people.get_patient_by_mrn(mrn)
+    enrollment = db.session.scalar(
+        sa.select(Enrollment).where(Enrollment.class_id == class_id, Enrollment.patient_id == patient.id)
+    )
+    if enrollment is None:
+        return api_error(404, "not_found", "That patient is not in this class.")
+    promoted = scheduling.withdraw(enrollment, utcnow())
+    return created({"status": "withdrawn", "promoted": [e.patient.mrn for e in promoted]}, 200)
+
+
+@bp.get("/sessions/<int:session_id>")
+@requires("schedule.view")
+def get_session(session_id: int):
+    return jsonify(session_dict(db.get_or_404(ClassSession, session_id)))
+
+
+@bp.post("/sessions/<int:session_id>/checkins")
+@requires("frontdesk.checkin")
+def check_in(session_id: int):
+    session = db.get_or_404(ClassSession, session_id)
+    data = body()
+    result = attendance.check_in(session, data.get("caregiver_id"), data.get("patient_mrn"), g.api_user)
+    c = result.checkin
+    return created(
+        {"id": c.id, "session_id": session.id, "caregiver_id": c.caregiver_id, "patient_mrn": c.patient.mrn,
+         "checked_in_at": c.checked_in_at.isoformat(), "walk_in": c.walk_in, "created": result.created},
+        201 if result.created else 200,
+    )
+
+
+@bp.delete("/sessions/<int:session_id>/checkins/<int:caregiver_id>")
+@requires("frontdesk.checkin")
+def undo_check_in(session_id: int, caregiver_id: int):
+    session = db.get_or_404(ClassSession, session_id)
+    mrn = request.args.get("patient_mrn")
+    patient_id = people.get_patient_by_mrn(mrn).id if mrn else None
+    removed = attendance.undo_check_in(session, caregiver_id, patient_id)
+    return created({"removed": removed}, 200)
+
+
+@bp.post("/sessions/<int:session_id>/close")
+@requires("session.close")
+def close_session(session_id: int):
+    session = db.get_or_404(ClassSession, session_id)
+    data = body()
+    errors: dict[str, str] = {}
+    started = parse_local(data.get("started_at"), "started_at", errors, "Actual start")
+    ended = parse_local(data.get("ended_at"), "ended_at", errors, "Actual end")
+    if errors:
+        raise ServiceError("The session could not be closed.", errors)
+    attendance.close_session(
+        session, facilitator_id=data.get("facilitator_id"), started_at=started, ended_at=ended,
+        patients_present=data.get("patients_present") if data.get("patients_present") is not None else [],
+        user=g.api_user,
+    )
+    db.session.commit()
+    return jsonify(billing.session_billing(session))
+
+
+@bp.post("/sessions/<int:session_id>/reopen")
+@requires("session.close")
+def reopen_session(session_id: int):
+    session = db.get_or_404(ClassSession, session_id)
+    attendance.reopen_session(session, body().get("reason"), g.api_user)
+    return created(session_dict(session), 200)
+
+
+@bp.post("/sessions/<int:session_id>/cancel")
+@requires("schedule.edit")
+def cancel_session(session_id: int):
+    session = db.get_or_404(ClassSession, session_id)
+    scheduling.cancel_session(session, body().get("reason"))
+    return created(session_dict(session), 200)
+
+
+# --------------------------------------------------------------------------- billing
+
+
+@bp.get("/sessions/<int:session_id>/billing")
+@requires("billing.view")
+def session_billing(session_id: int):
+    return jsonify(billing.session_billing(db.get_or_404(ClassSession, session_id)))
+
+
+@bp.get("/billing/lines")
+@requires("billing.view")
+def billing_lines():
+    date_from, date_to = billing.parse_range(request.args.get("from"), request.args.get("to"))
+    status = request.args.get("status")
+    if status and status not in ("ready", "held", "exported", "void"):
+        raise ServiceError("Unknown status.", {"status": "One of ready, held, exported, void."})
+    return jsonify({"lines": [billing.line_dict(l) for l in billing.lines_between(date_from, date_to, status)]})
+
+
+@bp.post("/billing/exports")
+@requires("billing.export")
+def create_export():
+    data = body()
+    date_from, date_to = billing.parse_range(data.get("from"), data.get("to"))
+    batch = billing.export_range(date_from, date_to, g.api_user)
+    return created({"id": batch.id, "rows": batch.row_count})
+
+
+@bp.get("/billing/exports")
+@requires("billing.view")
+def list_exports():
+    return jsonify({"exports": [
+        {"id": b.id, "from": b.date_from.isoformat(), "to": b.date_to.isoformat(), "rows": b.row_count,
+         "created_at": b.created_at.isoformat()} for b in billing.export_history()
+    ]})
+
+
+@bp.get("/billing/exports/<int:batch_id>.csv")
+@requires("billing.view")
+def export_csv(batch_id: int):
+    batch = db.get_or_404(ExportBatch, batch_id)
+    return csv_response(batch)
+
+
+def csv_response(batch: ExportBatch) -> Response:
+    name = f"roster-{batch.date_from.isoformat()}-{batch.date_to.isoformat()}-batch{batch.id}.csv"
+    return Response(
+        stream_with_context(billing.iter_batch_csv(batch.id)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

@@ -1,0 +1,493 @@
+"""The data model. Constraints live in the database, not only in Python.
+
+Times are stored as UTC instants (``UTCDateTime``); a class's sessions are
+shown in the class's IANA time zone. Lists of short codes (needs tags,
+ICD-10 codes, modifiers) are JSON arrays.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Optional
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy import orm
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from roster.extensions import db
+
+ROLES = ("admin", "coordinator", "front_desk", "biller", "facilitator")
+DISCIPLINES = ("PT", "PTA", "OT", "OTA", "SLP", "MD", "DO", "NP", "PA", "CNS")
+POC_DISCIPLINES = ("PT", "OT", "SLP")
+CONSENT_KINDS = ("written", "verbal")
+MODALITIES = ("in_person", "telehealth")
+SESSION_STATUSES = ("scheduled", "held", "cancelled")
+ENROLLMENT_STATUSES = ("enrolled", "waitlisted", "withdrawn")
+LINE_STATUSES = ("ready", "held", "exported", "void")
+SEVERITIES = ("warn", "block")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return f"{column} IN ({quoted})"
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """An aware UTC datetime on every database (SQLite keeps no zone)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+
+# --------------------------------------------------------------------------- staff
+
+
+class User(UserMixin, TimestampMixin, db.Model):
+    __tablename__ = "user"
+    __table_args__ = (sa.CheckConstraint(_in("role", ROLES), name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    role: Mapped[str] = mapped_column(sa.String(20))
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    calendar_secret: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    facilitator_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("facilitator.id", ondelete="SET NULL")
+    )
+
+    facilitator: Mapped[Optional[Facilitator]] = relationship()
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login
+        return self.active
+
+
+class LoginThrottle(db.Model):
+    """Failed sign-ins per e-mail address; a lock after too many in a row."""
+
+    __tablename__ = "login_throttle"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    locked_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+
+class ApiToken(TimestampMixin, db.Model):
+    """A Bearer token; only its SHA-256 is stored."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(sa.String(120), default="")
+    prefix: Mapped[str] = mapped_column(sa.String(12))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    revoked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+# --------------------------------------------------------------------------- people
+
+
+class Facilitator(TimestampMixin, db.Model):
+    __tablename__ = "facilitator"
+    __table_args__ = (
+        sa.CheckConstraint(_in("discipline", DISCIPLINES), name="discipline"),
+        sa.CheckConstraint("length(npi) = 10", name="npi_length"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    discipline: Mapped[str] = mapped_column(sa.String(4))
+    npi: Mapped[str] = mapped_column(sa.String(10))
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class Patient(TimestampMixin, db.Model):
+    __tablename__ = "patient"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "consent_kind IS NULL OR " + _in("consent_kind", CONSENT_KINDS), name="consent_kind"
+        ),
+        sa.CheckConstraint(
+            "(consent_date IS NULL) = (consent_kind IS NULL)", name="consent_complete"
+        ),
+        sa.CheckConstraint(
+            "poc_discipline IS NULL OR " + _in("poc_discipline", POC_DISCIPLINES),
+            name="poc_discipline",
+        ),
+        sa.CheckConstraint(
+            "poc_start IS NULL OR poc_end IS NULL OR poc_start <= poc_end", name="poc_dates"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mrn: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    first_name: Mapped[str] = mapped_column(sa.String(80))
+    last_name: Mapped[str] = mapped_column(sa.String(80), index=True)
+    dob: Mapped[Optional[date]]
+    payer: Mapped[str] = mapped_column(sa.String(80), default="")
+    member_id: Mapped[str] = mapped_column(sa.String(40), default="")
+    needs: Mapped[list] = mapped_column(sa.JSON, default=list)
+    diagnosis_codes: Mapped[list] = mapped_column(sa.JSON, default=list)
+    consent_date: Mapped[Optional[date]]
+    consent_kind: Mapped[Optional[str]] = mapped_column(sa.String(10))
+    poc_discipline: Mapped[Optional[str]] = mapped_column(sa.String(4))
+    poc_start: Mapped[Optional[date]]
+    poc_end: Mapped[Optional[date]]
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    links: Mapped[list[CaregiverLink]] = relationship(
+        back_populates="patient", cascade="all, delete-orphan"
+    )
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class Caregiver(TimestampMixin, db.Model):
+    __tablename__ = "caregiver"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    first_name: Mapped[str] = mapped_column(sa.String(80))
+    last_name: Mapped[str] = mapped_column(sa.String(80), index=True)
+    phone: Mapped[str] = mapped_column(sa.String(40), default="")
+    phone_digits: Mapped[str] = mapped_column(sa.String(40), default="", index=True)
+    email: Mapped[Optional[str]] = mapped_column(sa.String(254))
+
+    links: Mapped[list[CaregiverLink]] = relationship(
+        back_populates="caregiver", cascade="all, delete-orphan"
+    )
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class CaregiverLink(db.Model):
+    """A caregiver cares for a patient, with a relationship (spouse, son, ...)."""
+
+    __tablename__ = "caregiver_link"
+    __table_args__ = (sa.UniqueConstraint("caregiver_id", "patient_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    caregiver_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("caregiver.id", ondelete="CASCADE"), index=True
+    )
+    patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patient.id", ondelete="CASCADE"), index=True)
+    caregiver: Mapped[Caregiver] = orm.relationship(back_populates="links")
+    patient: Mapped[Patient] = orm.relationship(back_populates="links")
+    relationship: Mapped[str] = mapped_column(sa.String(40), default="")
+
+
+# --------------------------------------------------------------------------- scheduling
+
+
+class GroupClass(TimestampMixin, db.Model):
+    """A caregiver-training class: a series of sessions for patients with similar needs."""
+
+    __tablename__ = "group_class"
+    __table_args__ = (
+        sa.CheckConstraint("capacity > 0", name="capacity_positive"),
+        sa.CheckConstraint(_in("modality", MODALITIES), name="modality"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(sa.String(160))
+    needs: Mapped[list] = mapped_column(sa.JSON, default=list)
+    room: Mapped[str] = mapped_column(sa.String(80), default="")
+    capacity: Mapped[int]
+    facilitator_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("facilitator.id", ondelete="SET NULL"), index=True
+    )
+    timezone: Mapped[str] = mapped_column(sa.String(64))
+    modality: Mapped[str] = mapped_column(sa.String(12), default="in_person")
+    place_of_service: Mapped[str] = mapped_column(sa.String(2), default="11")
+
+    facilitator: Mapped[Optional[Facilitator]] = relationship()
+    sessions: Mapped[list[ClassSession]] = relationship(
+        back_populates="group_class", order_by="ClassSession.starts_at"
+    )
+
+
+class ClassSession(db.Model):
+    """One meeting of a class: scheduled, then held or cancelled."""
+
+    __tablename__ = "class_session"
+    __table_args__ = (
+        sa.CheckConstraint(_in("status", SESSION_STATUSES), name="status"),
+        sa.CheckConstraint("ends_at > starts_at", name="scheduled_order"),
+        sa.CheckConstraint(
+            "actual_start IS NULL OR actual_end IS NULL OR actual_end > actual_start",
+            name="actual_order",
+        ),
+        sa.CheckConstraint(
+            "status <> 'cancelled' OR cancel_reason IS NOT NULL", name="cancel_has_reason"
+        ),
+        sa.Index("ix_class_session_starts_at", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    class_id: Mapped[int] = mapped_column(sa.ForeignKey("group_class.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(sa.String(10), default="scheduled")
+    room: Mapped[Optional[str]] = mapped_column(sa.String(80))  # overrides the class's room
+    facilitator_id: Mapped[Optional[int]] = mapped_column(  # planned; overrides the class's
+        sa.ForeignKey("facilitator.id", ondelete="SET NULL")
+    )
+    actual_facilitator_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("facilitator.id", ondelete="SET NULL")
+    )
+    actual_start: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    actual_end: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[Optional[str]] = mapped_column(sa.String(300))
+    closed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    closed_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    sequence: Mapped[int] = mapped_column(default=0)  # iCalendar SEQUENCE, raised on every change
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    group_class: Mapped[GroupClass] = relationship(back_populates="sessions")
+    planned_facilitator: Mapped[Optional[Facilitator]] = relationship(foreign_keys=[facilitator_id])
+    actual_facilitator: Mapped[Optional[Facilitator]] = relationship(
+        foreign_keys=[actual_facilitator_id]
+    )
+
+    @property
+    def effective_room(self) -> str:
+        return self.room if self.room is not None else self.group_class.room
+
+    @property
+    def effective_facilitator_id(self) -> Optional[int]:
+        return self.facilitator_id if self.facilitator_id is not None else self.group_class.facilitator_id
+
+
+class Enrollment(TimestampMixin, db.Model):
+    """A patient's caregiver set in a class. A patient is in a class at most once."""
+
+    __tablename__ = "enrollment"
+    __table_args__ = (
+        sa.UniqueConstraint("class_id", "patient_id"),
+        sa.CheckConstraint(_in("status", ENROLLMENT_STATUSES), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    class_id: Mapped[int] = mapped_column(sa.ForeignKey("group_class.id", ondelete="CASCADE"), index=True)
+    patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patient.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(sa.String(12))
+    position: Mapped[int] = mapped_column(default=0)  # order on the waitlist
+    withdrawn_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    group_class: Mapped[GroupClass] = relationship()
+    patient: Mapped[Patient] = relationship()
+    members: Mapped[list[EnrollmentCaregiver]] = relationship(
+        back_populates="enrollment", cascade="all, delete-orphan"
+    )
+
+    @property
+    def seats(self) -> int:
+        return len(self.members)
+
+
+class EnrollmentCaregiver(db.Model):
+    __tablename__ = "enrollment_caregiver"
+    __table_args__ = (sa.UniqueConstraint("enrollment_id", "caregiver_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrollment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("enrollment.id", ondelete="CASCADE"), index=True
+    )
+    caregiver_id: Mapped[int] = mapped_column(sa.ForeignKey("caregiver.id", ondelete="CASCADE"), index=True)
+
+    enrollment: Mapped[Enrollment] = relationship(back_populates="members")
+    caregiver: Mapped[Caregiver] = relationship()
+
+
+# --------------------------------------------------------------------------- attendance
+
+
+class CheckIn(db.Model):
+    """A caregiver came to a session for a patient. Never twice (unique)."""
+
+    __tablename__ = "check_in"
+    __table_args__ = (sa.UniqueConstraint("session_id", "caregiver_id", "patient_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("class_session.id", ondelete="CASCADE"), index=True
+    )
+    caregiver_id: Mapped[int] = mapped_column(sa.ForeignKey("caregiver.id", ondelete="CASCADE"), index=True)
+    patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patient.id", ondelete="CASCADE"), index=True)
+    checked_in_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    checked_in_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    walk_in: Mapped[bool] = mapped_column(default=False)
+
+    caregiver: Mapped[Caregiver] = relationship()
+    patient: Mapped[Patient] = relationship()
+    checked_in_by: Mapped[Optional[User]] = relationship()
+
+
+class PatientPresence(db.Model):
+    """The patient came along to the session: their caregivers' training is not billed."""
+
+    __tablename__ = "patient_presence"
+    __table_args__ = (sa.UniqueConstraint("session_id", "patient_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("class_session.id", ondelete="CASCADE"), index=True
+    )
+    patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patient.id", ondelete="CASCADE"), index=True)
+    marked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    marked_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+
+    patient: Mapped[Patient] = relationship()
+
+
+# --------------------------------------------------------------------------- billing
+
+
+class ExportBatch(TimestampMixin, db.Model):
+    __tablename__ = "export_batch"
+    __table_args__ = (sa.CheckConstraint("date_from <= date_to", name="range"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    date_from: Mapped[date]
+    date_to: Mapped[date]
+    row_count: Mapped[int] = mapped_column(default=0)
+    created_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+
+    created_by: Mapped[Optional[User]] = relationship()
+
+
+class BillingLine(TimestampMixin, db.Model):
+    """One claim line derived from a held session. Exported lines are never edited."""
+
+    __tablename__ = "billing_line"
+    __table_args__ = (
+        sa.CheckConstraint(_in("status", LINE_STATUSES), name="status"),
+        sa.CheckConstraint("units > 0", name="units_positive"),
+        sa.CheckConstraint(
+            "status NOT IN ('exported') OR export_batch_id IS NOT NULL", name="exported_has_batch"
+        ),
+        # One live line per patient and code in a session; void lines are history.
+        sa.Index(
+            "uq_billing_line_live",
+            "session_id",
+            "patient_id",
+            "cpt",
+            unique=True,
+            sqlite_where=sa.text("status <> 'void'"),
+            postgresql_where=sa.text("status <> 'void'"),
+        ),
+        sa.Index("ix_billing_line_dos_status", "date_of_service", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("class_session.id", ondelete="RESTRICT"), index=True
+    )
+    patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patient.id", ondelete="RESTRICT"), index=True)
+    date_of_service: Mapped[date]
+    cpt: Mapped[str] = mapped_column(sa.String(5))
+    units: Mapped[int]
+    modifiers: Mapped[list] = mapped_column(sa.JSON, default=list)
+    place_of_service: Mapped[str] = mapped_column(sa.String(2))
+    diagnosis_codes: Mapped[list] = mapped_column(sa.JSON, default=list)
+    rendering_npi: Mapped[Optional[str]] = mapped_column(sa.String(10))
+    facilitator_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("facilitator.id", ondelete="SET NULL")
+    )
+    status: Mapped[str] = mapped_column(sa.String(10))
+    export_batch_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("export_batch.id", ondelete="RESTRICT"), index=True
+    )
+    voided_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    void_batch_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("export_batch.id", ondelete="RESTRICT"), index=True
+    )
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    session: Mapped[ClassSession] = relationship()
+    patient: Mapped[Patient] = relationship()
+    facilitator: Mapped[Optional[Facilitator]] = relationship()
+    findings: Mapped[list[Finding]] = relationship(
+        back_populates="line", order_by="Finding.id", passive_deletes=True
+    )
+
+
+class Finding(db.Model):
+    """What the rules found about a session or one of its lines."""
+
+    __tablename__ = "finding"
+    __table_args__ = (sa.CheckConstraint(_in("severity", SEVERITIES), name="severity"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("class_session.id", ondelete="CASCADE"), index=True
+    )
+    line_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("billing_line.id", ondelete="CASCADE"), index=True
+    )
+    patient_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("patient.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(sa.String(40))
+    severity: Mapped[str] = mapped_column(sa.String(5))
+    rule: Mapped[str] = mapped_column(sa.String(4))
+    message: Mapped[str] = mapped_column(sa.Text)
+
+    line: Mapped[Optional[BillingLine]] = relationship(back_populates="findings")
+    patient: Mapped[Optional[Patient]] = relationship()
+
+
+# --------------------------------------------------------------------------- audit
+
+
+class AuditEvent(db.Model):
+    """Who changed what, when, with the state before and after."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (sa.Index("ix_audit_event_entity", "entity_type", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    actor_label: Mapped[str] = mapped_column(sa.String(254), default="")
+    action: Mapped[str] = mapped_column(sa.String(60))
+    entity_type: Mapped[str] = mapped_column(sa.String(40))
+    entity_id: Mapped[Optional[int]]
+    session_id: Mapped[Optional[int]] = mapped_column(index=True)  # context, not a foreign key
+    before: Mapped[Optional[dict]] = mapped_column(sa.JSON)
+    after: Mapped[Optional[dict]] = mapped_column(sa.JSON)
+
+    actor: Mapped[Optional[User]] = relationship()

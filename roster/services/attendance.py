@@ -1,0 +1,312 @@
+"""Check-ins, patient-present marks, closing and re-opening sessions.
+
+A check-in is unique per (session, caregiver, patient) in the database; a
+second request for the same check-in (double tap, two desks, a retry)
+finds the first one and answers calmly instead of failing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from roster.domain.recurrence import local_to_utc, utc_to_local
+from roster.extensions import db
+from roster.models import (
+    Caregiver,
+    CaregiverLink,
+    CheckIn,
+    ClassSession,
+    Facilitator,
+    Patient,
+    PatientPresence,
+    User,
+    utcnow,
+)
+from roster.services import Conflict, NotFound, ServiceError, audit
+
+
+@dataclass
+class CheckInResult:
+    checkin: CheckIn
+    created: bool
+
+
+def _actor_id(user: User | None) -> int | None:
+    return user.id if user is not None and getattr(user, "is_authenticated", False) else None
+
+
+def _require_open(session: ClassSession) -> None:
+    if session.status == "cancelled":
+        raise Conflict("This session was cancelled; nobody can be checked in.", {"session": "cancelled"})
+
+
+def resolve_patient_for(caregiver: Caregiver, patient_mrn: str | None) -> Patient:
+    """The patient a caregiver came for: given by MRN, or their only linked patient."""
+    links = db.session.scalars(
+        sa.select(CaregiverLink).where(CaregiverLink.caregiver_id == caregiver.id)
+    ).all()
+    if patient_mrn:
+        if not isinstance(patient_mrn, str):
+            raise ServiceError("The patient is not valid.", {"patient_mrn": "Must be text."})
+        patient = db.session.scalar(sa.select(Patient).where(Patient.mrn == patient_mrn))
+        if patient is None:
+            raise ServiceError("The patient is not valid.", {"patient_mrn": f"No patient with MRN {patient_mrn}."})
+        if patient.id not in {link.patient_id for link in links}:
+            raise ServiceError(
+                f"{caregiver.full_name} is not linked to {patient.full_name}.",
+                {"patient_mrn": "This caregiver is not linked to that patient."},
+            )
+        return patient
+    if len(links) == 1:
+        return db.session.get(Patient, links[0].patient_id)
+    if not links:
+        raise ServiceError(
+            f"{caregiver.full_name} is not linked to any patient yet.",
+            {"patient_mrn": "Link the caregiver to a patient first."},
+        )
+    raise ServiceError(
+        f"{caregiver.full_name} cares for several patients; say which one they came for.",
+        {"patient_mrn": "Required: this caregiver is linked to more than one patient."},
+    )
+
+
+def check_in(
+    session: ClassSession, caregiver_id: int, patient_mrn: str | None, user: User | None
+) -> CheckInResult:
+    _require_open(session)
+    if not isinstance(caregiver_id, int) or isinstance(caregiver_id, bool):
+        raise ServiceError("The check-in is not valid.", {"caregiver_id": "A caregiver id is required."})
+    caregiver = db.session.get(Caregiver, caregiver_id)
+    if caregiver is None:
+        raise ServiceError("The check-in is not valid.", {"caregiver_id": f"No caregiver {caregiver_id}."})
+    patient = resolve_patient_for(caregiver, patient_mrn)
+    existing = _find_checkin(session.id, caregiver.id, patient.id)
+    if existing is not None:
+        return CheckInResult(existing, False)
+    enrolled = _is_enrolled(session.class_id, caregiver.id, patient.id)
+    checkin = CheckIn(
+        session_id=session.id, caregiver_id=caregiver.id, patient_id=patient.id,
+        checked_in_at=utcnow(), checked_in_by_id=_actor_id(user), walk_in=not enrolled,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(checkin)
+    except IntegrityError:
+        # Another desk (or a retried request) got there first: that check-in stands.
+        existing = _find_checkin(session.id, caregiver.id, patient.id)
+        if existing is None:
+            raise
+        return CheckInResult(existing, False)
+    audit.record(
+        "checkin.create", "check_in", checkin.id, session_id=session.id,
+        after={"caregiver_id": caregiver.id, "patient_id": patient.id, "walk_in": checkin.walk_in},
+    )
+    _after_attendance_change(session)
+    return CheckInResult(checkin, True)
+
+
+def _find_checkin(session_id: int, caregiver_id: int, patient_id: int) -> CheckIn | None:
+    return db.session.scalar(
+        sa.select(CheckIn).where(
+            CheckIn.session_id == session_id,
+            CheckIn.caregiver_id == caregiver_id,
+            CheckIn.patient_id == patient_id,
+        )
+    )
+
+
+def _is_enrolled(class_id: int, caregiver_id: int, patient_id: int) -> bool:
+    from roster.models import Enrollment, EnrollmentCaregiver
+
+    return db.session.scalar(
+        sa.select(sa.func.count(EnrollmentCaregiver.id))
+        .join(Enrollment, Enrollment.id == EnrollmentCaregiver.enrollment_id)
+        .where(
+            Enrollment.class_id == class_id,
+            Enrollment.patient_id == patient_id,
+            Enrollment.status == "enrolled",
+            EnrollmentCaregiver.caregiver_id == caregiver_id,
+        )
+    ) > 0
+
+
+def undo_check_in(
+    session: ClassSession, caregiver_id: int, patient_id: int | None = None
+) -> int:
+    """Remove a caregiver's check-in(s) in a session (for one patient, or all). Returns how many."""
+    stmt = sa.select(CheckIn).where(CheckIn.session_id == session.id, CheckIn.caregiver_id == caregiver_id)
+    if patient_id is not None:
+        stmt = stmt.where(CheckIn.patient_id == patient_id)
+    rows = db.session.scalars(stmt).all()
+    if not rows:
+        raise NotFound("That caregiver is not checked in to this session.", {"caregiver_id": "Not checked in."})
+    for row in rows:
+        audit.record(
+            "checkin.undo", "check_in", row.id, session_id=session.id,
+            before={"caregiver_id": row.caregiver_id, "patient_id": row.patient_id,
+                    "checked_in_at": row.checked_in_at.isoformat(),
+                    "checked_in_by_id": row.checked_in_by_id},
+        )
+        db.session.delete(row)
+    db.session.flush()
+    _after_attendance_change(session)
+    return len(rows)
+
+
+def set_present(session: ClassSession, patient: Patient, present: bool, user: User | None) -> bool:
+    """Mark (or unmark) a patient as present at the session. Returns True if anything changed."""
+    _require_open(session)
+    mark = db.session.scalar(
+        sa.select(PatientPresence).where(
+            PatientPresence.session_id == session.id, PatientPresence.patient_id == patient.id
+        )
+    )
+    if present and mark is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(PatientPresence(session_id=session.id, patient_id=patient.id,
+                                               marked_by_id=_actor_id(user)))
+        except IntegrityError:
+            return False
+        audit.record("presence.mark", "patient", patient.id, session_id=session.id,
+                     before={"present": False}, after={"present": True})
+    elif not present and mark is not None:
+        db.session.delete(mark)
+        db.session.flush()
+        audit.record("presence.unmark", "patient", patient.id, session_id=session.id,
+                     before={"present": True}, after={"present": False})
+    else:
+        return False
+    _after_attendance_change(session)
+    return True
+
+
+def _after_attendance_change(session: ClassSession) -> None:
+    if session.status == "held":
+        from roster.services import billing
+
+        billing.reevaluate_sessions([session.id])
+
+
+# --------------------------------------------------------------------------- closing
+
+
+CLOSE_AUDIT_FIELDS = ("status", "actual_facilitator_id", "actual_start", "actual_end")
+
+
+def close_session(
+    session: ClassSession,
+    *,
+    facilitator_id: int | None,
+    started_at: datetime,
+    ended_at: datetime,
+    patients_present: list[str],
+    user: User | None,
+):
+    """Record who ran the session and when; mark it held; evaluate its billing.
+
+    ``started_at``/``ended_at`` are wall-clock times in the class's zone.
+    Closing again replaces these facts and re-evaluates (R15, R16).
+    """
+    if session.status == "cancelled":
+        raise Conflict("A cancelled session cannot be closed.", {"session": "cancelled"})
+    errors: dict[str, str] = {}
+    if facilitator_id is not None and (
+        not isinstance(facilitator_id, int) or db.session.get(Facilitator, facilitator_id) is None
+    ):
+        errors["facilitator_id"] = "No such facilitator."
+    tz = session.group_class.timezone
+    start = local_to_utc(started_at, tz) if started_at else None
+    end = local_to_utc(ended_at, tz) if ended_at else None
+    if start is None:
+        errors["started_at"] = "The actual start is required."
+    if end is None:
+        errors["ended_at"] = "The actual end is required."
+    if start and end and end <= start:
+        errors["ended_at"] = "The session must end after it starts."
+    if start and end and (end - start).total_seconds() > 12 * 3600:
+        errors["ended_at"] = "A session of more than 12 hours is not believable."
+    if start and abs((start - session.starts_at).total_seconds()) > 24 * 3600:
+        errors["started_at"] = (
+            "The actual start must be within a day of the scheduled start "
+            f"({utc_to_local(session.starts_at, tz):%Y-%m-%d %H:%M})."
+        )
+    if not isinstance(patients_present, list) or not all(isinstance(m, str) for m in patients_present):
+        errors["patients_present"] = "List the MRNs of patients who were present."
+        patients_present = []
+    present = list(db.session.scalars(sa.select(Patient).where(Patient.mrn.in_(patients_present))))
+    unknown = sorted(set(patients_present) - {p.mrn for p in present})
+    if unknown:
+        errors["patients_present"] = f"No patient with MRN {', '.join(unknown)}."
+    if errors:
+        raise ServiceError("The session could not be closed.", errors)
+
+    before = audit.snapshot(session, CLOSE_AUDIT_FIELDS)
+    session.actual_facilitator_id = facilitator_id
+    session.actual_start, session.actual_end = start, end
+    session.status = "held"
+    session.closed_at = utcnow()
+    session.closed_by_id = _actor_id(user)
+    session.sequence += 1 if before["status"] != "held" else 0
+    _replace_presence(session, {p.id for p in present}, user)
+    db.session.flush()
+    audit.record("session.close", "class_session", session.id, session_id=session.id,
+                 before=before, after=audit.snapshot(session, CLOSE_AUDIT_FIELDS)
+                 | {"patients_present": sorted(patients_present)})
+    from roster.services import billing
+
+    billing.reevaluate_sessions([session.id])
+    return session
+
+
+def _replace_presence(session: ClassSession, patient_ids: set[int], user: User | None) -> None:
+    marks = db.session.scalars(
+        sa.select(PatientPresence).where(PatientPresence.session_id == session.id)
+    ).all()
+    have = {m.patient_id: m for m in marks}
+    for pid, mark in have.items():
+        if pid not in patient_ids:
+            db.session.delete(mark)
+            audit.record("presence.unmark", "patient", pid, session_id=session.id,
+                         before={"present": True}, after={"present": False})
+    for pid in patient_ids - set(have):
+        db.session.add(PatientPresence(session_id=session.id, patient_id=pid, marked_by_id=_actor_id(user)))
+        audit.record("presence.mark", "patient", pid, session_id=session.id,
+                     before={"present": False}, after={"present": True})
+
+
+def reopen_session(session: ClassSession, reason: str, user: User | None) -> ClassSession:
+    """Back to scheduled (e.g. to fix attendance). Its unexported lines go; exported ones are voided."""
+    reason = (reason or "").strip() if isinstance(reason, str) else ""
+    if not reason:
+        raise ServiceError("Say why the session is re-opened.", {"reason": "A reason is required."})
+    if session.status != "held":
+        raise Conflict("Only a held session can be re-opened.", {"status": session.status})
+    before = audit.snapshot(session, CLOSE_AUDIT_FIELDS)
+    session.status = "scheduled"
+    session.sequence += 1
+    db.session.flush()
+    audit.record("session.reopen", "class_session", session.id, session_id=session.id,
+                 before=before, after=audit.snapshot(session, CLOSE_AUDIT_FIELDS) | {"reason": reason})
+    from roster.services import billing
+
+    billing.reevaluate_sessions([session.id])
+    return session
+
+
+def session_checkins(session_id: int) -> list[CheckIn]:
+    from sqlalchemy.orm import selectinload
+
+    return list(
+        db.session.scalars(
+            sa.select(CheckIn)
+            .options(selectinload(CheckIn.caregiver), selectinload(CheckIn.patient),
+                     selectinload(CheckIn.checked_in_by))
+            .where(CheckIn.session_id == session_id)
+            .order_by(CheckIn.checked_in_at, CheckIn.id)
+        )
+    )

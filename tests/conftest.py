@@ -1,0 +1,157 @@
+"""Fixtures shared by the whole suite.
+
+The database comes from ``TEST_DATABASE_URL`` (``make test`` sets it to the
+throwaway PostgreSQL cluster on the second pass); unset, a SQLite file in a
+temporary folder. The schema is built by the migrations, once per run; each
+test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+
+import pytest
+import sqlalchemy as sa
+
+from roster import create_app
+from roster.extensions import db as _db
+
+from tests.builders import Builders
+
+DEMO_PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "roster-test.sqlite3")
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    os.environ.pop("DATABASE_URL", None)
+    application = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SECRET_KEY": "test-secret",
+            "WTF_CSRF_ENABLED": False,
+            "SESSION_COOKIE_SECURE": False,
+            "REMEMBER_COOKIE_SECURE": False,
+            "SERVER_NAME": None,
+        }
+    )
+    application.instance_path = str(tmp_path_factory.mktemp("instance"))
+    with application.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+    yield application
+    with application.app_context():
+        _db.engine.dispose()
+
+
+def _empty_all_tables() -> None:
+    engine = _db.engine
+    tables = [t.name for t in _db.metadata.sorted_tables if t.name != "alembic_version"]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            quoted = ", ".join(f'"{t}"' for t in tables)
+            conn.execute(sa.text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(tables):
+                conn.execute(sa.text(f'DELETE FROM "{table}"'))
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(request):
+    """Every test that uses the app starts from empty tables and a fresh session."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    app = request.getfixturevalue("app")
+    with app.app_context():
+        _empty_all_tables()
+    yield
+    with app.app_context():
+        _db.session.remove()
+
+
+@pytest.fixture
+def ctx(app):
+    """An application context for service-level tests."""
+    with app.app_context():
+        yield
+        _db.session.rollback()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def build(app) -> Builders:
+    """Builders that return callables creating committed records (see tests/builders.py)."""
+    return Builders(app)
+
+
+@pytest.fixture
+def login(client, build):
+    """login(role) signs the test client in as a new user of that role and returns the user."""
+
+    def _login(role: str, **kw):
+        user = build.user(role=role, **kw)
+        response = client.post("/login", data={"email": user.email, "password": DEMO_PASSWORD})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return user
+
+    return _login
+
+
+@pytest.fixture
+def api(app, build):
+    """api(role) returns a client-like object that sends a Bearer token of a user with that role."""
+
+    def _api(role: str = "admin"):
+        return build.api_client(role)
+
+    return _api
+
+
+@pytest.fixture
+def count_queries(app):
+    """with count_queries() as counter: ... ; counter.count is the number of SQL statements."""
+
+    @contextmanager
+    def _count():
+        class Counter:
+            count = 0
+            statements: list[str] = []
+
+        counter = Counter()
+        counter.statements = []
+
+        def before(conn, cursor, statement, parameters, context, executemany):
+            if statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):
+                return
+            counter.count += 1
+            counter.statements.append(statement)
+
+        with app.app_context():
+            engine = _db.engine
+        sa.event.listen(engine, "before_cursor_execute", before)
+        try:
+            yield counter
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", before)
+
+    return _count
