@@ -1,0 +1,184 @@
+"""A believable demo clinic, built through the same services the app uses.
+
+Four facilitators of different disciplines, 30 patients with needs and
+diagnoses, 40 caregivers, four classes of six weekly sessions around today,
+the past sessions held with attendance (so billing has lines to review).
+Deterministic: the same names every time.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, datetime, time, timedelta
+
+import sqlalchemy as sa
+
+from roster.domain.recurrence import utc_to_local
+from roster.extensions import db
+from roster.models import CaregiverLink, ClassSession, Patient, utcnow
+from roster.services import accounts, attendance, people, scheduling
+
+DEMO_PASSWORD = "roster-demo-2026"
+DEMO_TIMEZONE = "America/Chicago"
+DEMO_USERS = (
+    ("admin@roster.demo", "admin", "Avery Admin"),
+    ("coordinator@roster.demo", "coordinator", "Casey Coordinator"),
+    ("frontdesk@roster.demo", "front_desk", "Frankie Desk"),
+    ("biller@roster.demo", "biller", "Billie Biller"),
+    ("facilitator@roster.demo", "facilitator", "Dana Reyes"),
+)
+FACILITATORS = (
+    {"name": "Dana Reyes, PT", "discipline": "PT", "npi": "1234567893"},
+    {"name": "Sam Ortiz, OTR/L", "discipline": "OT", "npi": "1987654328"},
+    {"name": "Lee Park, CCC-SLP", "discipline": "SLP", "npi": "1456789019"},
+    {"name": "Jordan Miles, PTA", "discipline": "PTA", "npi": "1679576722"},
+)
+FIRST = ("Walter Helen Omar Ruth George Alma Frank Irene Louis Edna Harold Gloria Arthur Martha Eugene "
+         "Doris Ernest Lucille Ralph Vivian Howard Bernice Clarence Marion Chester Thelma Leon Hazel "
+         "Milton Opal").split()
+LAST = ("Ames Brooks Cruz Dalton Ellis Foster Garcia Hughes Ibarra Jensen Kim Lopez Moreno Nguyen "
+        "Owens Patel Quinn Rivera Shah Tran Underwood Vasquez Walsh Xu Young Zimmer Baker Carter "
+        "Diaz Evans").split()
+CAREGIVER_FIRST = ("Rita Tom June Luis Maya Ben Carla Dev Erin Femi Gina Hal Ines Jack Kira Liam Mona "
+                   "Nate Olga Paul Rosa Sean Tara Umar Vera Wes Yara Zane Abby Cole Dina Eli Faye Gus "
+                   "Hope Ivan Jade Kurt Lena Milo").split()
+RELATIONSHIPS = ("spouse", "daughter", "son", "friend", "partner", "sister", "brother", "neighbor")
+PROFILES = (
+    ("stroke", ("I69.351", "R26.89")),
+    ("stroke", ("I69.391",)),
+    ("dementia", ("F03.90",)),
+    ("dementia", ("G30.9", "F02.80")),
+    ("parkinsons", ("G20.A1",)),
+    ("hip fracture", ("S72.001D", "Z96.641")),
+    ("dysphagia", ("R13.12", "I69.391")),
+)
+CLASSES = (
+    {"title": "Stroke caregiver skills", "needs": ["stroke"], "room": "Gym A", "fac": 0,
+     "weekday": 1, "start": time(10, 0), "minutes": 60, "capacity": 12},
+    {"title": "Living well with dementia: home routines", "needs": ["dementia"], "room": "Room 2",
+     "fac": 1, "weekday": 2, "start": time(14, 0), "minutes": 75, "capacity": 10},
+    {"title": "Safe swallowing and mealtimes", "needs": ["dysphagia", "stroke"], "room": "Room 3",
+     "fac": 2, "weekday": 3, "start": time(11, 0), "minutes": 60, "capacity": 8},
+    {"title": "Transfers and falls at home", "needs": ["hip fracture", "parkinsons"], "room": "Gym B",
+     "fac": 3, "weekday": 4, "start": time(9, 30), "minutes": 60, "capacity": 10},
+)
+
+
+def demo_logins() -> list[tuple[str, str]]:
+    return [(email, role) for email, role, _ in DEMO_USERS]
+
+
+def seed_demo_clinic(now: datetime | None = None) -> None:
+    """Create the demo clinic (the caller commits). Safe only on an empty database."""
+    now = now or utcnow()
+    rng = random.Random(2026)
+    facilitators = [people.create_facilitator(dict(f)) for f in FACILITATORS]
+    for email, role, name in DEMO_USERS:
+        user = accounts.create_user(email, role, DEMO_PASSWORD, name)
+        if role == "facilitator":
+            user.facilitator_id = facilitators[0].id
+    today = utc_to_local(now, DEMO_TIMEZONE).date()
+    patients = _patients(rng, today)
+    caregivers = _caregivers(rng, patients)
+    classes = _classes(facilitators, today)
+    _enrol(rng, classes, patients, caregivers)
+    _hold_past_sessions(rng, classes, now)
+    db.session.flush()
+
+
+def _patients(rng: random.Random, today: date) -> list[Patient]:
+    out = []
+    for i in range(30):
+        need, codes = PROFILES[i % len(PROFILES)]
+        consent = None if i in (7, 19) else {
+            "date": (today - timedelta(days=60 + i)).isoformat(), "kind": "verbal" if i % 9 == 0 else "written"}
+        poc = None if i == 23 else {
+            "discipline": ("PT", "OT", "SLP")[i % 3],
+            "start": (today - timedelta(days=70)).isoformat(),
+            "end": (today + timedelta(days=60)).isoformat(),
+        }
+        out.append(people.create_patient({
+            "mrn": f"A{1001 + i}", "first_name": FIRST[i], "last_name": LAST[i],
+            "dob": date(1936 + rng.randrange(30), 1 + rng.randrange(12), 1 + rng.randrange(28)).isoformat(),
+            "payer": rng.choice(("Medicare", "Medicare", "Medicare Advantage", "Blue Cross", "Aetna")),
+            "member_id": f"1EG4TE5MK{i:02d}", "needs": [need],
+            "diagnosis_codes": [] if i == 12 else list(codes),
+            "consent": consent, "plan_of_care": poc,
+        }))
+    return out
+
+
+def _caregivers(rng: random.Random, patients: list[Patient]) -> list:
+    out = []
+    for i, first in enumerate(CAREGIVER_FIRST):
+        patient = patients[i % len(patients)]
+        links = [{"patient_mrn": patient.mrn, "relationship": rng.choice(RELATIONSHIPS)}]
+        if i == 35:  # one caregiver looks after two patients in the same class
+            links.append({"patient_mrn": patients[(i + 7) % len(patients)].mrn, "relationship": "daughter"})
+        out.append(people.create_caregiver({
+            "first_name": first, "last_name": patient.last_name if i < 30 else LAST[(i * 7) % 30],
+            "phone": f"(312) 555-{1000 + i * 37:04d}",
+            "email": f"{first.lower()}@example.com" if i % 3 == 0 else None,
+            "links": links,
+        }))
+    return out
+
+
+def _classes(facilitators, today: date):
+    out = []
+    for spec in CLASSES:
+        first = today - timedelta(days=21)
+        first += timedelta(days=(spec["weekday"] - first.weekday()) % 7)
+        out.append(scheduling.create_class({
+            "title": spec["title"], "needs": spec["needs"], "capacity": spec["capacity"],
+            "room": spec["room"], "facilitator_id": facilitators[spec["fac"]].id,
+            "timezone": DEMO_TIMEZONE, "modality": "in_person", "place_of_service": "11",
+            "recurrence": {"weekdays": [spec["weekday"]], "start_time": spec["start"].strftime("%H:%M"),
+                           "duration_minutes": spec["minutes"], "first_date": first.isoformat(), "count": 6},
+        }))
+    return out
+
+
+def _enrol(rng, classes, patients, caregivers) -> None:
+    linked: dict[int, list[int]] = {}
+    for link in db.session.scalars(sa.select(CaregiverLink)):
+        linked.setdefault(link.patient_id, []).append(link.caregiver_id)
+    for group_class in classes:
+        fits = [p for p in patients if set(p.needs) & set(group_class.needs)]
+        for patient in fits[:6]:
+            cids = linked.get(patient.id, [])
+            if cids:
+                scheduling.enroll(group_class.id, patient, cids)
+
+
+def _hold_past_sessions(rng, classes, now: datetime) -> None:
+    from roster.models import Enrollment, EnrollmentCaregiver
+
+    for group_class in classes:
+        sets = db.session.execute(
+            sa.select(Enrollment.patient_id, EnrollmentCaregiver.caregiver_id, Patient.mrn)
+            .join(EnrollmentCaregiver, EnrollmentCaregiver.enrollment_id == Enrollment.id)
+            .join(Patient, Patient.id == Enrollment.patient_id)
+            .where(Enrollment.class_id == group_class.id, Enrollment.status == "enrolled")
+        ).all()
+        sessions = db.session.scalars(
+            sa.select(ClassSession).where(ClassSession.class_id == group_class.id).order_by(ClassSession.starts_at)
+        ).all()
+        for number, session in enumerate(sessions):
+            if session.ends_at > now:
+                break
+            for patient_id, caregiver_id, mrn in sets:
+                if rng.random() < 0.8:
+                    attendance.check_in(session, caregiver_id, mrn, None)
+            if number == 2 and sets:
+                attendance.set_present(session, db.session.get(Patient, sets[0].patient_id), True, None)
+            if number == len(sessions) - 3:
+                continue  # one past session left open, for the end-of-day list
+            tz = group_class.timezone
+            start = utc_to_local(session.starts_at, tz) + timedelta(minutes=rng.choice((0, 2, 5)))
+            end = utc_to_local(session.ends_at, tz)
+            present = [mrn for pid, _, mrn in sets[:1]] if number == 2 else []
+            attendance.close_session(
+                session, facilitator_id=group_class.facilitator_id, started_at=start, ended_at=end,
+                patients_present=present, user=None,
+            )
