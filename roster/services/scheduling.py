@@ -407,10 +407,9 @@ def cancel_session(session: ClassSession, reason: str) -> ClassSession:
         raise ServiceError("Say why the session is cancelled.", {"reason": "A reason is required."})
     if len(reason) > 300:
         raise ServiceError("The reason is too long.", {"reason": "At most 300 characters."})
-    if session.status == "held":
-        raise Conflict("This session was held; re-open it before cancelling.", {"status": "held"})
     if session.status == "cancelled":
         return session
+    was_held = session.status == "held"
     before = audit.snapshot(session, SESSION_AUDIT_FIELDS)
     session.status = "cancelled"
     session.cancel_reason = reason
@@ -418,6 +417,11 @@ def cancel_session(session: ClassSession, reason: str) -> ClassSession:
     db.session.flush()
     audit.record("session.cancel", "class_session", session.id, session_id=session.id,
                  before=before, after=audit.snapshot(session, SESSION_AUDIT_FIELDS))
+    if was_held:
+        # Recorded as held by mistake: its lines go (R13); exported ones are voided (R16).
+        from roster.services import billing
+
+        billing.reevaluate_sessions([session.id])
     return session
 
 
