@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 
 from roster.extensions import db
@@ -210,3 +212,15 @@ def test_close_validates_and_writes_nothing_on_error(app, api):
     assert bad.status_code == 422
     assert set(bad.get_json()["error"]["fields"]) == {"facilitator_id", "ended_at", "patients_present"}
     assert client.get(f"/sessions/{sid}").get_json()["status"] == "scheduled"
+
+
+def test_openapi_document_lists_every_api_route(app, client):
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    spec = response.get_json()
+    assert spec["openapi"].startswith("3.")
+    documented = set(spec["paths"])
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("api.") and rule.endpoint != "api.openapi":
+            path = re.sub(r"<(?:int:)?(\w+)>", r"{\1}", rule.rule.removeprefix("/api/v1"))
+            assert path in documented, path
