@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := app
 
-.PHONY: run test chromium postgresql
+.PHONY: run test bench chromium postgresql
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,3 +48,7 @@ node_modules/.installed: package.json package-lock.json
 
 test: $(VENV)/.dev-installed chromium postgresql node_modules/.installed
 	scripts/run-tests.sh
+
+# Speed is measured here, not in timed tests.
+bench: $(VENV)/.dev-installed
+	$(BIN)/python bench/bench_billing.py
