@@ -11,7 +11,7 @@ from roster.auth.forms import ConfirmForm, LoginForm, TokenForm, UserForm
 from roster.extensions import db
 from roster.models import ApiToken, User, utcnow
 from roster.permissions import public, requires, signed_in
-from roster.services import ServiceError, accounts
+from roster.services import ServiceError, accounts, calendar
 
 
 def safe_next(target: str | None) -> str | None:
@@ -85,10 +85,23 @@ def logout():
 @bp.route("/account")
 @signed_in
 def account():
-    feeds = {
-        "clinic": url_for("calendar.clinic_feed", secret=current_user.calendar_secret, _external=True),
+    return render_template("auth/account.html", feeds=feed_links(current_user.calendar_secret), form=ConfirmForm())
+
+
+def feed_links(secret: str) -> dict[str, list[tuple[str, str]]]:
+    """Heading -> (label, subscription URL) for every calendar feed the staff member may use."""
+    subjects = calendar.feed_subjects()
+
+    def link(endpoint: str, **args) -> str:
+        return url_for(endpoint, secret=secret, _external=True, **args)
+
+    return {
+        "Whole clinic": [("Every class", link("calendar.clinic_feed"))],
+        "Classes": [(title, link("calendar.class_feed", class_id=cid)) for cid, title in subjects.classes],
+        "Facilitators": [(name, link("calendar.facilitator_feed", facilitator_id=fid))
+                         for fid, name in subjects.facilitators],
+        "Rooms": [(room, link("calendar.room_feed", room=room)) for room in subjects.rooms],
     }
-    return render_template("auth/account.html", feeds=feeds, form=ConfirmForm())
 
 
 @bp.route("/account/calendar-secret", methods=["POST"])

@@ -1,10 +1,230 @@
-from flask import render_template
+"""Classes, their sessions and their caregiver sets: what a coordinator schedules and enrols."""
 
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+
+from roster.calendar.views import ics_response
+from roster.extensions import db
+from roster.models import ClassSession, Enrollment, GroupClass, Patient, utcnow
 from roster.permissions import requires
 from roster.schedule import bp
+from roster.schedule.forms import (
+    CancelSessionForm,
+    ClassForm,
+    EditSessionForm,
+    EnrolForm,
+    SessionTimeForm,
+    caregiver_choices,
+    facilitator_choices,
+    optional_id,
+    show_service_error,
+    timezone_choices,
+)
+from roster.services import ServiceError, calendar, people, scheduling
+from roster.services.scheduling import utc_to_local
+
+PATIENT_MATCHES = 10
+CHECKIN_ENDPOINT = "frontdesk.session"
+
+
+def form_page(template: str, form, **context):
+    """A page with a form; 422 when it shows the form's errors again."""
+    return render_template(template, form=form, **context), 422 if form.errors else 200
 
 
 @bp.route("/classes")
 @requires("schedule.view")
 def classes():
-    return render_template("schedule/classes.html")
+    return render_template("schedule/classes.html", summaries=scheduling.class_summaries(utcnow()))
+
+
+@bp.route("/classes/new", methods=["GET", "POST"])
+@requires("schedule.edit")
+def new_class():
+    clinic_zone = current_app.config["CLINIC_TIMEZONE"]
+    form = ClassForm(timezone=clinic_zone)
+    form.timezone.choices = timezone_choices(clinic_zone)
+    form.facilitator_id.choices = facilitator_choices(people.all_facilitators(active_only=True), "Not chosen yet")
+    if form.validate_on_submit():
+        try:
+            group_class = scheduling.create_class(form.service_data())
+        except ServiceError as exc:
+            db.session.rollback()
+            show_service_error(form, exc)
+        else:
+            db.session.commit()
+            flash(f"“{group_class.title}” is scheduled with {len(group_class.created_session_ids)} sessions.",
+                  "success")
+            return redirect(url_for("schedule.class_detail", class_id=group_class.id))
+    return form_page("schedule/new_class.html", form)
+
+
+# --------------------------------------------------------------------------- the class page
+
+
+@bp.route("/classes/<int:class_id>")
+@requires("schedule.view")
+def class_detail(class_id: int):
+    return render_class_page(
+        class_id, patient_id=request.args.get("patient_id", type=int), query=request.args.get("q", "").strip()
+    )
+
+
+def render_class_page(class_id: int, *, patient_id: int | None = None, query: str = "",
+                      enrol_form: EnrolForm | None = None, session_form: SessionTimeForm | None = None,
+                      status: int = 200):
+    """The class page; the enrolment steps follow ``query`` (find a patient) and ``patient_id`` (chosen)."""
+    page = scheduling.class_page(class_id)
+    matches = []
+    if patient_id is None and query:
+        matches, _ = people.patient_page(query, 1, PATIENT_MATCHES)
+        if len(matches) == 1:
+            patient_id = matches[0].id
+    candidate = scheduling.patient_for_enrolment(patient_id) if patient_id else None
+    if candidate is not None and enrol_form is None:
+        enrol_form = EnrolForm(formdata=None, patient_id=candidate.id,
+                               caregiver_ids=[link.caregiver_id for link in candidate.links])
+        enrol_form.caregiver_ids.choices = caregiver_choices(candidate)
+    return render_template(
+        "schedule/class.html", page=page, group_class=page.group_class, query=query, matches=matches,
+        candidate=candidate, enrol_form=enrol_form,
+        session_form=session_form or SessionTimeForm(formdata=None, prefix="add",
+                                                     **_next_session_defaults(page.group_class)),
+        checkin_endpoint=CHECKIN_ENDPOINT if CHECKIN_ENDPOINT in current_app.view_functions else None,
+    ), status
+
+
+def _next_session_defaults(group_class: GroupClass) -> dict:
+    """A new session starts, by default, at the time and with the length of the class's last one."""
+    if not group_class.sessions:
+        return {"duration_minutes": 60}
+    last = group_class.sessions[-1]
+    return {
+        "start_time": utc_to_local(last.starts_at, group_class.timezone).time(),
+        "duration_minutes": int((last.ends_at - last.starts_at).total_seconds() // 60),
+    }
+
+
+@bp.route("/classes/<int:class_id>/sessions", methods=["POST"])
+@requires("schedule.edit")
+def add_session(class_id: int):
+    form = SessionTimeForm(prefix="add")
+    if form.validate_on_submit():
+        try:
+            session = scheduling.add_session(db.get_or_404(GroupClass, class_id), form.local_start(),
+                                             form.duration_minutes.data)
+        except ServiceError as exc:
+            db.session.rollback()
+            show_service_error(form, exc)
+        else:
+            db.session.commit()
+            flash(f"Session added on {form.date.data:%a %d %b %Y} at {form.start_time.data:%H:%M}.", "success")
+            return redirect(url_for("schedule.class_detail", class_id=class_id, _anchor=f"session-{session.id}"))
+    return render_class_page(class_id, session_form=form, status=422)
+
+
+@bp.route("/classes/<int:class_id>/enrollments", methods=["POST"])
+@requires("enrollment.edit")
+def enroll(class_id: int):
+    form = EnrolForm()
+    patient = scheduling.patient_for_enrolment(form.patient_id.data or 0)
+    form.caregiver_ids.choices = caregiver_choices(patient)
+    if form.validate_on_submit():
+        try:
+            result = scheduling.enroll(class_id, patient, form.caregiver_ids.data)
+        except ServiceError as exc:
+            db.session.rollback()
+            show_service_error(form, exc)
+        else:
+            db.session.commit()
+            flash_enrolment(patient, result)
+            return redirect(url_for("schedule.class_detail", class_id=class_id, _anchor="sets"))
+    return render_class_page(class_id, patient_id=patient.id, enrol_form=form, status=422)
+
+
+def flash_enrolment(patient: Patient, result: scheduling.EnrollResult) -> None:
+    names = " and ".join(m.caregiver.full_name for m in result.enrollment.members)
+    if result.status == "enrolled":
+        flash(f"{names} enrolled for {patient.full_name}.", "success")
+    else:
+        flash(f"Not enough seats left: {names} ({patient.full_name}) waitlisted "
+              f"(position {result.enrollment.position}).", "warning")
+    for warning in result.warnings:
+        flash(warning, "warning")
+
+
+@bp.route("/enrollments/<int:enrollment_id>/withdraw", methods=["POST"])
+@requires("enrollment.edit")
+def withdraw(enrollment_id: int):
+    enrollment = db.get_or_404(Enrollment, enrollment_id)
+    promoted = scheduling.withdraw(enrollment, utcnow())
+    db.session.commit()
+    flash(f"{enrollment.patient.full_name}'s caregivers are withdrawn from the class.", "success")
+    for moved in promoted:
+        flash(f"{moved.patient.full_name}'s caregivers moved from the waitlist into the class.", "success")
+    return redirect(url_for("schedule.class_detail", class_id=enrollment.class_id, _anchor="sets"))
+
+
+# --------------------------------------------------------------------------- one session
+
+
+def _session_defaults(session: ClassSession) -> dict:
+    tz = session.group_class.timezone
+    local = utc_to_local(session.starts_at, tz)
+    return {
+        "date": local.date(),
+        "start_time": local.time(),
+        "duration_minutes": int((session.ends_at - session.starts_at).total_seconds() // 60),
+        "room": session.effective_room,
+        "facilitator_id": str(session.effective_facilitator_id or ""),
+    }
+
+
+@bp.route("/sessions/<int:session_id>/edit", methods=["GET", "POST"])
+@requires("schedule.edit")
+def edit_session(session_id: int):
+    session = db.get_or_404(ClassSession, session_id)
+    form = EditSessionForm(**_session_defaults(session))
+    form.facilitator_id.choices = facilitator_choices(people.all_facilitators(), "The class's facilitator")
+    if form.validate_on_submit():
+        try:
+            changed = scheduling.edit_session(
+                session, local_start=form.local_start(), duration_minutes=form.duration_minutes.data,
+                room=(form.room.data or "").strip() or None, facilitator_id=optional_id(form.facilitator_id.data),
+                scope=form.scope.data,
+            )
+        except ServiceError as exc:
+            db.session.rollback()
+            show_service_error(form, exc)
+        else:
+            db.session.commit()
+            flash("Session changed." if len(changed) == 1 else f"{len(changed)} sessions changed.", "success")
+            return redirect(url_for("schedule.class_detail", class_id=session.class_id))
+    return form_page("schedule/edit_session.html", form, session=session, group_class=session.group_class)
+
+
+@bp.route("/sessions/<int:session_id>/cancel", methods=["GET", "POST"])
+@requires("schedule.edit")
+def cancel_session(session_id: int):
+    session = db.get_or_404(ClassSession, session_id)
+    form = CancelSessionForm()
+    if form.validate_on_submit():
+        try:
+            scheduling.cancel_session(session, form.reason.data)
+        except ServiceError as exc:
+            db.session.rollback()
+            show_service_error(form, exc)
+        else:
+            db.session.commit()
+            tz = session.group_class.timezone
+            flash(f"The session of {utc_to_local(session.starts_at, tz):%a %d %b %Y at %H:%M} is cancelled. "
+                  "Calendar feeds show it as cancelled.", "success")
+            return redirect(url_for("schedule.class_detail", class_id=session.class_id))
+    return form_page("schedule/cancel_session.html", form, session=session, group_class=session.group_class)
+
+
+@bp.route("/sessions/<int:session_id>.ics")
+@requires("schedule.view")
+def session_ics(session_id: int):
+    return ics_response(calendar.session_calendar(session_id, utcnow()), filename=f"session-{session_id}.ics")

@@ -277,9 +277,31 @@ def _check_conflicts(planned: list[tuple[datetime, datetime, str, int | None]], 
 # --------------------------------------------------------------------------- classes and sessions
 
 
+def _validate_new_class(data: dict) -> tuple[dict[str, Any], list[PlannedSession]]:
+    """The class's fields and its planned sessions; the errors of both are reported together."""
+    if not isinstance(data, dict):
+        raise ServiceError("Send a JSON object.", {"body": "Expected an object."})
+    errors: dict[str, str] = {}
+    message = None
+    clean: dict[str, Any] = {}
+    planned: list[PlannedSession] = []
+    try:
+        clean = validate_class(data)
+    except ServiceError as exc:
+        errors, message = dict(exc.fields), exc.message
+    tz = data.get("timezone")
+    try:
+        planned = plan_sessions(data, tz if valid_timezone(tz) else "UTC")
+    except ServiceError as exc:
+        errors.update(exc.fields)
+        message = message or exc.message
+    if errors:
+        raise ServiceError(message, errors)
+    return clean, planned
+
+
 def create_class(data: dict) -> GroupClass:
-    clean = validate_class(data)
-    planned = plan_sessions(data, clean["timezone"])
+    clean, planned = _validate_new_class(data)
     _check_conflicts([(p.starts_at, p.ends_at, clean["room"], clean["facilitator_id"]) for p in planned])
     group_class = GroupClass(**clean)
     db.session.add(group_class)
@@ -598,3 +620,98 @@ def local_day_bounds(day: date, tz: str) -> tuple[datetime, datetime]:
     start = local_to_utc(datetime.combine(day, time(0, 0)), tz)
     end = local_to_utc(datetime.combine(day + timedelta(days=1), time(0, 0)), tz)
     return start, end
+
+
+# --------------------------------------------------------------------------- pages (read-only, bounded queries)
+
+
+@dataclass(frozen=True)
+class ClassSummary:
+    group_class: GroupClass  # facilitator loaded
+    next_start: datetime | None  # the next scheduled session not yet over
+    seats_taken: int
+    waiting: int  # waitlisted sets
+
+
+def class_summaries(now: datetime) -> list[ClassSummary]:
+    """Every class with its next session, seats taken and waitlist, in five queries.
+
+    Classes with a session to come are listed first, soonest first; the others by title.
+    """
+    classes = db.session.scalars(
+        sa.select(GroupClass).options(selectinload(GroupClass.facilitator)).order_by(GroupClass.title)
+    ).all()
+    next_start = dict(db.session.execute(
+        sa.select(ClassSession.class_id, sa.func.min(ClassSession.starts_at))
+        .where(ClassSession.status == "scheduled", ClassSession.ends_at > now)
+        .group_by(ClassSession.class_id)
+    ).all())
+    seats = dict(db.session.execute(
+        sa.select(Enrollment.class_id, sa.func.count(EnrollmentCaregiver.id))
+        .join(EnrollmentCaregiver, EnrollmentCaregiver.enrollment_id == Enrollment.id)
+        .where(Enrollment.status == "enrolled")
+        .group_by(Enrollment.class_id)
+    ).all())
+    waiting = dict(db.session.execute(
+        sa.select(Enrollment.class_id, sa.func.count(Enrollment.id))
+        .where(Enrollment.status == "waitlisted")
+        .group_by(Enrollment.class_id)
+    ).all())
+    summaries = [
+        ClassSummary(c, next_start.get(c.id), seats.get(c.id, 0), waiting.get(c.id, 0)) for c in classes
+    ]
+    return sorted(summaries, key=lambda s: (s.next_start is None, s.next_start or now))
+
+
+@dataclass(frozen=True)
+class ClassPage:
+    group_class: GroupClass  # facilitator and sessions (with their planned facilitator) loaded
+    enrolled: list[Enrollment]  # patient and caregivers loaded
+    waitlisted: list[Enrollment]  # in waitlist order
+
+    @property
+    def seats_taken(self) -> int:
+        return sum(e.seats for e in self.enrolled)
+
+    @property
+    def seats_left(self) -> int:
+        return max(0, self.group_class.capacity - self.seats_taken)
+
+    def status_of(self, patient_id: int) -> str | None:
+        """'enrolled' or 'waitlisted' when the patient is in the class."""
+        for enrollment in (*self.enrolled, *self.waitlisted):
+            if enrollment.patient_id == patient_id:
+                return enrollment.status
+        return None
+
+
+def class_page(class_id: int) -> ClassPage:
+    """A class, its sessions and its caregiver sets, in a fixed number of queries."""
+    group_class = db.session.scalar(
+        sa.select(GroupClass)
+        .options(
+            selectinload(GroupClass.facilitator),
+            selectinload(GroupClass.sessions).selectinload(ClassSession.planned_facilitator),
+        )
+        .where(GroupClass.id == class_id)
+    )
+    if group_class is None:
+        raise NotFound(f"No class {class_id}.")
+    roster = class_roster(class_id)
+    return ClassPage(
+        group_class,
+        enrolled=[e for e in roster if e.status == "enrolled"],
+        waitlisted=sorted((e for e in roster if e.status == "waitlisted"), key=lambda e: (e.position, e.id)),
+    )
+
+
+def patient_for_enrolment(patient_id: int) -> Patient:
+    """A patient with their caregiver links and caregivers loaded."""
+    patient = db.session.scalar(
+        sa.select(Patient)
+        .options(selectinload(Patient.links).selectinload(CaregiverLink.caregiver))
+        .where(Patient.id == patient_id)
+    )
+    if patient is None:
+        raise NotFound(f"No patient {patient_id}.", {"patient_id": "Unknown patient."})
+    return patient

@@ -1,0 +1,161 @@
+"""Forms of the schedule pages. They check shape; the scheduling service checks meaning."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import InputRequired, Optional
+from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
+
+from roster.models import Facilitator, Patient
+from roster.services import ServiceError
+
+US_TIMEZONES = (
+    ("America/New_York", "Eastern (New York)"),
+    ("America/Chicago", "Central (Chicago)"),
+    ("America/Denver", "Mountain (Denver)"),
+    ("America/Phoenix", "Arizona (Phoenix, no daylight saving)"),
+    ("America/Los_Angeles", "Pacific (Los Angeles)"),
+    ("America/Anchorage", "Alaska (Anchorage)"),
+    ("Pacific/Honolulu", "Hawaii (Honolulu)"),
+    ("America/Puerto_Rico", "Atlantic (Puerto Rico)"),
+)
+WEEKDAYS = tuple(enumerate(("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")))
+MODALITY_CHOICES = (("in_person", "In person"), ("telehealth", "Telehealth"))
+PLACE_OF_SERVICE_CHOICES = (
+    ("", "Automatic: 11 in person, 02 telehealth"),
+    ("11", "11 Office"),
+    ("02", "02 Telehealth, patient not at home"),
+    ("10", "10 Telehealth in the patient's home"),
+    ("19", "19 Off-campus outpatient hospital"),
+    ("22", "22 On-campus outpatient hospital"),
+)
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A list of checkboxes (rendered in a fieldset by the template)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def timezone_choices(clinic_zone: str) -> list[tuple[str, str]]:
+    """The common US zones, with the clinic's own zone first if it is not one of them."""
+    zones = list(US_TIMEZONES)
+    if clinic_zone not in dict(zones):
+        zones.insert(0, (clinic_zone, clinic_zone))
+    return zones
+
+
+def facilitator_choices(facilitators: list[Facilitator], blank: str) -> list[tuple[str, str]]:
+    return [("", blank)] + [
+        (str(f.id), f.name if f.active else f"{f.name} (inactive)") for f in facilitators
+    ]
+
+
+def caregiver_choices(patient: Patient) -> list[tuple[int, str]]:
+    """The patient's caregivers (links loaded), by name, with their relationship."""
+    links = sorted(patient.links, key=lambda link: (link.caregiver.last_name, link.caregiver.first_name))
+    return [
+        (link.caregiver_id, f"{link.caregiver.full_name} ({link.relationship})" if link.relationship
+         else link.caregiver.full_name)
+        for link in links
+    ]
+
+
+def optional_id(value: str | None) -> int | None:
+    return int(value) if value else None
+
+
+def show_service_error(form: FlaskForm, exc: ServiceError) -> None:
+    """Put each error the service reports on the field it concerns, and its summary on the
+    form when some error concerns no field (a double booking, a patient already in the class)."""
+    unplaced = not exc.fields
+    for key, why in exc.fields.items():
+        name = key.removeprefix("recurrence.")
+        field = form._fields.get(name) if name != "csrf_token" else None
+        if field is None:
+            unplaced = True
+        else:
+            field.errors = [*field.errors, why]
+    if unplaced:
+        form.form_errors.append(exc.message)
+
+
+class ClassForm(FlaskForm):
+    title = StringField("Title", validators=[InputRequired("Give the class a title.")])
+    needs = StringField("Focus needs")
+    room = StringField("Room")
+    capacity = IntegerField("Caregiver seats", validators=[InputRequired("Say how many caregivers it seats.")])
+    facilitator_id = SelectField("Planned facilitator")
+    timezone = SelectField("Time zone")
+    modality = SelectField("Modality", choices=MODALITY_CHOICES)
+    place_of_service = SelectField("Place of service", choices=PLACE_OF_SERVICE_CHOICES, default="")
+    weekdays = MultiCheckboxField("Weekdays", coerce=int, choices=WEEKDAYS,
+                                  validators=[InputRequired("Choose at least one weekday.")])
+    start_time = TimeField("Start time", validators=[InputRequired("Give the start time.")])
+    duration_minutes = IntegerField("Duration (minutes)", default=60,
+                                    validators=[InputRequired("Give the length in minutes.")])
+    first_date = DateField("First date", validators=[InputRequired("Give the first date.")])
+    count = IntegerField("Number of sessions", validators=[Optional()])
+    until = DateField("Or: last date", validators=[Optional()])
+
+    def service_data(self) -> dict:
+        """The class as the scheduling service (and the JSON API) takes it."""
+        return {
+            "title": self.title.data,
+            "needs": self.needs.data,
+            "room": self.room.data,
+            "capacity": self.capacity.data,
+            "facilitator_id": optional_id(self.facilitator_id.data),
+            "timezone": self.timezone.data,
+            "modality": self.modality.data,
+            "place_of_service": self.place_of_service.data,
+            "recurrence": {
+                "weekdays": self.weekdays.data,
+                "start_time": self.start_time.data.strftime("%H:%M"),
+                "duration_minutes": self.duration_minutes.data,
+                "first_date": self.first_date.data.isoformat(),
+                "count": self.count.data,
+                "until": self.until.data.isoformat() if self.until.data else None,
+            },
+        }
+
+
+class SessionTimeForm(FlaskForm):
+    date = DateField("Date", validators=[InputRequired("Give the date.")])
+    start_time = TimeField("Start time", validators=[InputRequired("Give the start time.")])
+    duration_minutes = IntegerField("Duration (minutes)", validators=[InputRequired("Give the length in minutes.")])
+
+    def local_start(self) -> datetime:
+        return datetime.combine(self.date.data, self.start_time.data)
+
+
+class EditSessionForm(SessionTimeForm):
+    room = StringField("Room")
+    facilitator_id = SelectField("Facilitator")
+    scope = RadioField(
+        "Apply to",
+        choices=(("this", "This session only"), ("following", "This and the following sessions")),
+        default="this",
+    )
+
+
+class CancelSessionForm(FlaskForm):
+    reason = TextAreaField("Reason")
+
+
+class EnrolForm(FlaskForm):
+    patient_id = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    caregiver_ids = MultiCheckboxField("Caregivers who will attend", coerce=int)
