@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Response, g, jsonify, request, stream_with_context
+from flask import g, jsonify, request
 
 import sqlalchemy as sa
 
 from roster.api import bp
+from roster.downloads import csv_response
 from roster.errors import api_error
 from roster.extensions import db
 from roster.models import Caregiver, ClassSession, ExportBatch, Facilitator, GroupClass, Patient, utcnow
@@ -278,12 +279,3 @@ def list_exports():
 def export_csv(batch_id: int):
     batch = db.get_or_404(ExportBatch, batch_id)
     return csv_response(batch)
-
-
-def csv_response(batch: ExportBatch) -> Response:
-    name = f"roster-{batch.date_from.isoformat()}-{batch.date_to.isoformat()}-batch{batch.id}.csv"
-    return Response(
-        stream_with_context(billing.iter_batch_csv(batch.id)),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )

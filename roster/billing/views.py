@@ -1,22 +1,85 @@
-from flask import render_template
+"""The biller's pages: review lines and findings, export rosters, read the audit trail."""
+
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from roster.billing import bp
+from roster.billing.fixes import fix_link
+from roster.billing.forms import AuditFilterForm, ExportForm, ReviewFilterForm, current_month
+from roster.downloads import csv_response
+from roster.extensions import db
+from roster.models import ExportBatch, utcnow
 from roster.permissions import requires
+from roster.services import audit as audit_trail
+from roster.services import billing
+
+LINES_PER_PAGE = 100
 
 
-@bp.route("/review")
+def _this_month() -> dict:
+    first, last = current_month(utcnow(), current_app.config["CLINIC_TIMEZONE"])
+    return {"date_from": first, "date_to": last}
+
+
+def _page() -> int:
+    return request.args.get("page", 1, type=int)
+
+
+@bp.get("/review")
 @requires("billing.view")
 def review():
-    return render_template("billing/review.html")
+    form = ReviewFilterForm(request.args, **_this_month())
+    result = None
+    if form.validate():
+        result = billing.review(form.date_from.data, form.date_to.data, form.status_filter, _page(), LINES_PER_PAGE)
+    return render_template("billing/review.html", form=form, review=result, fix_link=fix_link)
 
 
-@bp.route("/exports")
+def _exports_page(form: ExportForm, status: int = 200):
+    history = billing.export_page(_page(), current_app.config["PAGE_SIZE"])
+    return render_template("billing/exports.html", form=form, history=history), status
+
+
+@bp.get("/exports")
 @requires("billing.view")
 def exports():
-    return render_template("billing/exports.html")
+    return _exports_page(ExportForm(formdata=None, **_this_month()))
 
 
-@bp.route("/audit")
+@bp.post("/exports")
+@requires("billing.export")
+def create_export():
+    form = ExportForm()
+    if not form.validate_on_submit():
+        return _exports_page(form, 422)
+    date_from, date_to = form.date_from.data, form.date_to.data
+    batch = billing.export_range(date_from, date_to, current_user)
+    if batch.row_count:
+        db.session.commit()
+        flash(f"Exported {batch.row_count} row{'s' if batch.row_count != 1 else ''} "
+              f"({date_from:%Y-%m-%d} to {date_to:%Y-%m-%d}) as batch #{batch.id}. Download its CSV below.",
+              "success")
+    else:
+        db.session.rollback()  # no empty batch in the history
+        flash(f"Nothing new to export from {date_from:%Y-%m-%d} to {date_to:%Y-%m-%d}: "
+              f"every ready line is already exported and no exported line was voided.", "info")
+    return redirect(url_for("billing.exports"))
+
+
+@bp.get("/exports/<int:batch_id>.csv")
+@requires("billing.view")
+def export_csv(batch_id: int):
+    return csv_response(db.get_or_404(ExportBatch, batch_id))
+
+
+@bp.get("/audit")
 @requires("audit.view")
 def audit():
-    return render_template("billing/audit.html")
+    form = AuditFilterForm(request.args, entity_types=audit_trail.entity_types())
+    trail = None
+    if form.validate():
+        trail = audit_trail.trail(form.session_id.data, form.entity_type.data or None, _page(),
+                                  current_app.config["PAGE_SIZE"])
+    return render_template("billing/audit.html", form=form, trail=trail)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
 from flask import g, has_app_context, has_request_context
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
 from roster.extensions import db
 from roster.models import AuditEvent
@@ -57,3 +61,74 @@ def snapshot(obj, fields: tuple[str, ...]) -> dict[str, Any]:
             value = list(value)
         out[name] = value
     return out
+
+
+# --------------------------------------------------------------------------- reading
+
+CHANGE_VALUE_MAX = 120
+
+
+@dataclass(frozen=True)
+class Change:
+    """One key of a before/after picture that changed, each side as compact JSON ("" when absent)."""
+
+    key: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class TrailEntry:
+    event: AuditEvent
+    changes: list[Change]
+
+
+def _compact(value: Any) -> str:
+    text = json.dumps(value, separators=(",", ":"), sort_keys=True, default=str)
+    return text if len(text) <= CHANGE_VALUE_MAX else text[:CHANGE_VALUE_MAX - 1] + "…"
+
+
+def changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[Change]:
+    """The keys whose values differ between two pictures, in key order."""
+    before, after = before or {}, after or {}
+    missing = object()
+    out = []
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key, missing), after.get(key, missing)
+        if old != new:
+            out.append(Change(key, "" if old is missing else _compact(old), "" if new is missing else _compact(new)))
+    return out
+
+
+def _trail_filter(session_id: int | None, entity_type: str | None):
+    conditions = []
+    if session_id is not None:
+        conditions.append(AuditEvent.session_id == session_id)
+    if entity_type:
+        conditions.append(AuditEvent.entity_type == entity_type)
+    return sa.and_(sa.true(), *conditions)
+
+
+@dataclass(frozen=True)
+class TrailPage:
+    entries: list[TrailEntry]
+    page: int
+    pages: int
+
+
+def trail(session_id: int | None, entity_type: str | None, page: int, per_page: int) -> TrailPage:
+    """One page of the audit trail, newest first (three queries whatever its size)."""
+    where = _trail_filter(session_id, entity_type)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(where))
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    events = db.session.scalars(
+        sa.select(AuditEvent).options(selectinload(AuditEvent.actor)).where(where)
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .limit(per_page).offset((page - 1) * per_page)
+    )
+    return TrailPage([TrailEntry(e, changes(e.before, e.after)) for e in events], page, pages)
+
+
+def entity_types() -> list[str]:
+    return list(db.session.scalars(sa.select(AuditEvent.entity_type).distinct().order_by(AuditEvent.entity_type)))

@@ -9,7 +9,7 @@ carried by the next export) and a corrected line is added (R16).
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Iterable, Iterator
 
@@ -22,6 +22,7 @@ from roster.domain.roster_csv import RosterRow, iter_csv
 from roster.extensions import db
 from roster.models import (
     BillingLine,
+    Caregiver,
     CaregiverLink,
     CheckIn,
     ClassSession,
@@ -370,12 +371,24 @@ def session_billing(session: ClassSession) -> dict:
 def lines_between(date_from: date, date_to: date, status: str | None = None) -> list[BillingLine]:
     stmt = (
         sa.select(BillingLine).options(*_line_options())
-        .where(BillingLine.date_of_service >= date_from, BillingLine.date_of_service <= date_to)
+        .where(_in_range(date_from, date_to))
         .order_by(BillingLine.date_of_service, BillingLine.session_id, BillingLine.id)
     )
     if status:
         stmt = stmt.where(BillingLine.status == status)
     return list(db.session.scalars(stmt))
+
+
+MAX_RANGE_DAYS = 366 * 3
+
+
+def range_problems(date_from: date, date_to: date) -> dict[str, str]:
+    """What is wrong with a from-to range of dates of service (empty when nothing)."""
+    if date_from > date_to:
+        return {"to": "The range must end on or after its start."}
+    if (date_to - date_from).days > MAX_RANGE_DAYS:
+        return {"to": "Choose a range of at most three years."}
+    return {}
 
 
 def parse_range(data_from, data_to) -> tuple[date, date]:
@@ -388,10 +401,8 @@ def parse_range(data_from, data_to) -> tuple[date, date]:
             out.append(None)
         if out[-1] is None:
             errors[key] = "A date written YYYY-MM-DD is required."
-    if not errors and out[0] > out[1]:
-        errors["to"] = "The range must end on or after its start."
-    if not errors and (out[1] - out[0]).days > 366 * 3:
-        errors["to"] = "Choose a range of at most three years."
+    if not errors:
+        errors = range_problems(out[0], out[1])
     if errors:
         raise ServiceError("The date range is not valid.", errors)
     return out[0], out[1]
@@ -439,11 +450,27 @@ def export_range(date_from: date, date_to: date, user: User | None) -> ExportBat
     return batch
 
 
-def export_history(limit: int = 100) -> list[ExportBatch]:
+def export_history(limit: int = 100, offset: int = 0) -> list[ExportBatch]:
+    """Export batches, newest first, with who made them."""
     return list(db.session.scalars(
         sa.select(ExportBatch).options(selectinload(ExportBatch.created_by))
-        .order_by(ExportBatch.id.desc()).limit(limit)
+        .order_by(ExportBatch.id.desc()).limit(limit).offset(offset)
     ))
+
+
+@dataclass(frozen=True)
+class ExportPage:
+    batches: list[ExportBatch]
+    page: int
+    pages: int
+
+
+def export_page(page: int, per_page: int) -> ExportPage:
+    """One page of the export history, newest first (three queries)."""
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(ExportBatch))
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    return ExportPage(export_history(per_page, (page - 1) * per_page), page, pages)
 
 
 def iter_batch_csv(batch_id: int) -> Iterator[str]:
@@ -486,8 +513,6 @@ def _rows_for(chunk: list[tuple[int, str]]) -> list[RosterRow]:
             .where(CheckIn.session_id.in_(session_ids))
             .order_by(CheckIn.caregiver_id)
         ).all()
-        from roster.models import Caregiver
-
         names = {c.id: c for c in db.session.scalars(
             sa.select(Caregiver).where(Caregiver.id.in_({r.caregiver_id for r in rows})))} if rows else {}
         for r in rows:
@@ -513,65 +538,104 @@ def _rows_for(chunk: list[tuple[int, str]]) -> list[RosterRow]:
 
 # --------------------------------------------------------------------------- review
 
+LINE_STATUS_ORDER = ("held", "ready", "exported", "void")
+NO_FACILITATOR_LABEL = "No facilitator recorded"
 
-@dataclass
+
+@dataclass(frozen=True)
+class CodeTotal:
+    cpt: str
+    lines: int
+    units: int
+
+
+@dataclass(frozen=True)
+class FacilitatorTotal:
+    name: str
+    lines: int
+    units: int
+
+
+@dataclass(frozen=True)
+class SessionFinding:
+    """A finding that sits on no line (patient present, under minimum time, ...), with its session."""
+
+    finding: Finding
+    session: ClassSession
+    date_of_service: date
+
+
+@dataclass(frozen=True)
 class Review:
+    """One page of a range's lines, the range's counts and totals (void lines left out), and its
+    session findings that have no line."""
+
     lines: list[BillingLine]
     counts: dict[str, int]
-    by_code: dict[str, dict[str, int]]
-    by_facilitator: list[tuple[str, int, int]]
-    facilitators: dict[int, Facilitator] = field(default_factory=dict)
+    by_code: list[CodeTotal]
+    by_facilitator: list[FacilitatorTotal]
+    session_findings: list[SessionFinding]
+    page: int
+    pages: int
 
 
-def review(date_from: date, date_to: date, status: str | None) -> Review:
-    in_range = sa.and_(BillingLine.date_of_service >= date_from, BillingLine.date_of_service <= date_to)
-    counts = {s: 0 for s in ("held", "ready", "exported", "void")}
-    for st, n in db.session.execute(
+def _in_range(date_from: date, date_to: date):
+    return sa.and_(BillingLine.date_of_service >= date_from, BillingLine.date_of_service <= date_to)
+
+
+def review(date_from: date, date_to: date, status: str | None, page: int = 1, per_page: int = 100) -> Review:
+    """The biller's review of a range, in a fixed number of queries whatever its size."""
+    in_range = _in_range(date_from, date_to)
+    counts = dict.fromkeys(LINE_STATUS_ORDER, 0)
+    counts.update(db.session.execute(
         sa.select(BillingLine.status, sa.func.count()).where(in_range).group_by(BillingLine.status)
-    ):
-        counts[st] = n
-    by_code: dict[str, dict[str, int]] = defaultdict(lambda: {"lines": 0, "units": 0})
-    for cpt, n, units in db.session.execute(
-        sa.select(BillingLine.cpt, sa.func.count(), sa.func.sum(BillingLine.units))
-        .where(in_range, BillingLine.status != "void").group_by(BillingLine.cpt).order_by(BillingLine.cpt)
-    ):
-        by_code[cpt] = {"lines": n, "units": int(units or 0)}
-    by_fac = []
-    for name, n, units in db.session.execute(
-        sa.select(sa.func.coalesce(Facilitator.name, "No facilitator recorded"), sa.func.count(BillingLine.id),
-                  sa.func.sum(BillingLine.units))
-        .select_from(BillingLine).outerjoin(Facilitator, Facilitator.id == BillingLine.facilitator_id)
-        .where(in_range, BillingLine.status != "void")
-        .group_by(sa.func.coalesce(Facilitator.name, "No facilitator recorded"))
-        .order_by(sa.func.coalesce(Facilitator.name, "No facilitator recorded"))
-    ):
-        by_fac.append((name, n, int(units or 0)))
+    ).tuples().all())
+    billable = sa.and_(in_range, BillingLine.status != "void")
+    by_code = [
+        CodeTotal(cpt, n, int(units or 0)) for cpt, n, units in db.session.execute(
+            sa.select(BillingLine.cpt, sa.func.count(), sa.func.sum(BillingLine.units))
+            .where(billable).group_by(BillingLine.cpt).order_by(BillingLine.cpt)
+        )
+    ]
+    by_facilitator = [
+        FacilitatorTotal(name or NO_FACILITATOR_LABEL, n, int(units or 0)) for _, name, n, units in db.session.execute(
+            sa.select(Facilitator.id, Facilitator.name, sa.func.count(BillingLine.id), sa.func.sum(BillingLine.units))
+            .select_from(BillingLine).outerjoin(Facilitator, Facilitator.id == BillingLine.facilitator_id)
+            .where(billable).group_by(Facilitator.id, Facilitator.name).order_by(Facilitator.name)
+        )
+    ]
+    total = counts[status] if status else sum(counts.values())
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
     stmt = (
         sa.select(BillingLine)
         .options(selectinload(BillingLine.patient), selectinload(BillingLine.findings),
-                 selectinload(BillingLine.facilitator),
                  selectinload(BillingLine.session).selectinload(ClassSession.group_class))
         .where(in_range)
         .order_by(BillingLine.date_of_service, BillingLine.session_id, BillingLine.id)
-        .limit(2000)
+        .limit(per_page).offset((page - 1) * per_page)
     )
     if status:
         stmt = stmt.where(BillingLine.status == status)
-    return Review(list(db.session.scalars(stmt)), counts, dict(by_code), by_fac)
+    return Review(list(db.session.scalars(stmt)), counts, by_code, by_facilitator,
+                  session_findings_without_lines(date_from, date_to), page, pages)
 
 
-def session_findings_without_lines(date_from: date, date_to: date) -> list[Finding]:
-    """Session-level findings (no line): patient present, under minimum time, ..."""
+def session_findings_without_lines(date_from: date, date_to: date) -> list[SessionFinding]:
+    """Line-less findings of the sessions whose date of service is in the range (two queries and loads)."""
     lo = _utc_midnight(date_from - timedelta(days=1))
     hi = _utc_midnight(date_to + timedelta(days=2))
-    rows = db.session.scalars(
-        sa.select(Finding)
+    moment = sa.func.coalesce(ClassSession.actual_start, ClassSession.starts_at)
+    rows = db.session.execute(
+        sa.select(Finding, ClassSession)
         .join(ClassSession, ClassSession.id == Finding.session_id)
-        .options(selectinload(Finding.patient),
-                 selectinload(Finding.line))
-        .where(Finding.line_id.is_(None),
-               sa.func.coalesce(ClassSession.actual_start, ClassSession.starts_at) >= lo,
-               sa.func.coalesce(ClassSession.actual_start, ClassSession.starts_at) < hi)
-        .order_by(Finding.session_id, Finding.id)
-    ).all()
-    return list(rows)
+        .options(selectinload(Finding.patient), selectinload(ClassSession.group_class))
+        .where(Finding.line_id.is_(None), moment >= lo, moment < hi)
+        .order_by(moment, ClassSession.id, Finding.id)
+    ).tuples()
+    out = []
+    for finding, session in rows:
+        dos = date_of_service(session)
+        if date_from <= dos <= date_to:
+            out.append(SessionFinding(finding, session, dos))
+    return out

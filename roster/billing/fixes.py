@@ -1,0 +1,53 @@
+"""Where a biller fixes what a finding reports: one table, one function.
+
+The pages named here belong to other parts of the app; a page that is not
+there (yet) gives no link rather than a broken one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app, url_for
+
+from roster.domain import billing as rules
+from roster.models import BillingLine, Finding
+
+# finding code -> (section of the patient's edit page, what the biller does there)
+PATIENT_SECTIONS = {
+    rules.NO_CONSENT: ("consent", "record the patient's consent"),
+    rules.CONSENT_VERBAL_PRE_2025: ("consent", "check the patient's consent"),
+    rules.OUTSIDE_PLAN_OF_CARE: ("plan-of-care", "record the patient's plan of care"),
+    rules.NO_DIAGNOSIS: ("diagnoses", "add the patient's diagnoses"),
+    rules.NEEDS_MISMATCH: ("needs", "check the patient's needs"),
+}
+# findings fixed by closing the session again (facilitator, actual times, who was present)
+CLOSE_AGAIN = frozenset({
+    rules.NO_FACILITATOR, rules.NO_ACTUAL_TIMES, rules.UNDER_MINIMUM_TIME, rules.PATIENT_PRESENT,
+})
+
+
+@dataclass(frozen=True)
+class FixLink:
+    url: str
+    label: str  # what the biller does there, for the link's accessible name
+
+
+def fix_link(finding: Finding, line: BillingLine | None = None) -> FixLink | None:
+    """The page where `finding` is fixed, or None when that page does not exist."""
+    endpoint, values, label = _target(finding, line)
+    if endpoint not in current_app.view_functions:
+        return None
+    return FixLink(url_for(endpoint, **values), label)
+
+
+def _target(finding: Finding, line: BillingLine | None) -> tuple[str, dict, str]:
+    code = finding.code
+    if code in PATIENT_SECTIONS and finding.patient_id is not None:
+        anchor, label = PATIENT_SECTIONS[code]
+        return "people.edit_patient", {"patient_id": finding.patient_id, "_anchor": anchor}, label
+    if code == rules.INVALID_NPI and line is not None and line.facilitator_id is not None:
+        return "people.edit_facilitator", {"facilitator_id": line.facilitator_id}, "correct the facilitator's NPI"
+    if code in CLOSE_AGAIN:
+        return "frontdesk.close_session", {"session_id": finding.session_id}, "close the session again"
+    return "frontdesk.session", {"session_id": finding.session_id}, "check the session's attendance"

@@ -1,0 +1,77 @@
+"""Billing forms. The filters are GET forms (no CSRF token: they change nothing)."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField, SelectField
+from wtforms.validators import DataRequired, NumberRange, Optional, ValidationError
+
+from roster.services import billing
+
+STATUS_CHOICES = [("all", "All"), ("held", "Held"), ("ready", "Ready"), ("exported", "Exported"), ("void", "Void")]
+
+
+def current_month(now: datetime, tz: str) -> tuple[date, date]:
+    """The first and last day of the month `now` falls in, in zone `tz`."""
+    today = now.astimezone(ZoneInfo(tz)).date()
+    return today.replace(day=1), today.replace(day=calendar.monthrange(today.year, today.month)[1])
+
+
+class _DateField(DateField):
+    """A date whose blank value is just missing (the required check then says so once)."""
+
+    def process_formdata(self, valuelist):
+        if valuelist and not "".join(valuelist).strip():
+            self.data = None
+            return
+        super().process_formdata(valuelist)
+
+
+def _date_field(label: str, name: str) -> DateField:
+    return _DateField(label, name=name, validators=[DataRequired(message=f"Enter the {label.lower()} date.")])
+
+
+class RangeForm(FlaskForm):
+    """A from-to range of dates of service; the fields are sent as ``from`` and ``to``, as in the API."""
+
+    date_from = _date_field("From", "from")
+    date_to = _date_field("To", "to")
+
+    def validate_date_to(self, field):
+        if self.date_from.data and field.data:
+            problem = billing.range_problems(self.date_from.data, field.data).get("to")
+            if problem:
+                raise ValidationError(problem)
+
+
+class ReviewFilterForm(RangeForm):
+    class Meta:
+        csrf = False
+
+    status = SelectField("Status", choices=STATUS_CHOICES, default="all")
+
+    @property
+    def status_filter(self) -> str | None:
+        return None if self.status.data == "all" else self.status.data
+
+
+class ExportForm(RangeForm):
+    """Export the ready lines (and pending voids) of a range."""
+
+
+class AuditFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    session_id = IntegerField("Session number", validators=[
+        Optional(), NumberRange(min=1, message="A session number is a whole number from 1."),
+    ])
+    entity_type = SelectField("Record type", default="")
+
+    def __init__(self, *args, entity_types: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.entity_type.choices = [("", "All")] + [(t, t.replace("_", " ")) for t in entity_types]

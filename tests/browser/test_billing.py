@@ -1,0 +1,54 @@
+"""A biller finds a line held for missing consent, fixes it from the review, exports, and downloads the roster."""
+
+from __future__ import annotations
+
+import csv
+
+from tests.billing.clinic import Clinic
+
+FEBRUARY = "/billing/review?from=2026-02-01&to=2026-02-28&status=all"
+
+
+def test_biller_fixes_a_held_line_exports_and_downloads_the_csv(ui, build):
+    clinic = Clinic(build.api_client("admin"))
+    fid = clinic.facilitator()
+    walter = clinic.patient(first_name="Walter", last_name="Ames")
+    omar = clinic.patient(first_name="Omar", last_name="Cruz", consent=None)
+    session_id = clinic.group_session([walter, omar], fid, start="2026-02-03T10:00")
+    line_id = {l["patient_mrn"]: l["id"] for l in clinic.billing(session_id)["lines"]}[omar]
+    biller = build.user(role="biller")
+    page = ui.page
+
+    ui.login(biller.email)  # a biller starts on the review
+    page.get_by_label("From", exact=True).fill("2026-02-01")
+    page.get_by_label("To", exact=True).fill("2026-02-28")
+    ui.click(page.get_by_role("button", name="Show lines"))
+    held = page.locator(f"#line-{line_id}")
+    assert "held" in held.locator(".badge.held").inner_text()
+    assert "Omar Cruz" in held.inner_text() and "has no caregiver-training consent" in held.inner_text()
+
+    ui.click(held.get_by_role("link", name="Fix"))
+    assert page.url.endswith("#consent")
+    consent = page.locator("#consent")
+    consent.get_by_label("Written").check()
+    consent.get_by_label("Consent date").fill("2026-01-20")
+    ui.click(page.get_by_role("button", name="Save patient"))
+
+    ui.goto(FEBRUARY)
+    line = page.locator(f"#line-{line_id}")
+    assert line.locator(".badge").inner_text() == "ready"
+    assert line.locator(".findings").count() == 0
+
+    ui.click(page.get_by_role("navigation", name="Main").get_by_role("link", name="Exports"))
+    page.get_by_label("From", exact=True).fill("2026-02-01")
+    page.get_by_label("To", exact=True).fill("2026-02-28")
+    ui.click(page.get_by_role("button", name="Export ready lines"))
+    assert "Exported 2 rows" in page.locator(".flashes").inner_text()
+
+    with page.expect_download() as download:
+        ui.click(page.get_by_role("link", name="Download CSV").first, navigates=False)
+    with open(download.value.path(), newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert {(r["patient_mrn"], r["action"], r["cpt"]) for r in rows} == {(walter, "new", "97552"), (omar, "new", "97552")}
+    (fixed,) = [r for r in rows if r["patient_mrn"] == omar]
+    assert int(fixed["line_id"]) == line_id and fixed["patient_last_name"] == "Cruz"
