@@ -1,16 +1,221 @@
-from flask import render_template
+"""Front desk: today's sessions, check-in, patient present, closing, sign-in sheet, end of day."""
 
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from roster.domain.recurrence import utc_to_local
+from roster.extensions import db
 from roster.frontdesk import bp
-from roster.permissions import requires
+from roster.frontdesk.forms import CloseForm, PairForm, PresentForm, ReopenForm, show_service_errors
+from roster.models import Caregiver, Patient, utcnow
+from roster.permissions import can, requires
+from roster.services import ServiceError, attendance, frontdesk
+from roster.services.attendance import CheckInResult
+from roster.services.people import parse_date
 
 
-@bp.route("/today")
+def _clinic_today() -> date:
+    return utc_to_local(utcnow(), current_app.config["CLINIC_TIMEZONE"]).date()
+
+
+def _me():
+    return current_user._get_current_object()
+
+
+def _back_to_session(session_id: int, anchor: str | None = None, **args):
+    return redirect(url_for("frontdesk.session", session_id=session_id, _anchor=anchor, **args))
+
+
+# --------------------------------------------------------------------------- today
+
+
+@bp.get("/today")
 @requires("frontdesk.checkin")
 def today():
-    return render_template("frontdesk/today.html")
+    errors: dict[str, str] = {}
+    day = parse_date(request.args.get("date"), "date", errors, "Date")
+    if errors:
+        flash(f"{errors['date']} Showing today instead.", "error")
+    clinic_today = _clinic_today()
+    day = day or clinic_today
+    rows = frontdesk.day_sessions(day, current_app.config["CLINIC_TIMEZONE"])
+    return render_template("frontdesk/today.html", rows=rows, day=day, clinic_today=clinic_today,
+                           previous_day=day - timedelta(days=1), next_day=day + timedelta(days=1))
 
 
-@bp.route("/open-sessions")
+# --------------------------------------------------------------------------- one session
+
+
+@bp.get("/sessions/<int:session_id>", endpoint="session")
+@requires("frontdesk.checkin")
+def session_page(session_id: int):
+    page = frontdesk.checkin_page(session_id)
+    query = request.args.get("q", "").strip()
+    hits = frontdesk.walk_in_search(page.session, query) if query else None
+    focus = page.focus_id(request.args.get("focus"), request.args.get("after"))
+    return render_template("frontdesk/session.html", page=page, query=query, hits=hits, focus=focus)
+
+
+@bp.get("/sessions/<int:session_id>/search")
+@requires("frontdesk.checkin")
+def search(session_id: int):
+    """The walk-in results as an HTML fragment, for frontdesk.js to show as the desk types."""
+    session = frontdesk.load_session(session_id)
+    query = request.args.get("q", "").strip()
+    hits = frontdesk.walk_in_search(session, query)
+    return render_template("frontdesk/_search_results.html", session=session, query=query, hits=hits)
+
+
+def _checkin_message(result: CheckInResult, tz: str) -> str:
+    c = result.checkin
+    who = f"{c.caregiver.full_name} for {c.patient.full_name}"
+    at = utc_to_local(c.checked_in_at, tz).strftime("%H:%M")
+    if not result.created:
+        return f"{who}: already checked in at {at}."
+    return f"{who}: checked in at {at}" + (" (walk-in, not enrolled in this class)." if c.walk_in else ".")
+
+
+@bp.post("/sessions/<int:session_id>/checkins")
+@requires("frontdesk.checkin")
+def check_in(session_id: int):
+    session = frontdesk.load_session(session_id)
+    form = PairForm()
+    if not form.validate():
+        flash("Choose a caregiver and the patient they came for.", "error")
+        return _back_to_session(session_id)
+    try:
+        result = attendance.check_in_for(session, form.caregiver_id.data, form.patient_id.data, _me())
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        return _back_to_session(session_id)
+    db.session.commit()
+    flash(_checkin_message(result, session.group_class.timezone), "success" if result.created else "info")
+    key = f"{form.caregiver_id.data}-{form.patient_id.data}"
+    return _back_to_session(session_id, f"cg-{key}", after=key)
+
+
+@bp.post("/sessions/<int:session_id>/checkins/undo")
+@requires("frontdesk.checkin")
+def undo_check_in(session_id: int):
+    session = frontdesk.load_session(session_id)
+    form = PairForm()
+    if not form.validate():
+        flash("Choose the check-in to undo.", "error")
+        return _back_to_session(session_id)
+    caregiver = db.get_or_404(Caregiver, form.caregiver_id.data)
+    key = f"{caregiver.id}-{form.patient_id.data}"
+    try:
+        attendance.undo_check_in(session, caregiver.id, form.patient_id.data)
+    except ServiceError:
+        flash(f"{caregiver.full_name} is not checked in: nothing to undo.", "info")
+    else:
+        db.session.commit()
+        flash(f"Check-in of {caregiver.full_name} undone.", "success")
+    return _back_to_session(session_id, f"cg-{key}", focus=f"checkin-{key}")
+
+
+@bp.post("/sessions/<int:session_id>/present")
+@requires("frontdesk.checkin")
+def mark_present(session_id: int):
+    session = frontdesk.load_session(session_id)
+    form = PresentForm()
+    if not form.validate():
+        flash("Choose the patient to mark.", "error")
+        return _back_to_session(session_id)
+    patient = db.get_or_404(Patient, form.patient_id.data)
+    present = form.present.data == "yes"
+    try:
+        attendance.set_present(session, patient, present, _me())
+    except ServiceError as exc:
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(
+            f"{patient.full_name} is marked present: their caregivers' training today will not be billed for them."
+            if present else f"{patient.full_name} is no longer marked present.",
+            "warning" if present else "success",
+        )
+    return _back_to_session(session_id, f"set-{patient.id}", focus=f"present-{patient.id}")
+
+
+@bp.get("/sessions/<int:session_id>/sheet")
+@requires("frontdesk.checkin")
+def sign_in_sheet(session_id: int):
+    return render_template("frontdesk/sheet.html", page=frontdesk.checkin_page(session_id), blank_rows=6)
+
+
+# --------------------------------------------------------------------------- closing
+
+
+def _close_form(page: frontdesk.ClosePage) -> CloseForm:
+    form = CloseForm(data={
+        "facilitator_id": page.default_facilitator_id,
+        "started_at": page.default_start,
+        "ended_at": page.default_end,
+        "patients_present": page.present_mrns,
+    })
+    form.facilitator_id.choices = [("", "Not recorded (billing is held until it is)")] + [
+        (f.id, f"{f.name} ({f.discipline})") for f in page.facilitators
+    ]
+    form.patients_present.choices = [(p.mrn, f"{p.full_name} (MRN {p.mrn})") for p in page.patients]
+    return form
+
+
+def _render_close(page, form, reopen_form, status: int = 200):
+    return render_template("frontdesk/close.html", page=page, form=form, reopen_form=reopen_form), status
+
+
+@bp.route("/sessions/<int:session_id>/close", methods=["GET", "POST"])
+@requires("session.close")
+def close_session(session_id: int):
+    page = frontdesk.close_page(session_id, with_billing=can("billing.view"))
+    form = _close_form(page)
+    if not form.validate_on_submit():
+        return _render_close(page, form, ReopenForm(formdata=None), 422 if form.is_submitted() else 200)
+    session = page.session
+    try:
+        attendance.close_session(
+            session,
+            facilitator_id=form.facilitator_id.data,
+            started_at=frontdesk.local_moment(session, form.started_at.data),
+            ended_at=frontdesk.local_moment(session, form.ended_at.data),
+            patients_present=form.patients_present.data,
+            user=_me(),
+        )
+    except ServiceError as exc:  # validated before anything was written
+        show_service_errors(form, exc)
+        return _render_close(page, form, ReopenForm(formdata=None), 422)
+    db.session.commit()
+    flash("Session closed.", "success")
+    return redirect(url_for("frontdesk.close_session", session_id=session_id))
+
+
+@bp.post("/sessions/<int:session_id>/reopen")
+@requires("session.close")
+def reopen_session(session_id: int):
+    page = frontdesk.close_page(session_id, with_billing=can("billing.view"))
+    form = ReopenForm()
+    if form.validate():
+        try:
+            attendance.reopen_session(page.session, form.reason.data, _me())
+        except ServiceError as exc:
+            show_service_errors(form, exc)
+        else:
+            db.session.commit()
+            flash("Session re-opened. Fix the attendance, then close it again.", "success")
+            return _back_to_session(session_id)
+    return _render_close(page, _close_form(page), form, 422)
+
+
+# --------------------------------------------------------------------------- end of day
+
+
+@bp.get("/open-sessions")
 @requires("session.close")
 def end_of_day():
-    return render_template("frontdesk/end_of_day.html")
+    rows, more = frontdesk.open_sessions(utcnow())
+    return render_template("frontdesk/end_of_day.html", rows=rows, more=more)

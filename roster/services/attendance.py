@@ -78,12 +78,37 @@ def check_in(
     session: ClassSession, caregiver_id: int, patient_mrn: str | None, user: User | None
 ) -> CheckInResult:
     _require_open(session)
+    caregiver = _get_caregiver(caregiver_id)
+    return _check_in_pair(session, caregiver, resolve_patient_for(caregiver, patient_mrn), user)
+
+
+def check_in_for(session: ClassSession, caregiver_id: int, patient_id: int, user: User | None) -> CheckInResult:
+    """The desk's check-in: the caregiver came for this patient (both by id, as the page sends them)."""
+    _require_open(session)
+    caregiver = _get_caregiver(caregiver_id)
+    link = db.session.scalar(
+        sa.select(CaregiverLink).where(
+            CaregiverLink.caregiver_id == caregiver.id, CaregiverLink.patient_id == patient_id
+        )
+    )
+    if link is None:
+        raise ServiceError(
+            f"{caregiver.full_name} is not linked to that patient.",
+            {"patient_id": "This caregiver is not linked to that patient."},
+        )
+    return _check_in_pair(session, caregiver, db.session.get(Patient, patient_id), user)
+
+
+def _get_caregiver(caregiver_id: int) -> Caregiver:
     if not isinstance(caregiver_id, int) or isinstance(caregiver_id, bool):
         raise ServiceError("The check-in is not valid.", {"caregiver_id": "A caregiver id is required."})
     caregiver = db.session.get(Caregiver, caregiver_id)
     if caregiver is None:
         raise ServiceError("The check-in is not valid.", {"caregiver_id": f"No caregiver {caregiver_id}."})
-    patient = resolve_patient_for(caregiver, patient_mrn)
+    return caregiver
+
+
+def _check_in_pair(session: ClassSession, caregiver: Caregiver, patient: Patient, user: User | None) -> CheckInResult:
     existing = _find_checkin(session.id, caregiver.id, patient.id)
     if existing is not None:
         return CheckInResult(existing, False)
@@ -246,7 +271,8 @@ def close_session(
         raise ServiceError("The session could not be closed.", errors)
 
     before = audit.snapshot(session, CLOSE_AUDIT_FIELDS)
-    session.actual_facilitator_id = facilitator_id
+    # Through the relationship, so a caller that had loaded the old facilitator does not bill with it.
+    session.actual_facilitator = db.session.get(Facilitator, facilitator_id) if facilitator_id is not None else None
     session.actual_start, session.actual_end = start, end
     session.status = "held"
     session.closed_at = utcnow()

@@ -1,0 +1,49 @@
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, SelectField, SelectMultipleField, StringField, TimeField, widgets
+from wtforms.validators import DataRequired, InputRequired, Length
+
+from roster.services import ServiceError
+
+
+class PairForm(FlaskForm):
+    """A caregiver and the patient they came for (hidden fields of a check-in or undo button)."""
+
+    caregiver_id = IntegerField("Caregiver", validators=[InputRequired()])
+    patient_id = IntegerField("Patient", validators=[InputRequired()])
+
+
+class PresentForm(FlaskForm):
+    patient_id = IntegerField("Patient", validators=[InputRequired()])
+    present = SelectField("Present", choices=[("yes", "Patient is here"), ("no", "Patient is not here")])
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+def _optional_id(value):
+    return int(value) if value not in (None, "") else None
+
+
+class CloseForm(FlaskForm):
+    facilitator_id = SelectField("Facilitator who ran the session", coerce=_optional_id)
+    started_at = TimeField("Actual start", validators=[InputRequired(message="Enter the time the session started.")])
+    ended_at = TimeField("Actual end", validators=[InputRequired(message="Enter the time the session ended.")])
+    patients_present = MultiCheckboxField("Patients who were present")
+
+
+class ReopenForm(FlaskForm):
+    reason = StringField(
+        "Why re-open it?",
+        validators=[DataRequired(message="Say why the session is re-opened."), Length(max=300)],
+    )
+
+
+def show_service_errors(form: FlaskForm, exc: ServiceError) -> None:
+    """Put a service's field errors next to the form's fields; its message at the top if any is left over."""
+    for name, why in exc.fields.items():
+        if name in form:
+            form[name].errors = [*form[name].errors, why]
+    if not exc.fields or any(name not in form for name in exc.fields):
+        form.form_errors.append(exc.message)

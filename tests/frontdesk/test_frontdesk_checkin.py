@@ -1,0 +1,313 @@
+"""Front desk: the day's sessions, one-tap check-in that never records twice, walk-ins, present marks."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from roster.extensions import db
+from roster.models import AuditEvent, CheckIn, PatientPresence
+from roster.services import scheduling
+
+NOTICE = "is present: their caregivers' training today will not be billed for them (patient present)"
+
+
+def checkin_url(scene) -> str:
+    return f"/frontdesk/sessions/{scene.session_id}/checkins"
+
+
+def post_check_in(client, scene, caregiver, patient):
+    return client.post(checkin_url(scene), data={"caregiver_id": caregiver.id, "patient_id": patient.id})
+
+
+def checkins(app, session_id: int) -> list[CheckIn]:
+    with app.app_context():
+        return list(db.session.scalars(sa.select(CheckIn).where(CheckIn.session_id == session_id)))
+
+
+def audit_events(app, action: str) -> list[AuditEvent]:
+    with app.app_context():
+        return list(db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == action)))
+
+
+def page(client, scene, **args) -> str:
+    response = client.get(f"/frontdesk/sessions/{scene.session_id}", query_string=args)
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+# --------------------------------------------------------------------------- today
+
+
+def test_today_lists_the_days_sessions_with_counts_and_a_link_to_check_in(client, login, scene):
+    desk = scene(sets=3)
+    later = scene(sets=1, start="14:30")
+    tomorrow = scene(sets=1, day=desk.day + timedelta(days=1))
+    login("front_desk")
+    post_check_in(client, desk, desk.caregivers[0], desk.patients[0])
+
+    html = client.get("/frontdesk/today").get_data(as_text=True)
+    assert f"Today, {desk.day.strftime('%A %d %B %Y')}" in html
+    assert "09:00–10:00" in html and "14:30–15:30" in html
+    assert html.index("09:00–10:00") < html.index("14:30–15:30")
+    assert "Dana Reyes, PT" in html and desk.group_class.room in html
+    assert "<dd>3</dd>" in html  # enrolled sets
+    assert "1 of 3" in html and "0 of 1" in html
+    assert f'href="/frontdesk/sessions/{desk.session_id}"' in html
+    assert f'href="/frontdesk/sessions/{later.session_id}"' in html
+    assert f"/frontdesk/sessions/{tomorrow.session_id}\"" not in html
+
+    other = client.get("/frontdesk/today", query_string={"date": tomorrow.day.isoformat()}).get_data(as_text=True)
+    assert f'href="/frontdesk/sessions/{tomorrow.session_id}"' in other
+    assert f'href="/frontdesk/sessions/{desk.session_id}"' not in other
+
+
+def test_today_with_a_bad_date_says_so_and_shows_today(client, login, scene):
+    desk = scene(sets=1)
+    login("front_desk")
+    html = client.get("/frontdesk/today?date=2026-02-30").get_data(as_text=True)
+    assert "must be a real date" in html and "Showing today instead" in html
+    assert f'href="/frontdesk/sessions/{desk.session_id}"' in html
+
+
+# --------------------------------------------------------------------------- check-in
+
+
+def test_check_in_is_one_post_and_a_second_answers_calmly(app, client, login, scene):
+    desk = scene(sets=3)
+    login("front_desk", name="Jo")
+    c, p = desk.caregivers[0], desk.patients[0]
+
+    first = post_check_in(client, desk, c, p)
+    assert first.status_code == 302
+    assert first.location.endswith(f"after={c.id}-{p.id}#cg-{c.id}-{p.id}")
+    html = client.get(first.location).get_data(as_text=True)
+    assert "checked in at" in html
+    assert re.search(r"Checked in \d\d:\d\d by Jo", html)
+    # focus moves on to the next caregiver still to come
+    nxt = f"checkin-{desk.caregivers[1].id}-{desk.patients[1].id}"
+    assert re.search(rf'id="{nxt}" autofocus', html)
+
+    again = post_check_in(client, desk, c, p)  # double tap, retried POST
+    assert again.status_code == 302
+    html = client.get(again.location).get_data(as_text=True)
+    assert "already checked in at" in html
+
+    rows = checkins(app, desk.session_id)
+    assert len(rows) == 1 and rows[0].walk_in is False
+    events = audit_events(app, "checkin.create")
+    assert len(events) == 1 and events[0].after["caregiver_id"] == c.id
+
+
+def test_after_the_last_check_in_focus_goes_to_the_walk_in_search(client, login, scene):
+    desk = scene(sets=1)
+    login("front_desk")
+    response = post_check_in(client, desk, desk.caregivers[0], desk.patients[0])
+    assert re.search(r'id="walkin-q"[^>]*autofocus', client.get(response.location).get_data(as_text=True))
+
+
+def test_walk_in_found_by_part_of_the_phone_is_checked_in_as_a_walk_in(app, client, login, scene, build):
+    desk = scene(sets=2)
+    other = desk.patient(first_name="Walter", last_name="Walker")
+    walker = build.caregiver([other], first_name="Wanda", last_name="Walker", phone="(555) 867-5309")
+    login("front_desk")
+
+    fragment = client.get(f"/frontdesk/sessions/{desk.session_id}/search", query_string={"q": "8675"})
+    text = fragment.get_data(as_text=True)
+    assert fragment.status_code == 200 and "<html" not in text
+    assert "Wanda Walker" in text and "(555) 867-5309" in text
+    assert "Check in for Walter Walker" in text and "walk-in" in text
+    # without JavaScript the search form reloads the page with the same results
+    assert "Check in for Walter Walker" in page(client, desk, q="867-53")
+    # patient name and MRN find the caregiver too
+    assert "Wanda Walker" in client.get(f"/frontdesk/sessions/{desk.session_id}/search?q={other.mrn}").get_data(as_text=True)
+    assert "Wanda Walker" in client.get(f"/frontdesk/sessions/{desk.session_id}/search?q=walter walk").get_data(as_text=True)
+
+    response = post_check_in(client, desk, walker, other)
+    html = client.get(response.location).get_data(as_text=True)
+    assert "walk-in, not enrolled in this class" in html
+    assert f'id="cg-{walker.id}-{other.id}"' in html and "Not enrolled" in html
+    [row] = checkins(app, desk.session_id)
+    assert row.walk_in is True
+    # the search now says they are in
+    again = client.get(f"/frontdesk/sessions/{desk.session_id}/search?q=8675").get_data(as_text=True)
+    assert "Checked in for Walter Walker at" in again and "Check in for Walter Walker" not in again
+
+
+def test_search_needs_two_characters_and_says_when_nobody_matches(client, login, scene):
+    desk = scene(sets=1)
+    login("front_desk")
+    url = f"/frontdesk/sessions/{desk.session_id}/search"
+    assert "at least 2 characters" in client.get(url, query_string={"q": "a"}).get_data(as_text=True)
+    assert "No caregiver matches" in client.get(url, query_string={"q": "zzzz"}).get_data(as_text=True)
+
+
+def test_a_caregiver_of_two_patients_in_the_class_can_come_for_either_or_both(app, client, login, scene, build):
+    desk = scene(sets=0)
+    ann, bob = desk.patient(first_name="Ann", last_name="Alder"), desk.patient(first_name="Bob", last_name="Birch")
+    shared = build.caregiver([ann, bob], first_name="Sam", last_name="Shared")
+    build.enroll(desk.group_class, ann, [shared])
+    build.enroll(desk.group_class, bob, [build.caregiver([bob])])
+    login("front_desk")
+
+    html = page(client, desk)
+    assert f'id="checkin-{shared.id}-{ann.id}"' in html and "Came for Ann Alder" in html
+    assert f'id="checkin-{shared.id}-{bob.id}"' in html and "Came for Bob Birch" in html
+
+    post_check_in(client, desk, shared, ann)
+    post_check_in(client, desk, shared, bob)
+    rows = sorted(checkins(app, desk.session_id), key=lambda c: c.patient_id)
+    assert [(r.caregiver_id, r.patient_id, r.walk_in) for r in rows] == [
+        (shared.id, ann.id, False), (shared.id, bob.id, True),
+    ]
+    html = page(client, desk)
+    assert f'id="undo-{shared.id}-{ann.id}"' in html and f'id="undo-{shared.id}-{bob.id}"' in html
+
+
+def test_a_caregiver_enrolled_in_two_sets_is_asked_whom_they_came_for(client, login, scene, build):
+    desk = scene(sets=0)
+    ann, bob = desk.patient(first_name="Ann", last_name="Alder"), desk.patient(first_name="Bob", last_name="Birch")
+    shared = build.caregiver([ann, bob], first_name="Sam", last_name="Shared")
+    build.enroll(desk.group_class, ann, [shared])
+    build.enroll(desk.group_class, bob, [shared])
+    login("front_desk")
+    html = page(client, desk)
+    assert "Came for Ann Alder" in html and "Came for Bob Birch" in html
+    assert ">Check in<" not in html
+
+
+def test_a_caregiver_linked_to_two_patients_without_saying_which_gets_a_clear_refusal(app, client, login, scene, build):
+    desk = scene(sets=1)
+    stranger = desk.patient()
+    login("front_desk")
+    response = post_check_in(client, desk, desk.caregivers[0], stranger)
+    assert response.status_code == 302
+    assert "is not linked to that patient" in client.get(response.location).get_data(as_text=True)
+    assert checkins(app, desk.session_id) == []
+
+
+def test_undo_is_audited_with_the_state_before(app, client, login, scene):
+    desk = scene(sets=2)
+    login("front_desk")
+    c, p = desk.caregivers[0], desk.patients[0]
+    post_check_in(client, desk, c, p)
+
+    response = client.post(f"/frontdesk/sessions/{desk.session_id}/checkins/undo",
+                           data={"caregiver_id": c.id, "patient_id": p.id})
+    assert response.status_code == 302
+    assert response.location.endswith(f"focus=checkin-{c.id}-{p.id}#cg-{c.id}-{p.id}")
+    html = client.get(response.location).get_data(as_text=True)
+    assert "undone" in html and re.search(rf'id="checkin-{c.id}-{p.id}" autofocus', html)
+    assert checkins(app, desk.session_id) == []
+    [event] = audit_events(app, "checkin.undo")
+    assert event.before["caregiver_id"] == c.id and event.before["patient_id"] == p.id
+    assert event.before["checked_in_at"] and event.actor_id is not None
+
+    twice = client.post(f"/frontdesk/sessions/{desk.session_id}/checkins/undo",
+                        data={"caregiver_id": c.id, "patient_id": p.id})
+    assert twice.status_code == 302
+    assert "nothing to undo" in client.get(twice.location).get_data(as_text=True)
+
+
+def test_undoing_a_walk_in_removes_the_row_and_focuses_the_search(client, login, scene, build):
+    desk = scene(sets=1)
+    other = desk.patient()
+    walker = build.caregiver([other])
+    login("front_desk")
+    post_check_in(client, desk, walker, other)
+    response = client.post(f"/frontdesk/sessions/{desk.session_id}/checkins/undo",
+                           data={"caregiver_id": walker.id, "patient_id": other.id})
+    html = client.get(response.location).get_data(as_text=True)
+    assert f'id="cg-{walker.id}-{other.id}"' not in html
+    assert re.search(r'id="walkin-q"[^>]*autofocus', html)
+
+
+def test_patient_present_shows_a_clear_notice_and_is_audited(app, client, login, scene):
+    desk = scene(sets=2)
+    login("front_desk")
+    p = desk.patients[1]
+    url = f"/frontdesk/sessions/{desk.session_id}/present"
+
+    response = client.post(url, data={"patient_id": p.id, "present": "yes"})
+    assert response.location.endswith(f"focus=present-{p.id}#set-{p.id}")
+    html = client.get(response.location).get_data(as_text=True)
+    assert f"{p.first_name} {p.last_name} {NOTICE}" in html
+    assert re.search(rf'id="present-{p.id}" class="button done" aria-pressed="true"', html)
+    client.post(url, data={"patient_id": p.id, "present": "yes"})  # twice: still one mark
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(PatientPresence.id))) == 1
+    assert len(audit_events(app, "presence.mark")) == 1
+
+    client.post(url, data={"patient_id": p.id, "present": "no"})
+    assert NOTICE not in page(client, desk)
+    assert len(audit_events(app, "presence.unmark")) == 1
+
+
+def test_a_cancelled_session_refuses_check_ins_calmly(app, client, login, scene):
+    desk = scene(sets=1)
+    with app.app_context():
+        scheduling.cancel_session(scheduling.get_session(desk.session_id), "Snow day")
+        db.session.commit()
+    login("front_desk")
+    response = post_check_in(client, desk, desk.caregivers[0], desk.patients[0])
+    assert response.status_code == 302
+    html = client.get(response.location).get_data(as_text=True)
+    assert "cancelled; nobody can be checked in" in html
+    assert "Snow day" in html and 'id="checkin-' not in html and "Patient is here" not in html
+    assert checkins(app, desk.session_id) == []
+
+
+def test_the_check_in_page_runs_the_same_queries_for_3_sets_and_for_30(client, login, scene, count_queries):
+    login("front_desk")
+
+    def queries(sets: int) -> int:
+        desk = scene(sets=sets)
+        post_check_in(client, desk, desk.caregivers[0], desk.patients[0])
+        client.post(f"/frontdesk/sessions/{desk.session_id}/present",
+                    data={"patient_id": desk.patients[1].id, "present": "yes"})
+        with count_queries() as counter:
+            html = page(client, desk)
+        assert html.count('class="set') == sets
+        return counter.count
+
+    small, large = queries(3), queries(30)
+    assert small == large, f"3 sets: {small} queries, 30 sets: {large}"
+
+
+def test_the_today_page_runs_the_same_queries_whatever_the_number_of_sessions(client, login, scene, count_queries):
+    login("front_desk")
+    scene(sets=2)
+    with count_queries() as one:
+        client.get("/frontdesk/today")
+    for hour in ("11:00", "13:00", "15:00"):
+        scene(sets=3, start=hour)
+    with count_queries() as four:
+        client.get("/frontdesk/today")
+    assert one.count == four.count
+
+
+def test_the_sign_in_sheet_lists_the_caregivers_with_room_for_walk_ins(client, login, scene):
+    desk = scene(sets=3)
+    login("front_desk")
+    html = client.get(f"/frontdesk/sessions/{desk.session_id}/sheet").get_data(as_text=True)
+    for c, p in zip(desk.caregivers, desk.patients):
+        assert f"<td>{c.first_name} {c.last_name}</td><td>{p.first_name} {p.last_name}</td>" in html
+    assert html.count('<tr><td></td><td></td><td class="signature"></td></tr>') == 6
+    assert "data-print" in html and "print-sheet.css" in html and 'media="print"' in html
+    assert desk.group_class.room in html and "Dana Reyes, PT" in html
+
+
+def test_front_desk_may_not_close_sessions(client, login, scene):
+    desk = scene(sets=1)
+    login("front_desk")
+    assert client.get(f"/frontdesk/sessions/{desk.session_id}/close").status_code == 403
+    assert client.get("/frontdesk/open-sessions").status_code == 403
+    assert f"/frontdesk/sessions/{desk.session_id}/close" not in page(client, desk)
+
+
+def test_an_unknown_session_is_a_plain_404(client, login):
+    login("front_desk")
+    assert client.get("/frontdesk/sessions/999999").status_code == 404
+    assert client.post("/frontdesk/sessions/999999/checkins", data={"caregiver_id": 1, "patient_id": 1}).status_code == 404
