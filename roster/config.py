@@ -22,6 +22,8 @@ class Config:
     CLINIC_TIMEZONE = "America/Chicago"
     CLINIC_NAME = "Riverside Rehabilitation"
     PAGE_SIZE = 25
+    MAX_CONTENT_LENGTH = 4 * 1024 * 1024  # no request body is larger (CSV imports are capped at 2 MB)
+    MAX_FORM_MEMORY_SIZE = 3 * 1024 * 1024  # the CSV import's confirm step sends the file back in a field
     TESTING = False
 
 

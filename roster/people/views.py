@@ -1,22 +1,227 @@
-from flask import render_template
+"""People pages: patients, caregivers, facilitators, and the CSV import.
 
+Thin handlers: the forms carry text, the people services validate (the same
+rules as the API), write and audit; each request commits once.
+"""
+
+from __future__ import annotations
+
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+
+from roster.extensions import db
+from roster.models import Facilitator, Patient
 from roster.people import bp
-from roster.permissions import requires
+from roster.people.forms import (
+    RELATIONSHIPS,
+    CaregiverForm,
+    EditFacilitatorForm,
+    FacilitatorForm,
+    ImportForm,
+    PatientForm,
+)
+from roster.permissions import can, requires
+from roster.services import ServiceError, imports, people
+
+
+def _page() -> int:
+    return max(1, request.args.get("page", 1, type=int))
+
+
+def _form_page(template: str, exc: ServiceError | None = None, **context):
+    """A form page: 200 when first shown; 409 or 422 when sent back with problems."""
+    status = exc.status if exc else (422 if context["form"].errors else 200)
+    return render_template(template, **context), status
+
+
+# --------------------------------------------------------------------------- patients
 
 
 @bp.route("/patients")
 @requires("people.view")
 def patients():
-    return render_template("people/patients.html")
+    q = request.args.get("q", "").strip()
+    page = _page()
+    rows, pages = people.patient_page(q, page, current_app.config["PAGE_SIZE"])
+    return render_template("people/patients.html", patients=rows, q=q, page=page, pages=pages)
+
+
+@bp.route("/patients/<int:patient_id>")
+@requires("people.view")
+def patient(patient_id: int):
+    overview = people.patient_overview(patient_id, with_billing=can("billing.view"))
+    return render_template("people/patient.html", o=overview, p=overview.patient)
+
+
+@bp.route("/patients/new", methods=["GET", "POST"])
+@requires("people.edit")
+def new_patient():
+    return _patient_form(PatientForm(), None)
+
+
+@bp.route("/patients/<int:patient_id>/edit", methods=["GET", "POST"])
+@requires("people.edit")
+def edit_patient(patient_id: int):
+    record = db.get_or_404(Patient, patient_id)
+    return _patient_form(PatientForm.of(record), record)
+
+
+def _patient_form(form: PatientForm, record: Patient | None):
+    template = "people/patient_form.html"
+    if not form.validate_on_submit():
+        return _form_page(template, form=form, patient=record)
+    try:
+        if record is None:
+            record = people.create_patient(form.to_data())
+        else:
+            people.update_patient(record, form.to_data())
+    except ServiceError as exc:
+        form.show_error(exc)
+        return _form_page(template, exc, form=form, patient=record)
+    db.session.commit()
+    flash(f"{record.full_name} ({record.mrn}) saved.", "success")
+    return redirect(url_for("people.patient", patient_id=record.id))
+
+
+# --------------------------------------------------------------------------- caregivers
 
 
 @bp.route("/caregivers")
 @requires("people.view")
 def caregivers():
-    return render_template("people/caregivers.html")
+    q = request.args.get("q", "").strip()
+    page = _page()
+    rows, pages = people.caregiver_page(q, page, current_app.config["PAGE_SIZE"])
+    return render_template("people/caregivers.html", caregivers=rows, q=q, page=page, pages=pages)
+
+
+@bp.route("/caregivers/new", methods=["GET", "POST"])
+@requires("people.edit")
+def new_caregiver():
+    form = CaregiverForm()
+    if request.method == "GET" and request.args.get("mrn"):
+        form.links.entries[0].form.patient_mrn.data = request.args["mrn"]
+    return _caregiver_form(form, None)
+
+
+@bp.route("/caregivers/<int:caregiver_id>/edit", methods=["GET", "POST"])
+@requires("people.edit")
+def edit_caregiver(caregiver_id: int):
+    caregiver = people.get_caregiver(caregiver_id)
+    return _caregiver_form(CaregiverForm.of(caregiver), caregiver)
+
+
+def _caregiver_form(form: CaregiverForm, caregiver):
+    template = "people/caregiver_form.html"
+    context = {"form": form, "caregiver": caregiver, "relationships": RELATIONSHIPS}
+    if not form.validate_on_submit():
+        form.leave_a_blank_link()
+        return _form_page(template, **context)
+    if form.add_link.data:
+        form.links.append_entry()
+        return _form_page(template, **context)
+    try:
+        if caregiver is None:
+            caregiver = people.create_caregiver(form.to_data())
+        else:
+            people.update_caregiver(caregiver, form.to_data())
+    except ServiceError as exc:
+        form.show_error(exc)
+        form.leave_a_blank_link()
+        return _form_page(template, exc, **context)
+    db.session.commit()
+    flash(f"{caregiver.full_name} saved.", "success")
+    return redirect(url_for("people.caregivers", q=caregiver.full_name))
+
+
+# --------------------------------------------------------------------------- facilitators
 
 
 @bp.route("/facilitators")
 @requires("people.view")
 def facilitators():
-    return render_template("people/facilitators.html")
+    rows = [(f, people.npi_warning(f.npi)) for f in people.all_facilitators()]
+    return render_template("people/facilitators.html", facilitators=rows)
+
+
+@bp.route("/facilitators/new", methods=["GET", "POST"])
+@requires("people.edit")
+def new_facilitator():
+    return _facilitator_form(FacilitatorForm(), None)
+
+
+@bp.route("/facilitators/<int:facilitator_id>/edit", methods=["GET", "POST"])
+@requires("people.edit")
+def edit_facilitator(facilitator_id: int):
+    facilitator = db.get_or_404(Facilitator, facilitator_id)
+    return _facilitator_form(EditFacilitatorForm.of(facilitator), facilitator)
+
+
+def _facilitator_form(form: FacilitatorForm, facilitator):
+    template = "people/facilitator_form.html"
+    if not form.validate_on_submit():
+        return _form_page(template, form=form, facilitator=facilitator)
+    try:
+        if facilitator is None:
+            facilitator = people.create_facilitator(form.to_data())
+        else:
+            people.update_facilitator(facilitator, form.to_data())
+    except ServiceError as exc:
+        form.show_error(exc)
+        return _form_page(template, exc, form=form, facilitator=facilitator)
+    db.session.commit()
+    flash(f"{facilitator.name} saved.", "success")
+    warning = people.npi_warning(facilitator.npi)
+    if warning:
+        flash(warning, "warning")
+    return redirect(url_for("people.facilitators"))
+
+
+# --------------------------------------------------------------------------- CSV import
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@requires("people.import")
+def import_csv():
+    form = ImportForm()
+    preview = None
+    if form.validate_on_submit():
+        try:
+            if form.confirm.data:
+                done = imports.run_import(form.kind.data, form.content.data or "")
+                db.session.commit()
+                flash(_imported(done), "success")
+                return redirect(url_for(f"people.{done.kind}"))
+            upload = form.file.data.read(imports.MAX_BYTES + 1) if form.file.data else b""
+            preview = imports.preview(form.kind.data, upload)
+        except imports.ImportRejected as exc:
+            preview = exc.preview
+        except ServiceError as exc:
+            form.show_error(exc)
+    status = 422 if form.errors or (preview and preview.problems) else 200
+    return render_template(
+        "people/import.html", form=form, preview=preview, columns=imports.COLUMNS,
+        required=imports.REQUIRED_COLUMNS, max_rows=imports.MAX_ROWS,
+    ), status
+
+
+def _imported(done: imports.ImportPreview) -> str:
+    if done.kind == "patients":
+        return f"Imported {_count(len(done.records), 'patient')}."
+    links = sum(len(r["links"]) for r in done.records)
+    return (f"Imported {_count(len(done.records), 'caregiver')} with {_count(links, 'patient link')}, "
+            f"from {_count(done.rows, 'row')}.")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+@bp.route("/import/<kind>-template.csv")
+@requires("people.import")
+def import_template(kind: str):
+    if kind not in imports.KINDS:
+        abort(404)
+    return Response(
+        imports.template_csv(kind), mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="roster-{kind}-template.csv"'},
+    )

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -22,10 +24,16 @@ from roster.models import (
     CONSENT_KINDS,
     DISCIPLINES,
     POC_DISCIPLINES,
+    BillingLine,
     Caregiver,
     CaregiverLink,
+    CheckIn,
+    ClassSession,
+    Enrollment,
+    EnrollmentCaregiver,
     Facilitator,
     Patient,
+    PatientPresence,
 )
 from roster.services import Conflict, NotFound, ServiceError, audit
 
@@ -230,6 +238,57 @@ def get_patient_by_mrn(mrn: str) -> Patient:
     return patient
 
 
+def patients_by_mrn(mrns: Iterable[str]) -> dict[str, Patient]:
+    """The patients with these MRNs, by MRN, in one query (keep the list to a few thousand)."""
+    wanted = set(mrns)
+    if not wanted:
+        return {}
+    return {p.mrn: p for p in db.session.scalars(sa.select(Patient).where(Patient.mrn.in_(wanted)))}
+
+
+# A patient as one flat record (a form, a CSV row): the nested consent and plan
+# of care of the API spelt out as columns. Errors name the flat field.
+FLAT_PATIENT_FIELDS = (
+    "mrn", "first_name", "last_name", "dob", "payer", "member_id", "needs", "diagnosis_codes",
+    "consent_date", "consent_kind", "poc_discipline", "poc_start", "poc_end",
+)
+_NESTED_TO_FLAT = {
+    "consent": "consent_date", "consent.date": "consent_date", "consent.kind": "consent_kind",
+    "plan_of_care": "poc_discipline", "plan_of_care.discipline": "poc_discipline",
+    "plan_of_care.start": "poc_start", "plan_of_care.end": "poc_end",
+}
+
+
+def patient_from_flat(flat: dict[str, Any]) -> dict[str, Any]:
+    """The dict ``validate_patient`` takes, from a flat record of text values.
+
+    Blank consent (or kind "none") means no consent; a blank plan of care means none.
+    """
+    value = {key: str(flat.get(key) or "").strip() for key in FLAT_PATIENT_FIELDS}
+    data: dict[str, Any] = {
+        key: value[key]
+        for key in ("mrn", "first_name", "last_name", "payer", "member_id", "needs", "diagnosis_codes")
+    }
+    data["dob"] = value["dob"] or None
+    kind = value["consent_kind"].lower()
+    kind = "" if kind == "none" else kind
+    data["consent"] = (
+        {"date": value["consent_date"] or None, "kind": kind or None}
+        if value["consent_date"] or kind else None
+    )
+    discipline, start, end = value["poc_discipline"].upper(), value["poc_start"], value["poc_end"]
+    data["plan_of_care"] = (
+        {"discipline": discipline or None, "start": start or None, "end": end or None}
+        if discipline or start or end else None
+    )
+    return data
+
+
+def flat_field(key: str) -> str:
+    """The flat field an error key of ``validate_patient`` points at ("consent.date" -> "consent_date")."""
+    return _NESTED_TO_FLAT.get(key, key)
+
+
 def patient_page(query: str, page: int, per_page: int) -> tuple[list[Patient], int]:
     stmt = sa.select(Patient)
     q = (query or "").strip()
@@ -251,10 +310,95 @@ def patient_page(query: str, page: int, per_page: int) -> tuple[list[Patient], i
     return list(rows), max(1, math.ceil(total / per_page))
 
 
+@dataclass(frozen=True)
+class Attendance:
+    """A session the patient's caregivers came to, or the patient was marked present at."""
+
+    session: ClassSession  # with its class loaded
+    caregivers: tuple[str, ...]  # who checked in for this patient
+    patient_present: bool
+
+
+@dataclass(frozen=True)
+class PatientOverview:
+    """Everything the patient page shows, loaded in a fixed number of queries."""
+
+    patient: Patient
+    links: list[CaregiverLink]  # with their caregivers
+    enrollments: list[Enrollment]  # with class and caregiver set
+    attendance: list[Attendance]  # latest first
+    lines: list[BillingLine] | None  # with findings and session; None: the viewer may not see billing
+
+
+def patient_overview(patient_id: int, *, with_billing: bool) -> PatientOverview:
+    patient = db.session.get(Patient, patient_id)
+    if patient is None:
+        raise NotFound(f"No patient {patient_id}.")
+    links = db.session.scalars(
+        sa.select(CaregiverLink)
+        .join(Caregiver, Caregiver.id == CaregiverLink.caregiver_id)
+        .options(selectinload(CaregiverLink.caregiver))
+        .where(CaregiverLink.patient_id == patient_id)
+        .order_by(Caregiver.last_name, Caregiver.first_name, Caregiver.id)
+    ).all()
+    enrollments = db.session.scalars(
+        sa.select(Enrollment)
+        .options(
+            selectinload(Enrollment.group_class),
+            selectinload(Enrollment.members).selectinload(EnrollmentCaregiver.caregiver),
+        )
+        .where(Enrollment.patient_id == patient_id)
+        .order_by(Enrollment.id.desc())
+    ).all()
+    lines = _patient_lines(patient_id) if with_billing else None
+    return PatientOverview(patient, list(links), list(enrollments), _attendance(patient_id), lines)
+
+
+def _attendance(patient_id: int) -> list[Attendance]:
+    came = db.session.execute(
+        sa.select(CheckIn.session_id, Caregiver.first_name, Caregiver.last_name)
+        .join(Caregiver, Caregiver.id == CheckIn.caregiver_id)
+        .where(CheckIn.patient_id == patient_id)
+        .order_by(Caregiver.last_name, Caregiver.first_name, Caregiver.id)
+    ).all()
+    present = set(db.session.scalars(
+        sa.select(PatientPresence.session_id).where(PatientPresence.patient_id == patient_id)
+    ))
+    names: dict[int, list[str]] = defaultdict(list)
+    for row in came:
+        names[row.session_id].append(f"{row.first_name} {row.last_name}")
+    sessions = db.session.scalars(
+        sa.select(ClassSession)
+        .options(selectinload(ClassSession.group_class))
+        .where(ClassSession.id.in_(set(names) | present))
+        .order_by(ClassSession.starts_at.desc(), ClassSession.id.desc())
+    )
+    return [Attendance(s, tuple(names[s.id]), s.id in present) for s in sessions]
+
+
+def _patient_lines(patient_id: int) -> list[BillingLine]:
+    return list(db.session.scalars(
+        sa.select(BillingLine)
+        .options(
+            selectinload(BillingLine.findings),
+            selectinload(BillingLine.session).selectinload(ClassSession.group_class),
+        )
+        .where(BillingLine.patient_id == patient_id)
+        .order_by(BillingLine.date_of_service.desc(), BillingLine.id.desc())
+    ))
+
+
 # --------------------------------------------------------------------------- caregivers
 
 
-def validate_caregiver(data: dict, *, partial: bool = False) -> dict[str, Any]:
+def validate_caregiver(
+    data: dict, *, partial: bool = False, known_patients: dict[str, Patient] | None = None
+) -> dict[str, Any]:
+    """Clean caregiver fields; raise ServiceError listing every bad field.
+
+    ``known_patients`` (MRN -> patient) spares the MRN look-up when many
+    caregivers are checked at once (CSV import); an MRN missing from it is unknown.
+    """
     if not isinstance(data, dict):
         raise ServiceError("Send a JSON object.", {"body": "Expected an object."})
     errors: dict[str, str] = {}
@@ -275,7 +419,7 @@ def validate_caregiver(data: dict, *, partial: bool = False) -> dict[str, Any]:
         out["email"] = email
     links = None
     if not partial or "links" in data:
-        links = _links(data.get("links") or [], errors)
+        links = _links(data.get("links") or [], errors, known_patients)
     unknown = set(data) - {"first_name", "last_name", "phone", "email", "links"}
     for key in sorted(unknown):
         errors[key] = "Unknown field."
@@ -286,7 +430,7 @@ def validate_caregiver(data: dict, *, partial: bool = False) -> dict[str, Any]:
     return out
 
 
-def _links(value: Any, errors: dict) -> list[tuple[Patient, str]]:
+def _links(value: Any, errors: dict, known: dict[str, Patient] | None = None) -> list[tuple[Patient, str]]:
     if not isinstance(value, list):
         errors["links"] = "Links must be a list of {patient_mrn, relationship}."
         return []
@@ -296,9 +440,7 @@ def _links(value: Any, errors: dict) -> list[tuple[Patient, str]]:
             errors[f"links[{i}]"] = "Each link needs a patient_mrn."
             continue
         mrns.append(link["patient_mrn"].strip())
-    patients = {
-        p.mrn: p for p in db.session.scalars(sa.select(Patient).where(Patient.mrn.in_(mrns)))
-    } if mrns else {}
+    patients = known if known is not None else patients_by_mrn(mrns)
     out, seen = [], set()
     for i, link in enumerate(value):
         if f"links[{i}]" in errors:
@@ -307,6 +449,9 @@ def _links(value: Any, errors: dict) -> list[tuple[Patient, str]]:
         relationship = link.get("relationship") or ""
         if not isinstance(relationship, str) or len(relationship) > 40:
             errors[f"links[{i}].relationship"] = "Relationship must be short text (e.g. spouse)."
+            continue
+        if not mrn:
+            errors[f"links[{i}].patient_mrn"] = "Enter the patient's MRN."
             continue
         if mrn not in patients:
             errors[f"links[{i}].patient_mrn"] = f"No patient with MRN {mrn}."
@@ -363,6 +508,18 @@ def update_caregiver(caregiver: Caregiver, data: dict) -> Caregiver:
         from roster.services import billing
 
         billing.reevaluate_for_caregiver(caregiver.id, touched_patients)
+    return caregiver
+
+
+def get_caregiver(caregiver_id: int) -> Caregiver:
+    """A caregiver with their links and linked patients loaded."""
+    caregiver = db.session.scalar(
+        sa.select(Caregiver)
+        .options(selectinload(Caregiver.links).selectinload(CaregiverLink.patient))
+        .where(Caregiver.id == caregiver_id)
+    )
+    if caregiver is None:
+        raise NotFound(f"No caregiver {caregiver_id}.")
     return caregiver
 
 
