@@ -437,6 +437,8 @@ class BillingLine(TimestampMixin, db.Model):
     void_batch_id: Mapped[Optional[int]] = mapped_column(
         sa.ForeignKey("export_batch.id", ondelete="RESTRICT"), index=True
     )
+    # The roster row exactly as exported: later downloads and the void row repeat it unchanged.
+    exported_row: Mapped[Optional[dict]] = mapped_column(sa.JSON)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     session: Mapped[ClassSession] = relationship()

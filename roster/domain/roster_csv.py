@@ -59,6 +59,35 @@ class RosterRow:
             raise ValueError(f"action must be one of {ACTIONS}, not {self.action!r}")
 
 
+def row_to_json(row: RosterRow) -> dict:
+    """A JSON-safe picture of a row (without its action), to keep what was exported."""
+    out = {}
+    for column in COLUMNS:
+        if column == "action":
+            continue
+        value = getattr(row, column)
+        if isinstance(value, date):
+            value = value.isoformat()
+        elif column == "caregivers":
+            value = [list(c) for c in value]
+        elif isinstance(value, tuple):
+            value = list(value)
+        out[column] = value
+    return out
+
+
+def row_from_json(data: dict, action: str) -> RosterRow:
+    """The row ``row_to_json`` kept, as a row of the given action ("new" or "void")."""
+    values = dict(data, action=action)
+    values["date_of_service"] = date.fromisoformat(values["date_of_service"])
+    if values.get("patient_dob"):
+        values["patient_dob"] = date.fromisoformat(values["patient_dob"])
+    for column in ("modifiers", "diagnosis_codes"):
+        values[column] = tuple(values[column])
+    values["caregivers"] = tuple(tuple(c) for c in values["caregivers"])
+    return RosterRow(**{column: values.get(column) for column in COLUMNS})
+
+
 def neutralise(cell: str) -> str:
     """Prefix ``'`` to a cell a spreadsheet would run as a formula (one starting
     with = + - @, or with a tab or carriage return)."""

@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from roster.domain import billing as rules
 from roster.domain.recurrence import utc_to_local
-from roster.domain.roster_csv import RosterRow, iter_csv
+from roster.domain.roster_csv import RosterRow, iter_csv, row_from_json, row_to_json
 from roster.extensions import db
 from roster.models import (
     BillingLine,
@@ -438,6 +438,9 @@ def export_range(date_from: date, date_to: date, user: User | None) -> ExportBat
         .returning(BillingLine.id)
         .execution_options(synchronize_session=False)
     ).all()
+    for start in range(0, len(new_ids), CSV_CHUNK):  # keep each row as exported, a chunk at a time
+        rows = _rows_for(sorted(new_ids)[start:start + CSV_CHUNK])
+        db.session.execute(sa.update(BillingLine), [{"id": r.line_id, "exported_row": row_to_json(r)} for r in rows])
     batch.row_count = len(new_ids) + len(void_ids)
     db.session.flush()
     db.session.expire_all()
@@ -479,19 +482,19 @@ def iter_batch_csv(batch_id: int) -> Iterator[str]:
 
 
 def _batch_rows(batch_id: int) -> Iterator[RosterRow]:
-    ids = db.session.execute(
-        sa.select(BillingLine.id, BillingLine.export_batch_id, BillingLine.void_batch_id)
+    """The rows kept at export time: a later download, and a void row, repeat them unchanged."""
+    stmt = (
+        sa.select(BillingLine.exported_row, BillingLine.void_batch_id)
         .where(sa.or_(BillingLine.export_batch_id == batch_id, BillingLine.void_batch_id == batch_id))
         .order_by(BillingLine.date_of_service, BillingLine.session_id, BillingLine.id)
-    ).all()
-    order = [(row.id, "void" if row.void_batch_id == batch_id else "new") for row in ids]
-    for start in range(0, len(order), CSV_CHUNK):
-        chunk = order[start:start + CSV_CHUNK]
-        yield from _rows_for(chunk)
+        .execution_options(yield_per=CSV_CHUNK)
+    )
+    for row in db.session.execute(stmt):
+        yield row_from_json(row.exported_row, "void" if row.void_batch_id == batch_id else "new")
 
 
-def _rows_for(chunk: list[tuple[int, str]]) -> list[RosterRow]:
-    ids = [line_id for line_id, _ in chunk]
+def _rows_for(ids: list[int]) -> list[RosterRow]:
+    """Roster rows for these lines from the current facts (at export time)."""
     lines = {
         l.id: l for l in db.session.scalars(
             sa.select(BillingLine).where(BillingLine.id.in_(ids)).options(
@@ -520,11 +523,11 @@ def _rows_for(chunk: list[tuple[int, str]]) -> list[RosterRow]:
                 c = names[r.caregiver_id]
                 caregivers[(r.session_id, r.patient_id)].append((c.first_name, c.last_name, r.relationship or ""))
     out = []
-    for line_id, action in chunk:
+    for line_id in ids:
         line = lines[line_id]
         s, p, f = line.session, line.patient, line.facilitator
         out.append(RosterRow(
-            line_id=line.id, action=action, date_of_service=line.date_of_service, session_id=s.id,
+            line_id=line.id, action="new", date_of_service=line.date_of_service, session_id=s.id,
             class_title=s.group_class.title, patient_mrn=p.mrn, patient_last_name=p.last_name,
             patient_first_name=p.first_name, patient_dob=p.dob, payer=p.payer, member_id=p.member_id,
             cpt=line.cpt, modifiers=tuple(line.modifiers or ()), units=line.units,

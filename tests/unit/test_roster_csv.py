@@ -211,3 +211,16 @@ def test_rows_are_immutable():
     with pytest.raises(AttributeError):
         row.units = 2  # type: ignore[misc]
     assert replace(row, units=2).units == 2
+
+
+def test_a_row_survives_the_trip_through_json_and_can_become_a_void_row():
+    import json
+
+    from roster.domain.roster_csv import row_from_json, row_to_json
+
+    row = make_row(action="new")
+    kept = json.loads(json.dumps(row_to_json(row)))
+    assert "action" not in kept
+    assert row_from_json(kept, "new") == row
+    void = row_from_json(kept, "void")
+    assert void.action == "void" and void.line_id == row.line_id and void.cpt == row.cpt
