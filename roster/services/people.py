@@ -111,6 +111,12 @@ def _codes(value: Any, key: str, errors: dict) -> list[str]:
     return codes
 
 
+def reject_unknown(data: dict, allowed: set[str], errors: dict) -> None:
+    """Name every field the caller sent that this record does not have."""
+    for key in sorted(set(data) - allowed):
+        errors[key] = "Unknown field."
+
+
 # --------------------------------------------------------------------------- patients
 
 
@@ -153,12 +159,8 @@ def validate_patient(data: dict, *, partial: bool = False) -> dict[str, Any]:
         out.update(_consent(data.get("consent"), errors))
     if wants("plan_of_care"):
         out.update(_plan_of_care(data.get("plan_of_care"), errors))
-    unknown = set(data) - {
-        "mrn", "first_name", "last_name", "dob", "payer", "member_id", "needs",
-        "diagnosis_codes", "consent", "plan_of_care",
-    }
-    for key in sorted(unknown):
-        errors[key] = "Unknown field."
+    reject_unknown(data, {"mrn", "first_name", "last_name", "dob", "payer", "member_id", "needs",
+                          "diagnosis_codes", "consent", "plan_of_care"}, errors)
     if errors:
         raise ServiceError("Some patient fields are not valid.", errors)
     return out
@@ -420,9 +422,7 @@ def validate_caregiver(
     links = None
     if not partial or "links" in data:
         links = _links(data.get("links") or [], errors, known_patients)
-    unknown = set(data) - {"first_name", "last_name", "phone", "email", "links"}
-    for key in sorted(unknown):
-        errors[key] = "Unknown field."
+    reject_unknown(data, {"first_name", "last_name", "phone", "email", "links"}, errors)
     if errors:
         raise ServiceError("Some caregiver fields are not valid.", errors)
     if links is not None:
@@ -609,9 +609,7 @@ def validate_facilitator(data: dict, *, partial: bool = False) -> dict[str, Any]
         if not isinstance(data["active"], bool):
             errors["active"] = "Active must be true or false."
         out["active"] = data["active"]
-    unknown = set(data) - {"name", "discipline", "npi", "active"}
-    for key in sorted(unknown):
-        errors[key] = "Unknown field."
+    reject_unknown(data, {"name", "discipline", "npi", "active"}, errors)
     if errors:
         raise ServiceError("Some facilitator fields are not valid.", errors)
     return out

@@ -32,7 +32,7 @@ from roster.models import (
     Patient,
 )
 from roster.services import Conflict, NotFound, ServiceError, audit
-from roster.services.people import _tags, _text, parse_date
+from roster.services.people import _tags, _text, parse_date, reject_unknown
 
 CLASS_AUDIT_FIELDS = (
     "title", "needs", "room", "capacity", "facilitator_id", "timezone", "modality", "place_of_service",
@@ -140,12 +140,8 @@ def validate_class(data: dict, *, partial: bool = False) -> dict[str, Any]:
         if not isinstance(pos, str) or not re.fullmatch(r"\d{2}", pos):
             errors["place_of_service"] = "Place of service is a two-digit code such as 11."
         out["place_of_service"] = pos
-    unknown = set(data) - {
-        "title", "needs", "capacity", "room", "facilitator_id", "timezone", "modality",
-        "place_of_service", "sessions", "recurrence",
-    }
-    for key in sorted(unknown):
-        errors[key] = "Unknown field."
+    reject_unknown(data, {"title", "needs", "capacity", "room", "facilitator_id", "timezone", "modality",
+                          "place_of_service", "sessions", "recurrence"}, errors)
     if errors:
         raise ServiceError("Some class fields are not valid.", errors)
     return out
