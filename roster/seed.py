@@ -167,9 +167,10 @@ def _hold_past_sessions(rng, classes, now: datetime) -> None:
         for number, session in enumerate(sessions):
             if session.ends_at > now:
                 break
-            for patient_id, caregiver_id, mrn in sets:
+            for arrival, (patient_id, caregiver_id, mrn) in enumerate(sets):
                 if rng.random() < 0.8:
-                    attendance.check_in(session, caregiver_id, mrn, None)
+                    result = attendance.check_in(session, caregiver_id, mrn, None)
+                    result.checkin.checked_in_at = session.starts_at - timedelta(minutes=10 - arrival % 10)
             if number == 2 and sets:
                 attendance.set_present(session, db.session.get(Patient, sets[0].patient_id), True, None)
             if number == len(sessions) - 3:
