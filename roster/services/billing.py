@@ -198,7 +198,7 @@ def reevaluate_for_patients(patient_ids: Iterable[int]) -> None:
     reevaluate_sessions(session_ids)
 
 
-def reevaluate_for_caregiver(caregiver_id: int, patient_ids: Iterable[int] = ()) -> None:
+def reevaluate_for_caregiver(caregiver_id: int) -> None:
     session_ids = db.session.scalars(
         sa.select(CheckIn.session_id).join(ClassSession, ClassSession.id == CheckIn.session_id)
         .where(CheckIn.caregiver_id == caregiver_id, ClassSession.status == "held").distinct()

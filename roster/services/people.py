@@ -507,7 +507,7 @@ def update_caregiver(caregiver: Caregiver, data: dict) -> Caregiver:
     if touched_patients:
         from roster.services import billing
 
-        billing.reevaluate_for_caregiver(caregiver.id, touched_patients)
+        billing.reevaluate_for_caregiver(caregiver.id)
     return caregiver
 
 

@@ -6,7 +6,6 @@ runs this on its PostgreSQL pass, where they do.
 
 from __future__ import annotations
 
-import os
 import random
 import threading
 from collections import Counter
@@ -18,13 +17,7 @@ from roster.extensions import db
 from roster.models import AuditEvent, CheckIn
 from tests.builders import PASSWORD
 
-pytestmark = [
-    pytest.mark.postgres_only,
-    pytest.mark.skipif(
-        not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
-        reason="needs PostgreSQL: SQLite serialises writers, so nothing runs at once (make test runs the PG pass)",
-    ),
-]
+pytestmark = pytest.mark.postgres_only
 
 THREADS = 8
 CAREGIVERS = 5
