@@ -63,7 +63,11 @@ def spec() -> dict:
                                          "id": {"type": "integer"},
                                          "session_ids": {"type": "array", "items": {"type": "integer"}}}},
                                      errors=W)},
-            "/classes/{class_id}": {"get": _op("Read a class and its sessions", "schedule.view")},
+            "/classes/{class_id}": {
+                "get": _op("Read a class and its sessions", "schedule.view"),
+                "patch": _op("Change a class (not its sessions); re-evaluates its held sessions", "schedule.edit",
+                             body="Class", errors=W),
+            },
             "/classes/{class_id}/enrollments": {"post": _op(
                 "Enrol a patient's caregiver set", "enrollment.edit", body="Enrollment", ok="201",
                 answer={"type": "object", "properties": {"status": {"enum": ["enrolled", "waitlisted"]}}},

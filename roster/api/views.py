@@ -144,6 +144,14 @@ def get_class(class_id: int):
     })
 
 
+@bp.patch("/classes/<int:class_id>")
+@requires("schedule.edit")
+def update_class(class_id: int):
+    group_class = db.get_or_404(GroupClass, class_id)
+    scheduling.update_class(group_class, body())
+    return created({"id": group_class.id}, 200)
+
+
 @bp.post("/classes/<int:class_id>/enrollments")
 @requires("enrollment.edit")
 def enroll(class_id: int):

@@ -50,6 +50,19 @@ def record(
     return event
 
 
+def apply_changes(obj, changes: dict[str, Any], fields: tuple[str, ...], action: str, entity_type: str) -> bool:
+    """Set the attributes and, when anything really changed, audit before and after. Returns whether it did."""
+    before = snapshot(obj, fields)
+    for key, value in changes.items():
+        setattr(obj, key, value)
+    after = snapshot(obj, fields)
+    if before == after:
+        return False
+    db.session.flush()
+    record(action, entity_type, obj.id, before=before, after=after)
+    return True
+
+
 def snapshot(obj, fields: tuple[str, ...]) -> dict[str, Any]:
     """A JSON-safe picture of some attributes of a model, for before/after."""
     out = {}

@@ -220,13 +220,7 @@ def update_patient(patient: Patient, data: dict) -> Patient:
         )
         if taken is not None:
             raise Conflict(f"A patient with MRN {clean['mrn']} already exists.", {"mrn": "Already in use."})
-    before = audit.snapshot(patient, PATIENT_AUDIT_FIELDS)
-    for key, value in clean.items():
-        setattr(patient, key, value)
-    after = audit.snapshot(patient, PATIENT_AUDIT_FIELDS)
-    if before != after:
-        db.session.flush()
-        audit.record("patient.update", "patient", patient.id, before=before, after=after)
+    if audit.apply_changes(patient, clean, PATIENT_AUDIT_FIELDS, "patient.update", "patient"):
         from roster.services import billing
 
         billing.reevaluate_for_patients([patient.id])
@@ -639,13 +633,7 @@ def create_facilitator(data: dict) -> Facilitator:
 
 def update_facilitator(facilitator: Facilitator, data: dict) -> Facilitator:
     clean = validate_facilitator(data, partial=True)
-    before = audit.snapshot(facilitator, FACILITATOR_AUDIT_FIELDS)
-    for key, value in clean.items():
-        setattr(facilitator, key, value)
-    after = audit.snapshot(facilitator, FACILITATOR_AUDIT_FIELDS)
-    if before != after:
-        db.session.flush()
-        audit.record("facilitator.update", "facilitator", facilitator.id, before=before, after=after)
+    if audit.apply_changes(facilitator, clean, FACILITATOR_AUDIT_FIELDS, "facilitator.update", "facilitator"):
         from roster.services import billing
 
         billing.reevaluate_for_facilitator(facilitator.id)

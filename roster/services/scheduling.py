@@ -324,7 +324,6 @@ def update_class(group_class: GroupClass, data: dict) -> GroupClass:
                 f"{used} seats are already taken; withdraw sets before lowering capacity below that.",
                 {"capacity": f"At least {used}."},
             )
-    before = audit.snapshot(group_class, CLASS_AUDIT_FIELDS)
     if {"room", "facilitator_id"} & set(clean):
         future = [s for s in group_class.sessions if s.status == "scheduled"]
         room = clean.get("room", group_class.room)
@@ -334,14 +333,9 @@ def update_class(group_class: GroupClass, data: dict) -> GroupClass:
               s.facilitator_id if s.facilitator_id is not None else fid) for s in future],
             ignore_ids=[s.id for s in group_class.sessions],
         )
-    for key, value in clean.items():
-        setattr(group_class, key, value)
-    after = audit.snapshot(group_class, CLASS_AUDIT_FIELDS)
-    if before != after:
+    if audit.apply_changes(group_class, clean, CLASS_AUDIT_FIELDS, "class.update", "group_class"):
         for s in group_class.sessions:
             s.sequence += 1
-        db.session.flush()
-        audit.record("class.update", "group_class", group_class.id, before=before, after=after)
         from roster.services import billing
 
         billing.reevaluate_sessions([s.id for s in group_class.sessions if s.status == "held"])

@@ -224,3 +224,29 @@ def test_openapi_document_lists_every_api_route(app, client):
         if rule.endpoint.startswith("api.") and rule.endpoint != "api.openapi":
             path = re.sub(r"<(?:int:)?(\w+)>", r"{\1}", rule.rule.removeprefix("/api/v1"))
             assert path in documented, path
+
+
+def test_patch_class_re_evaluates_its_held_sessions(app, api):
+    client = api("admin")
+    fid = client.post("/facilitators", json={"name": "D", "npi": "1234567893", "discipline": "PT"}).get_json()["id"]
+    for mrn in ("A1", "A2"):
+        client.post("/patients", json=PATIENT | {"mrn": mrn})
+    cids = [client.post("/caregivers", json={"first_name": "C", "last_name": mrn, "phone": "5550101",
+                                             "links": [{"patient_mrn": mrn, "relationship": "spouse"}]}).get_json()["id"]
+            for mrn in ("A1", "A2")]
+    answer = client.post("/classes", json=_class_body(fid, capacity=2)).get_json()
+    sid = answer["session_ids"][0]
+    for cid, mrn in zip(cids, ("A1", "A2")):
+        client.post(f"/classes/{answer['id']}/enrollments", json={"patient_mrn": mrn, "caregiver_ids": [cid]})
+        client.post(f"/sessions/{sid}/checkins", json={"caregiver_id": cid, "patient_mrn": mrn})
+    client.post(f"/sessions/{sid}/close", json={"facilitator_id": fid, "started_at": "2026-02-03T10:00",
+                                                "ended_at": "2026-02-03T11:00", "patients_present": []})
+    assert client.get(f"/sessions/{sid}/billing").get_json()["findings"] == []
+    too_small = client.patch(f"/classes/{answer['id']}", json={"capacity": 1})
+    assert too_small.status_code == 422 and "capacity" in too_small.get_json()["error"]["fields"]
+    assert client.patch(f"/classes/{answer['id']}", json={"needs": ["dementia"]}).status_code == 200
+    codes = {(f["patient_mrn"], f["code"]) for f in client.get(f"/sessions/{sid}/billing").get_json()["findings"]}
+    assert codes == {("A1", "NEEDS_MISMATCH"), ("A2", "NEEDS_MISMATCH")}
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)
+                                 .where(AuditEvent.action == "class.update")) == 1
