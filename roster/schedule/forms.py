@@ -50,12 +50,17 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+def with_choice(choices, value: str) -> list[tuple[str, str]]:
+    """The choices, with ``value`` first (labelled by itself) if it is not one of them."""
+    choices = list(choices)
+    if value not in dict(choices):
+        choices.insert(0, (value, value))
+    return choices
+
+
 def timezone_choices(clinic_zone: str) -> list[tuple[str, str]]:
     """The common US zones, with the clinic's own zone first if it is not one of them."""
-    zones = list(US_TIMEZONES)
-    if clinic_zone not in dict(zones):
-        zones.insert(0, (clinic_zone, clinic_zone))
-    return zones
+    return with_choice(US_TIMEZONES, clinic_zone)
 
 
 def facilitator_choices(facilitators: list[Facilitator], blank: str) -> list[tuple[str, str]]:
@@ -93,7 +98,9 @@ def show_service_error(form: FlaskForm, exc: ServiceError) -> None:
         form.form_errors.append(exc.message)
 
 
-class ClassForm(FlaskForm):
+class ClassDetailsForm(FlaskForm):
+    """What a class is, apart from its sessions: created with them, changed on its own."""
+
     title = StringField("Title", validators=[InputRequired("Give the class a title.")])
     needs = StringField("Focus needs")
     room = StringField("Room")
@@ -102,14 +109,6 @@ class ClassForm(FlaskForm):
     timezone = SelectField("Time zone")
     modality = SelectField("Modality", choices=MODALITY_CHOICES)
     place_of_service = SelectField("Place of service", choices=PLACE_OF_SERVICE_CHOICES, default="")
-    weekdays = MultiCheckboxField("Weekdays", coerce=int, choices=WEEKDAYS,
-                                  validators=[InputRequired("Choose at least one weekday.")])
-    start_time = TimeField("Start time", validators=[InputRequired("Give the start time.")])
-    duration_minutes = IntegerField("Duration (minutes)", default=60,
-                                    validators=[InputRequired("Give the length in minutes.")])
-    first_date = DateField("First date", validators=[InputRequired("Give the first date.")])
-    count = IntegerField("Number of sessions", validators=[Optional()])
-    until = DateField("Or: last date", validators=[Optional()])
 
     def service_data(self) -> dict:
         """The class as the scheduling service (and the JSON API) takes it."""
@@ -122,6 +121,23 @@ class ClassForm(FlaskForm):
             "timezone": self.timezone.data,
             "modality": self.modality.data,
             "place_of_service": self.place_of_service.data,
+        }
+
+
+class ClassForm(ClassDetailsForm):
+    """A new class and its weekly series of sessions."""
+
+    weekdays = MultiCheckboxField("Weekdays", coerce=int, choices=WEEKDAYS,
+                                  validators=[InputRequired("Choose at least one weekday.")])
+    start_time = TimeField("Start time", validators=[InputRequired("Give the start time.")])
+    duration_minutes = IntegerField("Duration (minutes)", default=60,
+                                    validators=[InputRequired("Give the length in minutes.")])
+    first_date = DateField("First date", validators=[InputRequired("Give the first date.")])
+    count = IntegerField("Number of sessions", validators=[Optional()])
+    until = DateField("Or: last date", validators=[Optional()])
+
+    def service_data(self) -> dict:
+        return super().service_data() | {
             "recurrence": {
                 "weekdays": self.weekdays.data,
                 "start_time": self.start_time.data.strftime("%H:%M"),

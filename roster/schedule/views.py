@@ -10,7 +10,9 @@ from roster.models import ClassSession, Enrollment, GroupClass, Patient, utcnow
 from roster.permissions import requires
 from roster.schedule import bp
 from roster.schedule.forms import (
+    PLACE_OF_SERVICE_CHOICES,
     CancelSessionForm,
+    ClassDetailsForm,
     ClassForm,
     EditSessionForm,
     EnrolForm,
@@ -20,6 +22,7 @@ from roster.schedule.forms import (
     optional_id,
     show_service_error,
     timezone_choices,
+    with_choice,
 )
 from roster.services import ServiceError, calendar, people, scheduling
 from roster.services.scheduling import utc_to_local
@@ -58,6 +61,42 @@ def new_class():
                   "success")
             return redirect(url_for("schedule.class_detail", class_id=group_class.id))
     return form_page("schedule/new_class.html", form)
+
+
+def _class_defaults(group_class: GroupClass) -> dict:
+    return {
+        "title": group_class.title,
+        "needs": ", ".join(group_class.needs or []),
+        "room": group_class.room,
+        "capacity": group_class.capacity,
+        "facilitator_id": str(group_class.facilitator_id or ""),
+        "timezone": group_class.timezone,
+        "modality": group_class.modality,
+        "place_of_service": group_class.place_of_service,
+    }
+
+
+@bp.route("/classes/<int:class_id>/edit", methods=["GET", "POST"])
+@requires("schedule.edit")
+def edit_class(class_id: int):
+    group_class = db.get_or_404(GroupClass, class_id)
+    form = ClassDetailsForm(**_class_defaults(group_class))
+    form.timezone.choices = with_choice(timezone_choices(current_app.config["CLINIC_TIMEZONE"]),
+                                        group_class.timezone)
+    form.place_of_service.choices = with_choice(PLACE_OF_SERVICE_CHOICES, group_class.place_of_service)
+    form.facilitator_id.choices = facilitator_choices(
+        [f for f in people.all_facilitators() if f.active or f.id == group_class.facilitator_id], "Not chosen yet")
+    if form.validate_on_submit():
+        try:
+            scheduling.update_class(group_class, form.service_data())
+        except ServiceError as exc:
+            db.session.rollback()
+            show_service_error(form, exc)
+        else:
+            db.session.commit()
+            flash(f"“{group_class.title}” is saved.", "success")
+            return redirect(url_for("schedule.class_detail", class_id=class_id))
+    return form_page("schedule/edit_class.html", form, group_class=group_class)
 
 
 # --------------------------------------------------------------------------- the class page
@@ -177,8 +216,14 @@ def _session_defaults(session: ClassSession) -> dict:
         "start_time": local.time(),
         "duration_minutes": int((session.ends_at - session.starts_at).total_seconds() // 60),
         "room": session.effective_room,
-        "facilitator_id": str(session.effective_facilitator_id or ""),
+        "facilitator_id": str(session.facilitator_id or ""),  # blank: the class's, followed if it changes
     }
+
+
+def _class_facilitator_choice(group_class: GroupClass) -> str:
+    """The blank facilitator of a session means the class's, which may be none."""
+    planned = group_class.facilitator
+    return f"The class's facilitator ({planned.name})" if planned else "None: the class has no planned facilitator"
 
 
 @bp.route("/sessions/<int:session_id>/edit", methods=["GET", "POST"])
@@ -186,7 +231,8 @@ def _session_defaults(session: ClassSession) -> dict:
 def edit_session(session_id: int):
     session = db.get_or_404(ClassSession, session_id)
     form = EditSessionForm(**_session_defaults(session))
-    form.facilitator_id.choices = facilitator_choices(people.all_facilitators(), "The class's facilitator")
+    form.facilitator_id.choices = facilitator_choices(people.all_facilitators(),
+                                                      _class_facilitator_choice(session.group_class))
     if form.validate_on_submit():
         try:
             changed = scheduling.edit_session(

@@ -322,7 +322,7 @@ def update_class(group_class: GroupClass, data: dict) -> GroupClass:
         if clean["capacity"] < used:
             raise ServiceError(
                 f"{used} seats are already taken; withdraw sets before lowering capacity below that.",
-                {"capacity": f"At least {used}."},
+                {"capacity": f"At least {used}: {used} seats are taken; withdraw sets to go lower."},
             )
     if {"room", "facilitator_id"} & set(clean):
         future = [s for s in group_class.sessions if s.status == "scheduled"]

@@ -81,3 +81,24 @@ def test_coordinator_schedules_fills_and_cancels_and_the_feed_follows(ui, build)
     assert body.count("BEGIN:VEVENT") == 6 and body.count("STATUS:CANCELLED") == 1
     for private in ("Walter", "Omar", "Rita", "Lina", "Bell", pairs.mrn):
         assert private not in body
+
+
+def test_coordinator_edits_a_class_from_its_page(ui, build):
+    coordinator = build.user(role="coordinator")
+    group_class = build.group_class(title="Stroke basics", capacity=4, room="Gym A")
+    page = ui.page
+    ui.login(coordinator.email)
+    ui.goto(f"/schedule/classes/{group_class.id}")
+    ui.click(page.get_by_role("link", name="Edit class"))
+    assert page.get_by_label("Title").input_value() == "Stroke basics"
+
+    page.get_by_label("Caregiver seats").fill("0")
+    ui.click(page.get_by_role("button", name="Save changes"))
+    assert "Capacity must be between 1 and 500." in page.locator(".error-summary").inner_text()
+
+    page.get_by_label("Title").fill(TITLE)
+    page.get_by_label("Caregiver seats").fill("6")
+    ui.click(page.get_by_role("button", name="Save changes"))
+    assert page.get_by_role("heading", name=TITLE, level=1).is_visible()
+    assert f"“{TITLE}” is saved." in page.locator(".flashes").inner_text()
+    assert "6 left: 0 of 6 taken" in page.locator(".facts").inner_text()
