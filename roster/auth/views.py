@@ -9,6 +9,7 @@ from flask_login import current_user, login_user, logout_user
 from roster.auth import bp
 from roster.auth.forms import ConfirmForm, LoginForm, TokenForm, UserForm
 from roster.extensions import db
+from roster.forms import show_service_error
 from roster.models import ApiToken, User, utcnow
 from roster.permissions import public, requires, signed_in
 from roster.services import ServiceError, accounts, calendar
@@ -122,8 +123,7 @@ def users():
         try:
             accounts.create_user(form.email.data, form.role.data, form.password.data, form.name.data)
         except ServiceError as exc:
-            for name, why in exc.fields.items():
-                getattr(form, name).errors.append(why)
+            show_service_error(form, exc)
         else:
             db.session.commit()
             flash(f"Account for {form.email.data} created.", "success")

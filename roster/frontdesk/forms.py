@@ -1,8 +1,13 @@
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, SelectMultipleField, StringField, TimeField, widgets
+from wtforms import (
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TimeField,
+    widgets,
+)
 from wtforms.validators import DataRequired, InputRequired, Length
-
-from roster.services import ServiceError
 
 
 class PairForm(FlaskForm):
@@ -38,12 +43,3 @@ class ReopenForm(FlaskForm):
         "Why re-open it?",
         validators=[DataRequired(message="Say why the session is re-opened."), Length(max=300)],
     )
-
-
-def show_service_errors(form: FlaskForm, exc: ServiceError) -> None:
-    """Put a service's field errors next to the form's fields; its message at the top if any is left over."""
-    for name, why in exc.fields.items():
-        if name in form:
-            form[name].errors = [*form[name].errors, why]
-    if not exc.fields or any(name not in form for name in exc.fields):
-        form.form_errors.append(exc.message)

@@ -9,8 +9,9 @@ from flask_login import current_user
 
 from roster.domain.recurrence import utc_to_local
 from roster.extensions import db
+from roster.forms import show_service_error
 from roster.frontdesk import bp
-from roster.frontdesk.forms import CloseForm, PairForm, PresentForm, ReopenForm, show_service_errors
+from roster.frontdesk.forms import CloseForm, PairForm, PresentForm, ReopenForm
 from roster.models import Caregiver, Patient, utcnow
 from roster.permissions import can, requires
 from roster.services import ServiceError, attendance, frontdesk
@@ -187,7 +188,7 @@ def close_session(session_id: int):
             user=_me(),
         )
     except ServiceError as exc:  # validated before anything was written
-        show_service_errors(form, exc)
+        show_service_error(form, exc)
         return _render_close(page, form, ReopenForm(formdata=None), 422)
     db.session.commit()
     flash("Session closed.", "success")
@@ -203,7 +204,7 @@ def reopen_session(session_id: int):
         try:
             attendance.reopen_session(page.session, form.reason.data, _me())
         except ServiceError as exc:
-            show_service_errors(form, exc)
+            show_service_error(form, exc)
         else:
             db.session.commit()
             flash("Session re-opened. Fix the attendance, then close it again.", "success")

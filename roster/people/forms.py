@@ -6,7 +6,7 @@ API, and ``show_service_error`` puts every reason back on its field.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -26,8 +26,9 @@ from wtforms import (
 )
 from wtforms.widgets import DateInput
 
+from roster.forms import show_service_error
 from roster.models import DISCIPLINES, POC_DISCIPLINES, Caregiver, Facilitator, Patient
-from roster.services import Conflict, ServiceError
+from roster.services import ServiceError
 from roster.services.imports import KINDS
 from roster.services.people import FLAT_PATIENT_FIELDS, flat_field, patient_from_flat
 
@@ -43,24 +44,6 @@ RELATIONSHIPS = ("spouse", "partner", "daughter", "son", "parent", "sibling", "f
 def _date_field(label: str) -> StringField:
     """A date typed or picked as YYYY-MM-DD; the service checks it."""
     return StringField(label, widget=DateInput())
-
-
-def show_service_error(
-    form: FlaskForm, exc: ServiceError, field_for: Callable[[str], Field | None] | None = None
-) -> None:
-    """Put each reason of ``exc`` on its field; ``field_for`` finds the field of a
-    service's key (default: the form field of that name). A reason without a
-    field, or on a field of a list row, also goes to the form's summary."""
-    field_for = field_for or (lambda key: form[key] if key in form else None)
-    for key, why in exc.fields.items():
-        why = exc.message if isinstance(exc, Conflict) else why
-        target = field_for(key)
-        if target is not None:
-            target.errors.append(why)
-        if target is None or target.name not in form:
-            form.form_errors.append(why)
-    if not exc.fields:
-        form.form_errors.append(exc.message)
 
 
 # --------------------------------------------------------------------------- patients

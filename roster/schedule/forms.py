@@ -18,6 +18,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Optional
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
+from roster import forms as shared
 from roster.models import Facilitator, Patient
 from roster.services import ServiceError
 
@@ -84,18 +85,8 @@ def optional_id(value: str | None) -> int | None:
 
 
 def show_service_error(form: FlaskForm, exc: ServiceError) -> None:
-    """Put each error the service reports on the field it concerns, and its summary on the
-    form when some error concerns no field (a double booking, a patient already in the class)."""
-    unplaced = not exc.fields
-    for key, why in exc.fields.items():
-        name = key.removeprefix("recurrence.")
-        field = form._fields.get(name) if name != "csrf_token" else None
-        if field is None:
-            unplaced = True
-        else:
-            field.errors = [*field.errors, why]
-    if unplaced:
-        form.form_errors.append(exc.message)
+    """The shared placement of service errors; a series' `recurrence.*` keys land on the series fields."""
+    shared.show_service_error(form, exc, lambda key: form._fields.get(key.removeprefix("recurrence.")))
 
 
 class ClassDetailsForm(FlaskForm):

@@ -1,0 +1,28 @@
+"""What every blueprint's forms share."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from flask_wtf import FlaskForm
+from wtforms import Field
+
+from roster.services import Conflict, ServiceError
+
+
+def show_service_error(
+    form: FlaskForm, exc: ServiceError, field_for: Callable[[str], Field | None] | None = None
+) -> None:
+    """Put each reason of ``exc`` on its field; ``field_for`` finds the field of a
+    service's key (default: the form field of that name). A reason without a
+    field, or on a field of a list row, also goes to the form's summary."""
+    field_for = field_for or (lambda key: form[key] if key in form else None)
+    for key, why in exc.fields.items():
+        why = exc.message if isinstance(exc, Conflict) else why
+        target = field_for(key)
+        if target is not None:
+            target.errors.append(why)
+        if target is None or target.name not in form:
+            form.form_errors.append(why)
+    if not exc.fields:
+        form.form_errors.append(exc.message)
