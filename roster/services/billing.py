@@ -215,14 +215,16 @@ def reevaluate_for_facilitator(facilitator_id: int) -> None:
     reevaluate_sessions(session_ids)
 
 
-def _content(line: BillingLine) -> tuple:
-    return (line.date_of_service, line.units, tuple(line.modifiers or ()), line.place_of_service,
-            tuple(line.diagnosis_codes or ()), line.rendering_npi, line.facilitator_id)
+def _content(line: BillingLine) -> dict:
+    return {name: getattr(line, name) for name in LINE_CONTENT}
 
 
-def _draft_content(session: ClassSession, draft: rules.LineDraft, dos: date) -> tuple:
-    return (dos, draft.units, tuple(draft.modifiers), draft.place_of_service, tuple(draft.diagnosis_codes),
-            draft.rendering_npi, session.actual_facilitator_id)
+def _draft_content(session: ClassSession, draft: rules.LineDraft, dos: date) -> dict:
+    return {
+        "date_of_service": dos, "units": draft.units, "modifiers": list(draft.modifiers),
+        "place_of_service": draft.place_of_service, "diagnosis_codes": list(draft.diagnosis_codes),
+        "rendering_npi": draft.rendering_npi, "facilitator_id": session.actual_facilitator_id,
+    }
 
 
 def _line_picture(line: BillingLine) -> dict:
@@ -249,20 +251,16 @@ def _reconcile(session: ClassSession, evaluation: rules.Evaluation, lines: list[
             _void(line)
             line = None
         if line is None:
-            line = BillingLine(
-                session_id=session.id, patient_id=draft.patient_id, cpt=draft.cpt, status=draft.status,
-                **dict(zip(LINE_CONTENT, (wanted[0], wanted[1], list(wanted[2]), wanted[3],
-                                          list(wanted[4]), wanted[5], wanted[6]))),
-            )
+            line = BillingLine(session_id=session.id, patient_id=draft.patient_id, cpt=draft.cpt,
+                               status=draft.status, **wanted)
             db.session.add(line)
             db.session.flush()
             audit.record("line.create", "billing_line", line.id, session_id=session.id,
                          after=_line_picture(line))
         elif _content(line) != wanted or line.status != draft.status:
             before = _line_picture(line)
-            (line.date_of_service, line.units, line.modifiers, line.place_of_service,
-             line.diagnosis_codes, line.rendering_npi, line.facilitator_id) = (
-                wanted[0], wanted[1], list(wanted[2]), wanted[3], list(wanted[4]), wanted[5], wanted[6])
+            for name, value in wanted.items():
+                setattr(line, name, value)
             line.status = draft.status
             audit.record("line.update", "billing_line", line.id, session_id=session.id,
                          before=before, after=_line_picture(line))
@@ -273,10 +271,9 @@ def _reconcile(session: ClassSession, evaluation: rules.Evaluation, lines: list[
         else:
             audit.record("line.delete", "billing_line", line.id, session_id=session.id,
                          before=_line_picture(line))
-            for f in old_findings:
-                if f.line_id == line.id:
-                    db.session.delete(f)
-            old_findings = [f for f in old_findings if f.line_id != line.id]
+            for f in [f for f in old_findings if f.line_id == line.id]:
+                old_findings.remove(f)
+                db.session.delete(f)
             db.session.delete(line)
     db.session.flush()
     _replace_findings(session, evaluation, kept, old_findings)
