@@ -240,10 +240,11 @@ def close_session(
     if session.status == "cancelled":
         raise Conflict("A cancelled session cannot be closed.", {"session": "cancelled"})
     errors: dict[str, str] = {}
-    if facilitator_id is not None and (
-        not isinstance(facilitator_id, int) or db.session.get(Facilitator, facilitator_id) is None
-    ):
-        errors["facilitator_id"] = "No such facilitator."
+    facilitator = None
+    if facilitator_id is not None:
+        facilitator = db.session.get(Facilitator, facilitator_id) if isinstance(facilitator_id, int) else None
+        if facilitator is None:
+            errors["facilitator_id"] = "No such facilitator."
     tz = session.group_class.timezone
     start = local_to_utc(started_at, tz) if started_at else None
     end = local_to_utc(ended_at, tz) if ended_at else None
@@ -272,7 +273,7 @@ def close_session(
 
     before = audit.snapshot(session, CLOSE_AUDIT_FIELDS)
     # Through the relationship, so a caller that had loaded the old facilitator does not bill with it.
-    session.actual_facilitator = db.session.get(Facilitator, facilitator_id) if facilitator_id is not None else None
+    session.actual_facilitator = facilitator
     session.actual_start, session.actual_end = start, end
     session.status = "held"
     session.closed_at = utcnow()
