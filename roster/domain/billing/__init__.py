@@ -1,0 +1,102 @@
+"""The caregiver-training rule book (CPT 97550, 97551, 97552) as pure functions.
+
+Everything here works on frozen facts handed in by the caller: no Flask, no
+database, no clock, no I/O. The same facts always give the same `Evaluation`
+(R15). Rule ids (R1, R2, ...) refer to ``shared/spec/billing-rules.md``; the
+payer-variable choices live in one place, `BillingPolicy`.
+
+Entry points:
+
+- `evaluate_session(facts, policy, earlier_same_day)` -> `Evaluation`
+- `evaluate_day(sessions, policy)` -> ``{session_id: Evaluation}`` (R9 across sessions)
+- `individual_codes(minutes, policy)` -> the R2 time ladder
+
+Modules: `facts` (dataclasses, finding codes, policy), `ladders` (R2),
+`modifiers` (R5, R12 place of service), `findings` (R1, R3-R12 checks),
+`evaluate` (sessions and days). Every public name stays importable from
+``roster.domain.billing``.
+"""
+
+from roster.domain.billing.facts import (
+    BLOCK,
+    CONSENT_VERBAL_PRE_2025,
+    DEFAULT_POLICY,
+    DUPLICATE_SAME_DAY,
+    FINDING_CODES,
+    HELD,
+    INVALID_NPI,
+    NEEDS_MISMATCH,
+    NO_ACTUAL_TIMES,
+    NO_CONSENT,
+    NO_DIAGNOSIS,
+    NO_FACILITATOR,
+    OUTSIDE_PLAN_OF_CARE,
+    PATIENT_PRESENT,
+    READY,
+    SHARED_CAREGIVER,
+    SINGLE_CAREGIVER_SET,
+    TELEHEALTH,
+    TELEHEALTH_NOT_COVERED,
+    UNDER_MINIMUM_TIME,
+    WARN,
+    BillingPolicy,
+    CheckInFacts,
+    Evaluation,
+    FacilitatorFacts,
+    Finding,
+    LineDraft,
+    PatientFacts,
+    SessionFacts,
+)
+from roster.domain.billing.ladders import (
+    individual_codes,
+)
+from roster.domain.billing.modifiers import (
+    line_modifiers,
+    place_of_service,
+)
+from roster.domain.billing.findings import (
+    represented_patients,
+)
+from roster.domain.billing.evaluate import (
+    evaluate_day,
+    evaluate_session,
+)
+
+__all__ = [
+    "BLOCK",
+    "CONSENT_VERBAL_PRE_2025",
+    "DEFAULT_POLICY",
+    "DUPLICATE_SAME_DAY",
+    "FINDING_CODES",
+    "HELD",
+    "INVALID_NPI",
+    "NEEDS_MISMATCH",
+    "NO_ACTUAL_TIMES",
+    "NO_CONSENT",
+    "NO_DIAGNOSIS",
+    "NO_FACILITATOR",
+    "OUTSIDE_PLAN_OF_CARE",
+    "PATIENT_PRESENT",
+    "READY",
+    "SHARED_CAREGIVER",
+    "SINGLE_CAREGIVER_SET",
+    "TELEHEALTH",
+    "TELEHEALTH_NOT_COVERED",
+    "UNDER_MINIMUM_TIME",
+    "WARN",
+    "BillingPolicy",
+    "CheckInFacts",
+    "Evaluation",
+    "FacilitatorFacts",
+    "Finding",
+    "LineDraft",
+    "PatientFacts",
+    "SessionFacts",
+    "individual_codes",
+    "line_modifiers",
+    "place_of_service",
+    "represented_patients",
+    "evaluate_day",
+    "evaluate_session",
+]

@@ -1,0 +1,216 @@
+"""Facts in, results out: the frozen dataclasses of the rule book, its finding codes and policy.
+
+Rule ids (R1, R2, ...) refer to ``shared/spec/billing-rules.md``; the
+payer-variable choices live in one place, `BillingPolicy`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from types import MappingProxyType
+
+BLOCK = "block"
+WARN = "warn"
+
+HELD = "held"  # session status, and line status when a block finding applies
+READY = "ready"
+TELEHEALTH = "telehealth"
+
+# --------------------------------------------------------------------------
+# Finding codes: code -> (severity, rule)
+# --------------------------------------------------------------------------
+
+SINGLE_CAREGIVER_SET = "SINGLE_CAREGIVER_SET"
+UNDER_MINIMUM_TIME = "UNDER_MINIMUM_TIME"
+NO_ACTUAL_TIMES = "NO_ACTUAL_TIMES"  # Roster's own code (not in the rule book's table)
+PATIENT_PRESENT = "PATIENT_PRESENT"
+NO_FACILITATOR = "NO_FACILITATOR"
+INVALID_NPI = "INVALID_NPI"
+NO_CONSENT = "NO_CONSENT"
+CONSENT_VERBAL_PRE_2025 = "CONSENT_VERBAL_PRE_2025"
+OUTSIDE_PLAN_OF_CARE = "OUTSIDE_PLAN_OF_CARE"
+NO_DIAGNOSIS = "NO_DIAGNOSIS"
+DUPLICATE_SAME_DAY = "DUPLICATE_SAME_DAY"
+NEEDS_MISMATCH = "NEEDS_MISMATCH"
+SHARED_CAREGIVER = "SHARED_CAREGIVER"
+TELEHEALTH_NOT_COVERED = "TELEHEALTH_NOT_COVERED"
+
+FINDING_CODES: Mapping[str, tuple[str, str]] = MappingProxyType({
+    SINGLE_CAREGIVER_SET: (WARN, "R2"),
+    UNDER_MINIMUM_TIME: (WARN, "R2"),
+    NO_ACTUAL_TIMES: (BLOCK, "R2"),
+    PATIENT_PRESENT: (WARN, "R3"),
+    NO_FACILITATOR: (BLOCK, "R4"),
+    INVALID_NPI: (BLOCK, "R4"),
+    NO_CONSENT: (BLOCK, "R6"),
+    CONSENT_VERBAL_PRE_2025: (WARN, "R6"),
+    OUTSIDE_PLAN_OF_CARE: (BLOCK, "R7"),
+    NO_DIAGNOSIS: (BLOCK, "R8"),
+    DUPLICATE_SAME_DAY: (WARN, "R9"),
+    NEEDS_MISMATCH: (WARN, "R10"),
+    SHARED_CAREGIVER: (WARN, "R11"),
+    TELEHEALTH_NOT_COVERED: (BLOCK, "R12"),
+})
+
+
+# --------------------------------------------------------------------------
+# Facts (input)
+# --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FacilitatorFacts:
+    id: int
+    name: str
+    discipline: str  # PT PTA OT OTA SLP MD DO NP PA CNS
+    npi: str
+
+
+@dataclass(frozen=True)
+class PatientFacts:
+    id: int
+    mrn: str
+    first_name: str
+    last_name: str
+    needs: frozenset[str] = frozenset()
+    diagnosis_codes: tuple[str, ...] = ()
+    consent_date: date | None = None
+    consent_kind: str | None = None  # "written" | "verbal"
+    poc_discipline: str | None = None  # PT | OT | SLP
+    poc_start: date | None = None
+    poc_end: date | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "needs", frozenset(self.needs))
+        object.__setattr__(self, "diagnosis_codes", tuple(self.diagnosis_codes))
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.first_name} {self.last_name} ({self.mrn})"
+
+
+@dataclass(frozen=True)
+class CheckInFacts:
+    caregiver_id: int
+    patient_id: int
+
+
+@dataclass(frozen=True)
+class SessionFacts:
+    session_id: int
+    status: str  # "scheduled" | "held" | "cancelled"
+    date_of_service: date  # local date in the class's time zone
+    minutes: int | None  # actual end - actual start, whole minutes; None if unknown
+    modality: str  # "in_person" | "telehealth"
+    place_of_service: str  # the class's POS code
+    class_needs: frozenset[str]
+    facilitator: FacilitatorFacts | None
+    # Every patient referenced by checkins or present_patient_ids. Compared, not hashed.
+    patients: Mapping[int, PatientFacts] = field(hash=False)
+    checkins: tuple[CheckInFacts, ...]
+    present_patient_ids: frozenset[int] = frozenset()
+    sort_key: tuple = ()  # order of sessions within a day (R9); filled by the service
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "class_needs", frozenset(self.class_needs))
+        object.__setattr__(self, "checkins", tuple(self.checkins))
+        object.__setattr__(self, "present_patient_ids", frozenset(self.present_patient_ids))
+
+
+# --------------------------------------------------------------------------
+# Results (output)
+# --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    severity: str  # BLOCK | WARN
+    rule: str  # "R4"
+    patient_id: int | None
+    message: str  # one sentence for a biller: who, what is wrong, what to fix
+
+
+@dataclass(frozen=True)
+class LineDraft:
+    patient_id: int
+    cpt: str
+    units: int
+    modifiers: tuple[str, ...]
+    place_of_service: str
+    diagnosis_codes: tuple[str, ...]
+    rendering_npi: str | None
+    findings: tuple[Finding, ...]
+
+    @property
+    def status(self) -> str:
+        """R14: held while any block finding applies, otherwise ready."""
+        return HELD if any(f.severity == BLOCK for f in self.findings) else READY
+
+    @property
+    def key(self) -> tuple[int, str]:
+        """Identity of a line within a session."""
+        return (self.patient_id, self.cpt)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    session_id: int
+    lines: tuple[LineDraft, ...]  # by patient MRN, then CPT
+    findings: tuple[Finding, ...]  # every finding of the session, once each
+
+
+# --------------------------------------------------------------------------
+# Policy: the payer-variable choices, in one place
+# --------------------------------------------------------------------------
+
+def _frozen_mapping(**items: str) -> MappingProxyType:
+    return MappingProxyType(dict(items))
+
+
+@dataclass(frozen=True)
+class BillingPolicy:
+    group_code: str = "97552"
+    initial_code: str = "97550"
+    additional_code: str = "97551"
+    min_group_patients: int = 2
+    # R2 time ladder (CPT midpoint rule): under 16 min nothing; 16-37 -> 97550;
+    # from 38 min 97550 plus 97551 x floor((minutes - 23) / 15).
+    initial_min_minutes: int = 16
+    additional_from_minutes: int = 38
+    additional_base_minutes: int = 23
+    additional_step_minutes: int = 15
+    # R6: verbal consent is accepted for dates of service from this day on.
+    verbal_consent_ok_from: date = date(2025, 1, 1)
+    # R12: first date of service on the Medicare telehealth list.
+    telehealth_covered_from: date = date(2025, 1, 1)
+    telehealth_default_pos: str = "02"
+    telehealth_allowed_pos: frozenset[str] = frozenset({"02", "10"})
+    telehealth_modifier: str = "95"
+    # R5: therapy modifier by discipline (also used for the plan-of-care discipline).
+    discipline_modifiers: Mapping[str, str] = field(
+        default_factory=lambda: _frozen_mapping(PT="GP", PTA="GP", OT="GO", OTA="GO", SLP="GN"),
+        hash=False,
+    )
+    assistant_modifiers: Mapping[str, str] = field(
+        default_factory=lambda: _frozen_mapping(PTA="CQ", OTA="CO"),
+        hash=False,
+    )
+    # Physicians and non-physician practitioners: modifier from the plan of care.
+    practitioner_disciplines: frozenset[str] = frozenset({"MD", "DO", "NP", "PA", "CNS"})
+
+
+DEFAULT_POLICY = BillingPolicy()
+
+
+# --------------------------------------------------------------------------
+# Helpers shared by the rule modules
+# --------------------------------------------------------------------------
+
+def _finding(code: str, patient: PatientFacts | None, message: str) -> Finding:
+    severity, rule = FINDING_CODES[code]
+    return Finding(code, severity, rule, patient.id if patient else None, message)
+
+
+def _by_mrn(patients: Iterable[PatientFacts]) -> list[PatientFacts]:
+    return sorted(patients, key=lambda p: (p.mrn, p.id))

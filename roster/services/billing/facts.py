@@ -1,0 +1,96 @@
+"""Billing facts: map held sessions and their rows to the pure core's frozen facts."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, time, timezone
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from roster.domain import billing as rules
+from roster.domain.recurrence import utc_to_local
+from roster.extensions import db
+from roster.models import CheckIn, ClassSession, Facilitator, Patient, PatientPresence
+
+
+def date_of_service(session: ClassSession) -> date:
+    moment = session.actual_start or session.starts_at
+    return utc_to_local(moment, session.group_class.timezone).date()
+
+
+def _minutes(session: ClassSession) -> int | None:
+    if session.actual_start is None or session.actual_end is None:
+        return None
+    return int((session.actual_end - session.actual_start).total_seconds() // 60)
+
+
+def _patient_facts(p: Patient) -> rules.PatientFacts:
+    return rules.PatientFacts(
+        id=p.id, mrn=p.mrn, first_name=p.first_name, last_name=p.last_name,
+        needs=frozenset(p.needs or []), diagnosis_codes=tuple(p.diagnosis_codes or []),
+        consent_date=p.consent_date, consent_kind=p.consent_kind,
+        poc_discipline=p.poc_discipline, poc_start=p.poc_start, poc_end=p.poc_end,
+    )
+
+
+def _facilitator_facts(f: Facilitator | None) -> rules.FacilitatorFacts | None:
+    if f is None:
+        return None
+    return rules.FacilitatorFacts(id=f.id, name=f.name, discipline=f.discipline, npi=f.npi)
+
+
+def load_facts(sessions: list[ClassSession]) -> dict[int, rules.SessionFacts]:
+    """SessionFacts for many sessions in a fixed number of queries."""
+    ids = [s.id for s in sessions]
+    if not ids:
+        return {}
+    checkins = db.session.execute(
+        sa.select(CheckIn.session_id, CheckIn.caregiver_id, CheckIn.patient_id).where(CheckIn.session_id.in_(ids))
+    ).all()
+    present = db.session.execute(
+        sa.select(PatientPresence.session_id, PatientPresence.patient_id).where(PatientPresence.session_id.in_(ids))
+    ).all()
+    patient_ids = {row.patient_id for row in checkins} | {row.patient_id for row in present}
+    patients = {
+        p.id: _patient_facts(p)
+        for p in db.session.scalars(sa.select(Patient).where(Patient.id.in_(patient_ids)))
+    } if patient_ids else {}
+    by_session_checkins: dict[int, list] = defaultdict(list)
+    for row in checkins:
+        by_session_checkins[row.session_id].append(rules.CheckInFacts(row.caregiver_id, row.patient_id))
+    by_session_present: dict[int, set] = defaultdict(set)
+    for row in present:
+        by_session_present[row.session_id].add(row.patient_id)
+    facts = {}
+    for s in sessions:
+        cls = s.group_class
+        ci = sorted(by_session_checkins[s.id], key=lambda c: (c.patient_id, c.caregiver_id))
+        involved = {c.patient_id for c in ci} | by_session_present[s.id]
+        facts[s.id] = rules.SessionFacts(
+            session_id=s.id,
+            status=s.status,
+            date_of_service=date_of_service(s),
+            minutes=_minutes(s),
+            modality=cls.modality,
+            place_of_service=cls.place_of_service,
+            class_needs=frozenset(cls.needs or []),
+            facilitator=_facilitator_facts(s.actual_facilitator),
+            patients={pid: patients[pid] for pid in sorted(involved)},
+            checkins=tuple(ci),
+            present_patient_ids=frozenset(by_session_present[s.id]),
+            sort_key=((s.actual_start or s.starts_at).isoformat(), s.id),
+        )
+    return facts
+
+
+def _utc_midnight(day: date) -> datetime:
+    """A UTC bound; callers widen ranges by a day or more to cover every time zone."""
+    return datetime.combine(day, time.min, tzinfo=timezone.utc)
+
+
+def _session_query():
+    return sa.select(ClassSession).options(
+        selectinload(ClassSession.group_class), selectinload(ClassSession.actual_facilitator)
+    )
+

@@ -1,0 +1,115 @@
+"""Reconcile a session's stored lines and findings with a fresh evaluation (R14-R16).
+
+Unexported lines follow the facts; an exported line is never edited: when it
+no longer holds it turns ``void`` (to be carried by the next export) and a
+corrected line is added.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from roster.domain import billing as rules
+from roster.extensions import db
+from roster.models import BillingLine, ClassSession, Finding, utcnow
+from roster.services import audit
+from roster.services.billing.facts import date_of_service
+
+LINE_CONTENT = ("date_of_service", "units", "modifiers", "place_of_service", "diagnosis_codes",
+                "rendering_npi", "facilitator_id")
+
+
+def _content(line: BillingLine) -> dict:
+    return {name: getattr(line, name) for name in LINE_CONTENT}
+
+
+def _draft_content(session: ClassSession, draft: rules.LineDraft, dos: date) -> dict:
+    return {
+        "date_of_service": dos, "units": draft.units, "modifiers": list(draft.modifiers),
+        "place_of_service": draft.place_of_service, "diagnosis_codes": list(draft.diagnosis_codes),
+        "rendering_npi": draft.rendering_npi, "facilitator_id": session.actual_facilitator_id,
+    }
+
+
+def _line_picture(line: BillingLine) -> dict:
+    return {
+        "patient_id": line.patient_id, "cpt": line.cpt, "status": line.status, "units": line.units,
+        "modifiers": list(line.modifiers or []), "place_of_service": line.place_of_service,
+        "diagnosis_codes": list(line.diagnosis_codes or []), "rendering_npi": line.rendering_npi,
+        "date_of_service": line.date_of_service.isoformat(),
+    }
+
+
+def _reconcile(session: ClassSession, evaluation: rules.Evaluation, lines: list[BillingLine],
+               old_findings: list[Finding]) -> None:
+    dos = date_of_service(session)
+    live = {(l.patient_id, l.cpt): l for l in lines if l.status != "void"}
+    kept: dict[tuple[int, str], BillingLine] = {}
+    for draft in evaluation.lines:
+        line = live.pop(draft.key, None)
+        wanted = _draft_content(session, draft, dos)
+        if line is not None and line.status == "exported":
+            if _content(line) == wanted and draft.status == rules.READY:
+                kept[draft.key] = line
+                continue
+            _void(line)
+            line = None
+        if line is None:
+            line = BillingLine(session_id=session.id, patient_id=draft.patient_id, cpt=draft.cpt,
+                               status=draft.status, **wanted)
+            db.session.add(line)
+            db.session.flush()
+            audit.record("line.create", "billing_line", line.id, session_id=session.id,
+                         after=_line_picture(line))
+        elif _content(line) != wanted or line.status != draft.status:
+            before = _line_picture(line)
+            for name, value in wanted.items():
+                setattr(line, name, value)
+            line.status = draft.status
+            audit.record("line.update", "billing_line", line.id, session_id=session.id,
+                         before=before, after=_line_picture(line))
+        kept[draft.key] = line
+    for line in live.values():  # lines the facts no longer support
+        if line.status == "exported":
+            _void(line)
+        else:
+            audit.record("line.delete", "billing_line", line.id, session_id=session.id,
+                         before=_line_picture(line))
+            for f in [f for f in old_findings if f.line_id == line.id]:
+                old_findings.remove(f)
+                db.session.delete(f)
+            db.session.delete(line)
+    db.session.flush()
+    _replace_findings(session, evaluation, kept, old_findings)
+
+
+def _void(line: BillingLine) -> None:
+    before = _line_picture(line)
+    line.status = "void"
+    line.voided_at = utcnow()
+    db.session.flush()
+    audit.record("line.void", "billing_line", line.id, session_id=line.session_id,
+                 before=before, after=_line_picture(line))
+
+
+def _replace_findings(session: ClassSession, evaluation: rules.Evaluation,
+                      lines: dict[tuple[int, str], BillingLine], old: list[Finding]) -> None:
+    wanted = []
+    for draft in evaluation.lines:
+        for f in draft.findings:
+            wanted.append((lines[draft.key].id, f.patient_id, f.code, f.severity, f.rule, f.message))
+    on_lines = {(w[1], w[2]) for w in wanted}
+    for f in evaluation.findings:
+        if (f.patient_id, f.code) not in on_lines:
+            wanted.append((None, f.patient_id, f.code, f.severity, f.rule, f.message))
+    have = [(f.line_id, f.patient_id, f.code, f.severity, f.rule, f.message) for f in old]
+    if sorted(have, key=repr) == sorted(wanted, key=repr):
+        return
+    for f in old:
+        db.session.delete(f)
+    db.session.flush()
+    db.session.add_all(
+        Finding(session_id=session.id, line_id=w[0], patient_id=w[1], code=w[2], severity=w[3],
+                rule=w[4], message=w[5])
+        for w in wanted
+    )

@@ -1,0 +1,112 @@
+"""The biller's review of a range: a page of lines, counts, totals and line-less findings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from roster.extensions import db
+from roster.models import BillingLine, ClassSession, Facilitator, Finding
+from roster.services.billing.facts import _utc_midnight, date_of_service
+from roster.services.billing.reading import _in_range
+
+LINE_STATUS_ORDER = ("held", "ready", "exported", "void")
+NO_FACILITATOR_LABEL = "No facilitator recorded"
+
+
+@dataclass(frozen=True)
+class CodeTotal:
+    cpt: str
+    lines: int
+    units: int
+
+
+@dataclass(frozen=True)
+class FacilitatorTotal:
+    name: str
+    lines: int
+    units: int
+
+
+@dataclass(frozen=True)
+class SessionFinding:
+    """A finding that sits on no line (patient present, under minimum time, ...), with its session."""
+
+    finding: Finding
+    session: ClassSession
+    date_of_service: date
+
+
+@dataclass(frozen=True)
+class Review:
+    """One page of a range's lines, the range's counts and totals (void lines left out), and its
+    session findings that have no line."""
+
+    lines: list[BillingLine]
+    counts: dict[str, int]
+    by_code: list[CodeTotal]
+    by_facilitator: list[FacilitatorTotal]
+    session_findings: list[SessionFinding]
+    page: int
+    pages: int
+
+
+def review(date_from: date, date_to: date, status: str | None, page: int = 1, per_page: int = 100) -> Review:
+    """The biller's review of a range, in a fixed number of queries whatever its size."""
+    in_range = _in_range(date_from, date_to)
+    counts = dict.fromkeys(LINE_STATUS_ORDER, 0)
+    counts.update(db.session.execute(
+        sa.select(BillingLine.status, sa.func.count()).where(in_range).group_by(BillingLine.status)
+    ).tuples().all())
+    billable = sa.and_(in_range, BillingLine.status != "void")
+    by_code = [
+        CodeTotal(cpt, n, int(units or 0)) for cpt, n, units in db.session.execute(
+            sa.select(BillingLine.cpt, sa.func.count(), sa.func.sum(BillingLine.units))
+            .where(billable).group_by(BillingLine.cpt).order_by(BillingLine.cpt)
+        )
+    ]
+    by_facilitator = [
+        FacilitatorTotal(name or NO_FACILITATOR_LABEL, n, int(units or 0)) for _, name, n, units in db.session.execute(
+            sa.select(Facilitator.id, Facilitator.name, sa.func.count(BillingLine.id), sa.func.sum(BillingLine.units))
+            .select_from(BillingLine).outerjoin(Facilitator, Facilitator.id == BillingLine.facilitator_id)
+            .where(billable).group_by(Facilitator.id, Facilitator.name).order_by(Facilitator.name)
+        )
+    ]
+    total = counts[status] if status else sum(counts.values())
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    stmt = (
+        sa.select(BillingLine)
+        .options(selectinload(BillingLine.patient), selectinload(BillingLine.findings),
+                 selectinload(BillingLine.session).selectinload(ClassSession.group_class))
+        .where(in_range)
+        .order_by(BillingLine.date_of_service, BillingLine.session_id, BillingLine.id)
+        .limit(per_page).offset((page - 1) * per_page)
+    )
+    if status:
+        stmt = stmt.where(BillingLine.status == status)
+    return Review(list(db.session.scalars(stmt)), counts, by_code, by_facilitator,
+                  session_findings_without_lines(date_from, date_to), page, pages)
+
+
+def session_findings_without_lines(date_from: date, date_to: date) -> list[SessionFinding]:
+    """Line-less findings of the sessions whose date of service is in the range (two queries and loads)."""
+    lo = _utc_midnight(date_from - timedelta(days=1))
+    hi = _utc_midnight(date_to + timedelta(days=2))
+    moment = sa.func.coalesce(ClassSession.actual_start, ClassSession.starts_at)
+    rows = db.session.execute(
+        sa.select(Finding, ClassSession)
+        .join(ClassSession, ClassSession.id == Finding.session_id)
+        .options(selectinload(Finding.patient), selectinload(ClassSession.group_class))
+        .where(Finding.line_id.is_(None), moment >= lo, moment < hi)
+        .order_by(moment, ClassSession.id, Finding.id)
+    ).tuples()
+    out = []
+    for finding, session in rows:
+        dos = date_of_service(session)
+        if date_from <= dos <= date_to:
+            out.append(SessionFinding(finding, session, dos))
+    return out
