@@ -6,8 +6,14 @@ from flask import Flask
 
 
 def create_app(overrides: dict | None = None) -> Flask:
-    """Build the app. Reads like a table of contents; each step is below."""
-    app = Flask(
+    """Build the app. Reads like a table of contents; each step is below.
+
+    Every view runs in one transaction, committed once when it returns and rolled
+    back when anything raises: see ``roster/transactions.py`` before writing a view.
+    """
+    from roster.transactions import RosterFlask
+
+    app = RosterFlask(
         __name__,
         instance_relative_config=True,
         template_folder="../templates",
@@ -32,7 +38,10 @@ def configure(app: Flask, overrides: dict | None) -> None:
 def register_extensions(app: Flask) -> None:
     from roster.extensions import csrf, db, login_manager, migrate
 
+    from roster.transactions import init_engines
+
     db.init_app(app)
+    init_engines(app)  # SQLite: real transactions (BEGIN IMMEDIATE), WAL, busy timeout
     migrate.init_app(
         app,
         db,

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
+
+from roster.transactions import is_conflict, sqlstate
 
 MESSAGES = {
     400: "The request could not be understood.",
@@ -15,7 +19,12 @@ MESSAGES = {
     413: "That upload is too large.",
     422: "Some fields are not valid.",
     429: "Too many attempts; wait a few minutes.",
+    503: "Roster cannot reach its database just now. Nothing was changed; try again in a minute.",
 }
+CONFLICT_MESSAGE = ("Someone else changed the same records at the same moment; nothing of yours was saved. "
+                    "Load the page again and retry.")
+OUT_OF_RANGE_MESSAGE = "A value is outside what Roster can store."
+RETRY_AFTER_SECONDS = 30
 
 
 def api_error(status: int, code: str, message: str, fields: dict | None = None):
@@ -38,6 +47,21 @@ def init_error_handlers(app: Flask) -> None:
             status,
         )
 
+    @app.errorhandler(DBAPIError)
+    def database_error(exc: DBAPIError):
+        """The database refused or is away. A lost race -> 409; away -> 503; a bad value -> 400."""
+        if is_conflict(exc):
+            return _answer(409, "conflict", "Conflict", CONFLICT_MESSAGE)
+        if (sqlstate(exc) or "").startswith("22"):  # data exception: a value out of range
+            return _answer(400, "bad_request", "Bad request", OUT_OF_RANGE_MESSAGE)
+        if isinstance(exc, (OperationalError, InterfaceError)) or exc.connection_invalidated:
+            return unavailable()
+        raise exc
+
+    @app.errorhandler(PoolTimeout)
+    def pool_exhausted(exc: PoolTimeout):
+        return unavailable()
+
     @app.errorhandler(ServiceError)
     def service_error(exc: ServiceError):
         if request.path.startswith("/api/"):
@@ -47,3 +71,20 @@ def init_error_handlers(app: Flask) -> None:
                             message=exc.message),
             exc.status,
         )
+
+
+def _answer(status: int, code: str, title: str, message: str):
+    if request.path.startswith("/api/"):
+        return api_error(status, code, message)
+    return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+def unavailable():
+    """503 with Retry-After; the page needs no database (it shows no signed-in user)."""
+    if request.path.startswith("/api/"):
+        response, status = api_error(503, "unavailable", MESSAGES[503])
+    else:
+        response = make_response(render_template("errors/unavailable.html", message=MESSAGES[503]))
+    response.status_code = 503
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response

@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import Field
 
 from roster.services import Conflict, ServiceError
+from roster.transactions import discard_changes
 
 
 def show_service_error(
@@ -15,7 +16,9 @@ def show_service_error(
 ) -> None:
     """Put each reason of ``exc`` on its field; ``field_for`` finds the field of a
     service's key (default: the form field of that name). A reason without a
-    field, or on a field of a list row, also goes to the form's summary."""
+    field, or on a field of a list row, also goes to the form's summary.
+    The request was refused, so nothing it changed is kept (``discard_changes``)."""
+    discard_changes()
     field_for = field_for or (lambda key: form[key] if key in form else None)
     for key, why in exc.fields.items():
         why = exc.message if isinstance(exc, Conflict) else why

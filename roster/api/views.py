@@ -1,4 +1,4 @@
-"""JSON API v1: thin handlers. Parse JSON, call one service, commit once."""
+"""JSON API v1: thin handlers. Parse JSON, call one service; the request commits once (roster/transactions.py)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ class _Malformed(ServiceError):
 
 
 def created(payload: dict, status: int = 201):
-    db.session.commit()
+    """The answer of a write; the request's transaction commits when the view returns."""
     return jsonify(payload), status
 
 
@@ -225,7 +225,6 @@ def close_session(session_id: int):
         patients_present=data.get("patients_present") if data.get("patients_present") is not None else [],
         user=g.api_user,
     )
-    db.session.commit()
     return jsonify(billing.session_billing(session))
 
 

@@ -54,7 +54,6 @@ def login():
             form.email.data, form.password.data, utcnow(),
             cfg["LOGIN_MAX_FAILURES"], cfg["LOGIN_LOCK_MINUTES"],
         )
-        db.session.commit()
         if user:
             login_user(user)
             return redirect(safe_next(request.args.get("next")) or home_for(user))
@@ -110,7 +109,6 @@ def feed_links(secret: str) -> dict[str, list[tuple[str, str]]]:
 def reset_calendar_secret():
     if ConfirmForm().validate_on_submit():
         accounts.reset_calendar_secret(current_user)
-        db.session.commit()
         flash("Your calendar links have changed. Old links no longer work.", "success")
     return redirect(url_for("auth.account"))
 
@@ -125,7 +123,6 @@ def users():
         except ServiceError as exc:
             show_service_error(form, exc)
         else:
-            db.session.commit()
             flash(f"Account for {form.email.data} created.", "success")
             return redirect(url_for("auth.users"))
     staff = db.session.scalars(sa.select(User).order_by(User.role, User.email)).all()
@@ -147,7 +144,6 @@ def create_token(user_id: int):
         flash("Say what the token is for.", "error")
         return redirect(url_for("auth.users"))
     raw = accounts.create_token(user, form.label.data)
-    db.session.commit()
     staff = db.session.scalars(sa.select(User).order_by(User.role, User.email)).all()
     tokens = db.session.scalars(
         sa.select(ApiToken).options(sa.orm.joinedload(ApiToken.user)).order_by(ApiToken.id.desc())
@@ -164,6 +160,5 @@ def revoke_token(token_id: int):
     token = db.get_or_404(ApiToken, token_id)
     if ConfirmForm().validate_on_submit():
         accounts.revoke_token(token, utcnow())
-        db.session.commit()
         flash("Token revoked.", "success")
     return redirect(url_for("auth.users"))

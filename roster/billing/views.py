@@ -14,6 +14,7 @@ from roster.models import ExportBatch, utcnow
 from roster.permissions import requires
 from roster.services import audit as audit_trail
 from roster.services import billing
+from roster.transactions import discard_changes
 
 LINES_PER_PAGE = 100
 
@@ -57,12 +58,11 @@ def create_export():
     date_from, date_to = form.date_from.data, form.date_to.data
     batch = billing.export_range(date_from, date_to, current_user)
     if batch.row_count:
-        db.session.commit()
         flash(f"Exported {batch.row_count} row{'s' if batch.row_count != 1 else ''} "
               f"({date_from:%Y-%m-%d} to {date_to:%Y-%m-%d}) as batch #{batch.id}. Download its CSV below.",
               "success")
     else:
-        db.session.rollback()  # no empty batch in the history
+        discard_changes()  # no empty batch in the history
         flash(f"Nothing new to export from {date_from:%Y-%m-%d} to {date_to:%Y-%m-%d}: "
               f"every ready line is already exported and no exported line was voided.", "info")
     return redirect(url_for("billing.exports"))

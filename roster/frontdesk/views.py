@@ -17,6 +17,7 @@ from roster.permissions import can, requires
 from roster.services import ServiceError, attendance, frontdesk
 from roster.services.attendance import CheckInResult
 from roster.services.people import parse_date
+from roster.transactions import discard_changes
 
 
 def _clinic_today() -> date:
@@ -91,9 +92,9 @@ def check_in(session_id: int):
     try:
         result = attendance.check_in_for(session, form.caregiver_id.data, form.patient_id.data, _me())
     except ServiceError as exc:
+        discard_changes()
         flash(exc.message, "error")
         return _back_to_session(session_id)
-    db.session.commit()
     flash(_checkin_message(result, session.group_class.timezone), "success" if result.created else "info")
     key = f"{form.caregiver_id.data}-{form.patient_id.data}"
     return _back_to_session(session_id, f"cg-{key}", after=key)
@@ -112,9 +113,9 @@ def undo_check_in(session_id: int):
     try:
         attendance.undo_check_in(session, caregiver.id, form.patient_id.data)
     except ServiceError:
+        discard_changes()
         flash(f"{caregiver.full_name} is not checked in: nothing to undo.", "info")
     else:
-        db.session.commit()
         flash(f"Check-in of {caregiver.full_name} undone.", "success")
     return _back_to_session(session_id, f"cg-{key}", focus=f"checkin-{key}")
 
@@ -132,9 +133,9 @@ def mark_present(session_id: int):
     try:
         attendance.set_present(session, patient, present, _me())
     except ServiceError as exc:
+        discard_changes()
         flash(exc.message, "error")
     else:
-        db.session.commit()
         flash(
             f"{patient.full_name} is marked present: their caregivers' training today will not be billed for them."
             if present else f"{patient.full_name} is no longer marked present.",
@@ -190,7 +191,6 @@ def close_session(session_id: int):
     except ServiceError as exc:  # validated before anything was written
         show_service_error(form, exc)
         return _render_close(page, form, ReopenForm(formdata=None), 422)
-    db.session.commit()
     flash("Session closed.", "success")
     return redirect(url_for("frontdesk.close_session", session_id=session_id))
 
@@ -206,7 +206,6 @@ def reopen_session(session_id: int):
         except ServiceError as exc:
             show_service_error(form, exc)
         else:
-            db.session.commit()
             flash("Session re-opened. Fix the attendance, then close it again.", "success")
             return _back_to_session(session_id)
     return _render_close(page, _close_form(page), form, 422)

@@ -77,7 +77,6 @@ def _patient_form(form: PatientForm, record: Patient | None):
     except ServiceError as exc:
         form.show_error(exc)
         return _form_page(template, exc, form=form, patient=record)
-    db.session.commit()
     flash(f"{record.full_name} ({record.mrn}) saved.", "success")
     return redirect(url_for("people.patient", patient_id=record.id))
 
@@ -128,7 +127,6 @@ def _caregiver_form(form: CaregiverForm, caregiver):
         form.show_error(exc)
         form.leave_a_blank_link()
         return _form_page(template, exc, **context)
-    db.session.commit()
     flash(f"{caregiver.full_name} saved.", "success")
     return redirect(url_for("people.caregivers", q=caregiver.full_name))
 
@@ -168,7 +166,6 @@ def _facilitator_form(form: FacilitatorForm, facilitator):
     except ServiceError as exc:
         form.show_error(exc)
         return _form_page(template, exc, form=form, facilitator=facilitator)
-    db.session.commit()
     flash(f"{facilitator.name} saved.", "success")
     warning = people.npi_warning(facilitator.npi)
     if warning:
@@ -188,7 +185,6 @@ def import_csv():
         try:
             if form.confirm.data:
                 done = imports.run_import(form.kind.data, form.content.data or "")
-                db.session.commit()
                 flash(_imported(done), "success")
                 return redirect(url_for(f"people.{done.kind}"))
             upload = form.file.data.read(imports.MAX_BYTES + 1) if form.file.data else b""

@@ -53,10 +53,8 @@ def new_class():
         try:
             group_class = scheduling.create_class(form.service_data())
         except ServiceError as exc:
-            db.session.rollback()
             show_service_error(form, exc)
         else:
-            db.session.commit()
             flash(f"“{group_class.title}” is scheduled with {len(group_class.created_session_ids)} sessions.",
                   "success")
             return redirect(url_for("schedule.class_detail", class_id=group_class.id))
@@ -90,10 +88,8 @@ def edit_class(class_id: int):
         try:
             scheduling.update_class(group_class, form.service_data())
         except ServiceError as exc:
-            db.session.rollback()
             show_service_error(form, exc)
         else:
-            db.session.commit()
             flash(f"“{group_class.title}” is saved.", "success")
             return redirect(url_for("schedule.class_detail", class_id=class_id))
     return form_page("schedule/edit_class.html", form, group_class=group_class)
@@ -154,10 +150,8 @@ def add_session(class_id: int):
             session = scheduling.add_session(db.get_or_404(GroupClass, class_id), form.local_start(),
                                              form.duration_minutes.data)
         except ServiceError as exc:
-            db.session.rollback()
             show_service_error(form, exc)
         else:
-            db.session.commit()
             flash(f"Session added on {form.date.data:%a %d %b %Y} at {form.start_time.data:%H:%M}.", "success")
             return redirect(url_for("schedule.class_detail", class_id=class_id, _anchor=f"session-{session.id}"))
     return render_class_page(class_id, session_form=form, status=422)
@@ -173,10 +167,8 @@ def enroll(class_id: int):
         try:
             result = scheduling.enroll(class_id, patient, form.caregiver_ids.data)
         except ServiceError as exc:
-            db.session.rollback()
             show_service_error(form, exc)
         else:
-            db.session.commit()
             flash_enrolment(patient, result)
             return redirect(url_for("schedule.class_detail", class_id=class_id, _anchor="sets"))
     return render_class_page(class_id, patient_id=patient.id, enrol_form=form, status=422)
@@ -198,7 +190,6 @@ def flash_enrolment(patient: Patient, result: scheduling.EnrollResult) -> None:
 def withdraw(enrollment_id: int):
     enrollment = db.get_or_404(Enrollment, enrollment_id)
     promoted = scheduling.withdraw(enrollment, utcnow())
-    db.session.commit()
     flash(f"{enrollment.patient.full_name}'s caregivers are withdrawn from the class.", "success")
     for moved in promoted:
         flash(f"{moved.patient.full_name}'s caregivers moved from the waitlist into the class.", "success")
@@ -241,10 +232,8 @@ def edit_session(session_id: int):
                 scope=form.scope.data,
             )
         except ServiceError as exc:
-            db.session.rollback()
             show_service_error(form, exc)
         else:
-            db.session.commit()
             flash("Session changed." if len(changed) == 1 else f"{len(changed)} sessions changed.", "success")
             return redirect(url_for("schedule.class_detail", class_id=session.class_id))
     return form_page("schedule/edit_session.html", form, session=session, group_class=session.group_class)
@@ -259,10 +248,8 @@ def cancel_session(session_id: int):
         try:
             scheduling.cancel_session(session, form.reason.data)
         except ServiceError as exc:
-            db.session.rollback()
             show_service_error(form, exc)
         else:
-            db.session.commit()
             tz = session.group_class.timezone
             flash(f"The session of {utc_to_local(session.starts_at, tz):%a %d %b %Y at %H:%M} is cancelled. "
                   "Calendar feeds show it as cancelled.", "success")

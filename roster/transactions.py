@@ -1,0 +1,135 @@
+"""Transactions: one per request, settled in one place.
+
+How a write reaches the database (every view, service and command follows this):
+
+- **Services** change objects and ``flush()``. They never commit or roll back. A
+  service that must undo part of its own work uses ``db.session.begin_nested()``
+  (a SAVEPOINT, which nests properly on both databases).
+- **Views** never commit or roll back either. ``RosterFlask.dispatch_request``
+  runs every view inside the request's transaction: when the view returns, the
+  transaction commits once; when anything raises, it rolls back, and the error
+  handlers answer (``ServiceError`` -> its status, a conflict -> 409, the
+  database away -> 503). A view that catches a ``ServiceError`` and still
+  answers normally (a form shown again, a flash and a redirect) calls
+  ``discard_changes()`` so nothing of the refused request is kept;
+  ``roster.forms.show_service_error`` does that for forms.
+- **Races** end in the database (row locks in a fixed order, atomic updates,
+  unique constraints). A request that loses a race with a serialization failure,
+  a deadlock or a unique-key collision is run again from the start (up to
+  ``RETRIES`` times) in a new transaction, which sees the winner's committed rows;
+  if it still fails, the answer is 409 with a sentence, never a 500.
+- **CLI commands** commit once at their end; tests' builders commit what they build.
+
+SQLite: Python's sqlite3 driver, left to itself, opens transactions late and lets
+a SAVEPOINT's RELEASE commit. ``sqlite_transactions`` applies SQLAlchemy's
+documented pysqlite recipe: the driver's own transaction handling is switched off
+and SQLAlchemy emits ``BEGIN IMMEDIATE`` itself, so every transaction takes the
+write lock when it starts (writers queue one after the other, waiting up to the
+busy timeout), savepoints nest, and a rollback leaves nothing. The journal is in
+WAL mode so readers outside a transaction are never blocked.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, g, request, session
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from roster.extensions import db
+
+RETRIES = 3  # attempts of a request that lost a race in the database
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+# PostgreSQL SQLSTATEs worth running the request again for
+RETRY_SQLSTATES = {"40001", "40P01", "23505"}  # serialization failure, deadlock, unique violation
+CONFLICT_SQLSTATE_CLASSES = ("40", "23")  # a lost race that survives the retries -> 409
+
+
+def init_engines(app: Flask) -> None:
+    """Settle transaction handling of each engine of the app (after ``db.init_app``)."""
+    with app.app_context():
+        for engine in db.engines.values():
+            if engine.dialect.name == "sqlite":
+                sqlite_transactions(engine, app.config.get("SQLITE_BUSY_TIMEOUT_MS", SQLITE_BUSY_TIMEOUT_MS))
+
+
+def sqlite_transactions(engine: Engine, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> None:
+    """SQLAlchemy's pysqlite recipe: the driver stops managing transactions; we emit BEGIN IMMEDIATE."""
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, connection_record):
+        dbapi_connection.isolation_level = None  # no BEGIN from the driver, no implicit COMMIT
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def discard_changes() -> None:
+    """The request was refused: roll back now, and commit nothing when the view returns."""
+    g._roster_discard = True
+    db.session.rollback()
+
+
+def sqlstate(exc: BaseException) -> str | None:
+    orig = getattr(exc, "orig", None)
+    return getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+
+
+def lost_race(exc: BaseException) -> bool:
+    """A serialization failure, a deadlock or a unique-key collision: worth a new attempt."""
+    if isinstance(exc, IntegrityError) and sqlstate(exc) is None:
+        return "UNIQUE" in str(getattr(exc, "orig", exc))  # SQLite names no SQLSTATE
+    return sqlstate(exc) in RETRY_SQLSTATES
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """An error of the database that means 'someone else changed this at the same moment'."""
+    if isinstance(exc, IntegrityError):
+        return True
+    state = sqlstate(exc) or ""
+    return isinstance(exc, DBAPIError) and state.startswith(CONFLICT_SQLSTATE_CLASSES)
+
+
+def _rollback_quietly() -> None:
+    try:
+        db.session.rollback()
+    except Exception:  # the connection itself is gone; the pool replaces it
+        db.session.close()
+
+
+class RosterFlask(Flask):
+    """Flask with the request transaction around every view (see the module's docstring)."""
+
+    def dispatch_request(self):
+        for attempt in range(1, RETRIES + 1):
+            flashes = list(session.get("_flashes", [])) if "_flashes" in session else None
+            g._roster_discard = False
+            try:
+                rv = super().dispatch_request()
+                if g._roster_discard:
+                    db.session.rollback()
+                else:
+                    db.session.commit()
+                return rv
+            except Exception as exc:
+                _rollback_quietly()
+                if attempt < RETRIES and isinstance(exc, DBAPIError) and lost_race(exc):
+                    _forget_attempt(flashes)
+                    continue
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _forget_attempt(flashes: list | None) -> None:
+    """Undo what a failed attempt left outside the database before the request runs again."""
+    if flashes is None:
+        session.pop("_flashes", None)
+    else:
+        session["_flashes"] = flashes
+    for upload in request.files.values():
+        upload.stream.seek(0)

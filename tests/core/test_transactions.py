@@ -1,0 +1,146 @@
+"""One transaction per request, on SQLite and PostgreSQL alike (roster/transactions.py).
+
+A request that writes through several services and then fails leaves nothing;
+two coordinators taking the last seat at the same instant leave one enrolled
+and one waitlisted.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+from roster import create_app
+from roster.extensions import db
+from roster.models import AuditEvent, CheckIn, ClassSession, Enrollment, Patient, User
+from roster.services import ServiceError, attendance, imports, scheduling
+from tests.frontdesk.desk import make_scene
+
+IMPORTED_MRN = "IMP-0001"
+PATIENT_CSV = f"mrn,first_name,last_name\n{IMPORTED_MRN},Ida,Imported\n"
+
+
+class _Boom(Exception):
+    """An unexpected failure after the writes."""
+
+
+@pytest.fixture
+def failing_app(app):
+    """The app plus one route that checks in, enrols and imports, then fails as asked."""
+    other = create_app({k: app.config[k] for k in (
+        "TESTING", "SQLALCHEMY_DATABASE_URI", "SECRET_KEY", "WTF_CSRF_ENABLED", "SESSION_COOKIE_SECURE",
+        "REMEMBER_COOKIE_SECURE")})
+    other.config["PROPAGATE_EXCEPTIONS"] = False  # answer 500 like production, do not raise into the test
+
+    @other.post("/test/write-then-fail/<how>")
+    def write_then_fail(how: str):
+        data = other.config["SCENE"]
+        session = db.session.get(ClassSession, data["session_id"])
+        user = db.session.get(User, data["user_id"])
+        attendance.check_in_for(session, data["caregiver_id"], data["patient_id"], user)  # a SAVEPOINT inside
+        scheduling.enroll(data["class_id"], db.session.get(Patient, data["new_patient_id"]),
+                          [data["new_caregiver_id"]])
+        imports.run_import("patients", PATIENT_CSV)  # a SAVEPOINT inside
+        db.session.flush()
+        assert db.session.scalar(sa.select(sa.func.count(CheckIn.id))) == 1  # written, not yet committed
+        if how == "refused":
+            raise ServiceError("Refused after writing.")
+        raise _Boom("after writing")
+
+    yield other
+    with other.app_context():
+        db.engine.dispose()
+
+
+def _counts(app) -> dict[str, int]:
+    with app.app_context():
+        return {
+            "check_in": db.session.scalar(sa.select(sa.func.count(CheckIn.id))),
+            "enrollment": db.session.scalar(sa.select(sa.func.count(Enrollment.id))),
+            "imported": db.session.scalar(sa.select(sa.func.count(Patient.id)).where(Patient.mrn == IMPORTED_MRN)),
+            "audit": db.session.scalar(sa.select(sa.func.count(AuditEvent.id))),
+        }
+
+
+@pytest.mark.parametrize("how, status", [("refused", 422), ("crash", 500)])
+def test_a_failing_request_leaves_no_row_and_no_audit_record(app, build, failing_app, how, status):
+    scene = make_scene(build, sets=1)
+    newcomer = scene.patient()
+    newcomer_caregiver = build.caregiver([newcomer])
+    user = build.user("admin")
+    failing_app.config["SCENE"] = {
+        "session_id": scene.session_id, "class_id": scene.group_class.id, "user_id": user.id,
+        "caregiver_id": scene.caregivers[0].id, "patient_id": scene.patients[0].id,
+        "new_patient_id": newcomer.id, "new_caregiver_id": newcomer_caregiver.id,
+    }
+    before = _counts(app)
+    assert before["check_in"] == 0 and before["imported"] == 0
+
+    response = failing_app.test_client().post(f"/test/write-then-fail/{how}")
+
+    assert response.status_code == status
+    assert _counts(app) == before
+
+
+def test_a_request_that_succeeds_commits_once(app, api, build):
+    scene = make_scene(build, sets=1)
+    desk = api("front_desk")
+    response = desk.post(f"/sessions/{scene.session_id}/checkins",
+                         json={"caregiver_id": scene.caregivers[0].id, "patient_mrn": scene.patients[0].mrn})
+    assert response.status_code == 201
+    assert _counts(app)["check_in"] == 1
+
+
+def test_savepoints_nest_and_roll_back_alone(app):
+    """The pysqlite recipe: a SAVEPOINT's RELEASE no longer commits; the outer rollback wins."""
+    with app.app_context():
+        session_count = sa.select(sa.func.count(User.id))
+        with db.session.begin_nested():
+            db.session.add(User(email="inner@clinic.test", role="admin", password_hash="x", name="Inner",
+                                calendar_secret="inner-secret"))
+        assert db.session.scalar(session_count) == 1
+        db.session.rollback()
+        assert db.session.scalar(session_count) == 0
+
+
+THREADS = 6
+
+
+def test_coordinators_racing_for_the_last_seat_leave_one_enrolled(app, build):
+    """Every coordinator enrols a different patient into the one free seat at the same instant."""
+    scene = make_scene(build, sets=1, capacity=2)  # one seat taken, one left
+    rivals = []
+    for _ in range(THREADS):
+        patient = scene.patient()
+        rivals.append((patient, build.caregiver([patient])))
+    clients = [build.api_client("coordinator") for _ in rivals]
+    barrier = threading.Barrier(THREADS)
+    answers: list[tuple[int, dict]] = []
+    errors: list[BaseException] = []
+
+    def enrol(client, patient, caregiver):
+        try:
+            barrier.wait(timeout=30)
+            r = client.post(f"/classes/{scene.group_class.id}/enrollments",
+                            json={"patient_mrn": patient.mrn, "caregiver_ids": [caregiver.id]})
+            answers.append((r.status_code, r.get_json()))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=enrol, args=(c, p, g)) for c, (p, g) in zip(clients, rivals)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+
+    assert not errors, errors
+    assert sorted(status for status, _ in answers) == [201] * THREADS, answers
+    assert sorted(body["status"] for _, body in answers) == ["enrolled"] + ["waitlisted"] * (THREADS - 1)
+    with app.app_context():
+        rows = db.session.execute(
+            sa.select(Enrollment.status, Enrollment.position)
+            .where(Enrollment.patient_id.in_([p.id for p, _ in rivals]))
+        ).all()
+    assert sorted(rows) == [("enrolled", 0)] + [("waitlisted", n) for n in range(1, THREADS)]
