@@ -13,7 +13,7 @@ from roster.extensions import db
 from roster.models import Caregiver, ClassSession, ExportBatch, Facilitator, GroupClass, Patient, utcnow
 from roster.permissions import requires
 from roster.services import ServiceError, attendance, billing, people, scheduling
-from roster.services.scheduling import parse_local
+from roster.services.validation import parse_local
 
 
 def body() -> dict:

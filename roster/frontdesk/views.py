@@ -16,7 +16,7 @@ from roster.models import Caregiver, Patient, utcnow
 from roster.permissions import can, requires
 from roster.services import ServiceError, attendance, frontdesk
 from roster.services.attendance import CheckInResult
-from roster.services.people import parse_date
+from roster.services.validation import parse_date
 from roster.transactions import discard_changes
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, request, url_for
 
 from roster.calendar.views import ics_response
+from roster.domain.recurrence import utc_to_local
 from roster.extensions import db
 from roster.models import ClassSession, Enrollment, GroupClass, Patient, utcnow
 from roster.permissions import requires
@@ -25,7 +26,6 @@ from roster.schedule.forms import (
     with_choice,
 )
 from roster.services import ServiceError, calendar, people, scheduling
-from roster.services.scheduling import utc_to_local
 
 PATIENT_MATCHES = 10
 CHECKIN_ENDPOINT = "frontdesk.session"

@@ -1,0 +1,144 @@
+"""Read-only page data for the people pages, each in a fixed number of queries."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from roster.domain.validators import phone_digits
+from roster.extensions import db
+from roster.models import (
+    BillingLine,
+    Caregiver,
+    CaregiverLink,
+    CheckIn,
+    ClassSession,
+    Enrollment,
+    EnrollmentCaregiver,
+    Patient,
+    PatientPresence,
+)
+from roster.services import NotFound
+
+
+def patient_page(query: str, page: int, per_page: int) -> tuple[list[Patient], int]:
+    stmt = sa.select(Patient)
+    q = (query or "").strip()
+    if q:
+        like = f"%{q.lower()}%"
+        stmt = stmt.where(
+            sa.or_(
+                sa.func.lower(Patient.mrn).like(like),
+                sa.func.lower(Patient.first_name + " " + Patient.last_name).like(like),
+                sa.func.lower(Patient.last_name).like(like),
+            )
+        )
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
+    rows = db.session.scalars(
+        stmt.order_by(Patient.last_name, Patient.first_name, Patient.id)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    return list(rows), max(1, math.ceil(total / per_page))
+
+
+@dataclass(frozen=True)
+class Attendance:
+    """A session the patient's caregivers came to, or the patient was marked present at."""
+
+    session: ClassSession  # with its class loaded
+    caregivers: tuple[str, ...]  # who checked in for this patient
+    patient_present: bool
+
+
+@dataclass(frozen=True)
+class PatientOverview:
+    """Everything the patient page shows, loaded in a fixed number of queries."""
+
+    patient: Patient
+    links: list[CaregiverLink]  # with their caregivers
+    enrollments: list[Enrollment]  # with class and caregiver set
+    attendance: list[Attendance]  # latest first
+    lines: list[BillingLine] | None  # with findings and session; None: the viewer may not see billing
+
+
+def patient_overview(patient_id: int, *, with_billing: bool) -> PatientOverview:
+    patient = db.session.get(Patient, patient_id)
+    if patient is None:
+        raise NotFound(f"No patient {patient_id}.")
+    links = db.session.scalars(
+        sa.select(CaregiverLink)
+        .join(Caregiver, Caregiver.id == CaregiverLink.caregiver_id)
+        .options(selectinload(CaregiverLink.caregiver))
+        .where(CaregiverLink.patient_id == patient_id)
+        .order_by(Caregiver.last_name, Caregiver.first_name, Caregiver.id)
+    ).all()
+    enrollments = db.session.scalars(
+        sa.select(Enrollment)
+        .options(
+            selectinload(Enrollment.group_class),
+            selectinload(Enrollment.members).selectinload(EnrollmentCaregiver.caregiver),
+        )
+        .where(Enrollment.patient_id == patient_id)
+        .order_by(Enrollment.id.desc())
+    ).all()
+    lines = _patient_lines(patient_id) if with_billing else None
+    return PatientOverview(patient, list(links), list(enrollments), _attendance(patient_id), lines)
+
+
+def _attendance(patient_id: int) -> list[Attendance]:
+    came = db.session.execute(
+        sa.select(CheckIn.session_id, Caregiver.first_name, Caregiver.last_name)
+        .join(Caregiver, Caregiver.id == CheckIn.caregiver_id)
+        .where(CheckIn.patient_id == patient_id)
+        .order_by(Caregiver.last_name, Caregiver.first_name, Caregiver.id)
+    ).all()
+    present = set(db.session.scalars(
+        sa.select(PatientPresence.session_id).where(PatientPresence.patient_id == patient_id)
+    ))
+    names: dict[int, list[str]] = defaultdict(list)
+    for row in came:
+        names[row.session_id].append(f"{row.first_name} {row.last_name}")
+    sessions = db.session.scalars(
+        sa.select(ClassSession)
+        .options(selectinload(ClassSession.group_class))
+        .where(ClassSession.id.in_(set(names) | present))
+        .order_by(ClassSession.starts_at.desc(), ClassSession.id.desc())
+    )
+    return [Attendance(s, tuple(names[s.id]), s.id in present) for s in sessions]
+
+
+def _patient_lines(patient_id: int) -> list[BillingLine]:
+    return list(db.session.scalars(
+        sa.select(BillingLine)
+        .options(
+            selectinload(BillingLine.findings),
+            selectinload(BillingLine.session).selectinload(ClassSession.group_class),
+        )
+        .where(BillingLine.patient_id == patient_id)
+        .order_by(BillingLine.date_of_service.desc(), BillingLine.id.desc())
+    ))
+
+
+def caregiver_page(query: str, page: int, per_page: int) -> tuple[list[Caregiver], int]:
+    stmt = sa.select(Caregiver)
+    q = (query or "").strip()
+    if q:
+        like = f"%{q.lower()}%"
+        conds = [sa.func.lower(Caregiver.first_name + " " + Caregiver.last_name).like(like)]
+        digits = phone_digits(q)
+        if len(digits) >= 3:
+            conds.append(Caregiver.phone_digits.like(f"%{digits}%"))
+        stmt = stmt.where(sa.or_(*conds))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
+    rows = db.session.scalars(
+        stmt.options(selectinload(Caregiver.links).selectinload(CaregiverLink.patient))
+        .order_by(Caregiver.last_name, Caregiver.first_name, Caregiver.id)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    return list(rows), max(1, math.ceil(total / per_page))

@@ -1,0 +1,106 @@
+"""Read-only page data for the schedule pages, each in a fixed number of queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from roster.extensions import db
+from roster.models import CaregiverLink, ClassSession, Enrollment, EnrollmentCaregiver, GroupClass, Patient
+from roster.services import NotFound
+from roster.services.scheduling.enrolment import class_roster
+
+
+@dataclass(frozen=True)
+class ClassSummary:
+    group_class: GroupClass  # facilitator loaded
+    next_start: datetime | None  # the next scheduled session not yet over
+    seats_taken: int
+    waiting: int  # waitlisted sets
+
+
+def class_summaries(now: datetime) -> list[ClassSummary]:
+    """Every class with its next session, seats taken and waitlist, in five queries.
+
+    Classes with a session to come are listed first, soonest first; the others by title.
+    """
+    classes = db.session.scalars(
+        sa.select(GroupClass).options(selectinload(GroupClass.facilitator)).order_by(GroupClass.title)
+    ).all()
+    next_start = dict(db.session.execute(
+        sa.select(ClassSession.class_id, sa.func.min(ClassSession.starts_at))
+        .where(ClassSession.status == "scheduled", ClassSession.ends_at > now)
+        .group_by(ClassSession.class_id)
+    ).all())
+    seats = dict(db.session.execute(
+        sa.select(Enrollment.class_id, sa.func.count(EnrollmentCaregiver.id))
+        .join(EnrollmentCaregiver, EnrollmentCaregiver.enrollment_id == Enrollment.id)
+        .where(Enrollment.status == "enrolled")
+        .group_by(Enrollment.class_id)
+    ).all())
+    waiting = dict(db.session.execute(
+        sa.select(Enrollment.class_id, sa.func.count(Enrollment.id))
+        .where(Enrollment.status == "waitlisted")
+        .group_by(Enrollment.class_id)
+    ).all())
+    summaries = [
+        ClassSummary(c, next_start.get(c.id), seats.get(c.id, 0), waiting.get(c.id, 0)) for c in classes
+    ]
+    return sorted(summaries, key=lambda s: (s.next_start is None, s.next_start or now))
+
+
+@dataclass(frozen=True)
+class ClassPage:
+    group_class: GroupClass  # facilitator and sessions (with their planned facilitator) loaded
+    enrolled: list[Enrollment]  # patient and caregivers loaded
+    waitlisted: list[Enrollment]  # in waitlist order
+
+    @property
+    def seats_taken(self) -> int:
+        return sum(e.seats for e in self.enrolled)
+
+    @property
+    def seats_left(self) -> int:
+        return max(0, self.group_class.capacity - self.seats_taken)
+
+    def status_of(self, patient_id: int) -> str | None:
+        """'enrolled' or 'waitlisted' when the patient is in the class."""
+        for enrollment in (*self.enrolled, *self.waitlisted):
+            if enrollment.patient_id == patient_id:
+                return enrollment.status
+        return None
+
+
+def class_page(class_id: int) -> ClassPage:
+    """A class, its sessions and its caregiver sets, in a fixed number of queries."""
+    group_class = db.session.scalar(
+        sa.select(GroupClass)
+        .options(
+            selectinload(GroupClass.facilitator),
+            selectinload(GroupClass.sessions).selectinload(ClassSession.planned_facilitator),
+        )
+        .where(GroupClass.id == class_id)
+    )
+    if group_class is None:
+        raise NotFound(f"No class {class_id}.")
+    roster = class_roster(class_id)
+    return ClassPage(
+        group_class,
+        enrolled=[e for e in roster if e.status == "enrolled"],
+        waitlisted=sorted((e for e in roster if e.status == "waitlisted"), key=lambda e: (e.position, e.id)),
+    )
+
+
+def patient_for_enrolment(patient_id: int) -> Patient:
+    """A patient with their caregiver links and caregivers loaded."""
+    patient = db.session.scalar(
+        sa.select(Patient)
+        .options(selectinload(Patient.links).selectinload(CaregiverLink.caregiver))
+        .where(Patient.id == patient_id)
+    )
+    if patient is None:
+        raise NotFound(f"No patient {patient_id}.", {"patient_id": "Unknown patient."})
+    return patient
