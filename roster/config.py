@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from datetime import timedelta
 
 
@@ -52,15 +53,23 @@ def normalise_database_url(url: str) -> str:
 
 
 def _instance_secret(instance_path: str) -> str:
-    """A per-installation secret kept in the instance folder (created once)."""
+    """A per-installation secret kept in the instance folder, created once.
+
+    Several workers may start at the same moment: each writes a complete key to a
+    file of its own and links it into place (``os.link`` fails if the name exists,
+    like ``O_EXCL``), so the file appears whole or not at all, and every worker
+    reads the one key that won."""
     os.makedirs(instance_path, exist_ok=True)
     path = os.path.join(instance_path, "secret_key")
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    else:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(os.urandom(32).hex())
+    if not os.path.exists(path):
+        fd, draft = tempfile.mkstemp(prefix=".secret_key.", dir=instance_path)  # mode 0600
+        try:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(os.urandom(32).hex())
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another worker's key is in place
+        finally:
+            os.unlink(draft)
     with open(path) as fh:
         return fh.read().strip()
