@@ -15,10 +15,11 @@ from flask_login import UserMixin
 from sqlalchemy import orm
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from roster.domain.families import DEFAULT_TRAINING, TRAININGS
 from roster.extensions import db
 
 ROLES = ("admin", "coordinator", "front_desk", "biller", "facilitator")
-DISCIPLINES = ("PT", "PTA", "OT", "OTA", "SLP", "MD", "DO", "NP", "PA", "CNS")
+DISCIPLINES = ("PT", "PTA", "OT", "OTA", "SLP", "MD", "DO", "NP", "PA", "CNS", "PSY", "CSW")
 POC_DISCIPLINES = ("PT", "OT", "SLP")
 CONSENT_KINDS = ("written", "verbal")
 MODALITIES = ("in_person", "telehealth")
@@ -221,6 +222,7 @@ class GroupClass(TimestampMixin, db.Model):
     __table_args__ = (
         sa.CheckConstraint("capacity > 0", name="capacity_positive"),
         sa.CheckConstraint(_in("modality", MODALITIES), name="modality"),
+        sa.CheckConstraint(_in("training", TRAININGS), name="training"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -234,6 +236,9 @@ class GroupClass(TimestampMixin, db.Model):
     timezone: Mapped[str] = mapped_column(sa.String(64))
     modality: Mapped[str] = mapped_column(sa.String(12), default="in_person")
     place_of_service: Mapped[str] = mapped_column(sa.String(2), default="11")
+    # The caregiver-training code family (rule book R17-R21).
+    training: Mapped[str] = mapped_column(sa.String(12), default=DEFAULT_TRAINING,
+                                          server_default=DEFAULT_TRAINING)
 
     facilitator: Mapped[Optional[Facilitator]] = relationship()
     sessions: Mapped[list[ClassSession]] = relationship(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from roster.domain.families import TRAININGS
 from roster.models import CONSENT_KINDS, DISCIPLINES, LINE_STATUSES, MODALITIES, POC_DISCIPLINES, ROLES
 
 
@@ -132,6 +133,7 @@ def spec() -> dict:
                     "capacity": {"type": "integer", "minimum": 1}, "room": {"type": "string"},
                     "facilitator_id": {"type": ["integer", "null"]}, "timezone": {"type": "string"},
                     "modality": {"enum": list(MODALITIES)}, "place_of_service": {"type": "string"},
+                    "training": {"enum": list(TRAININGS)},
                     "sessions": {"type": "array", "items": {"type": "object", "properties": {
                         "starts_at": LOCAL, "duration_minutes": {"type": "integer"}}}},
                     "recurrence": {"type": "object", "properties": {

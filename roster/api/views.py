@@ -139,7 +139,7 @@ def get_class(class_id: int):
     return jsonify({
         "id": c.id, "title": c.title, "needs": c.needs, "capacity": c.capacity, "room": c.room,
         "facilitator_id": c.facilitator_id, "timezone": c.timezone, "modality": c.modality,
-        "place_of_service": c.place_of_service, "seats_taken": scheduling.seats_taken(c.id),
+        "place_of_service": c.place_of_service, "training": c.training, "seats_taken": scheduling.seats_taken(c.id),
         "sessions": [session_dict(s) for s in c.sessions],
     })
 

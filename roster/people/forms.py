@@ -37,6 +37,7 @@ DISCIPLINE_NAMES = {
     "OT": "Occupational therapist", "OTA": "Occupational therapy assistant",
     "SLP": "Speech-language pathologist", "MD": "Physician (MD)", "DO": "Physician (DO)",
     "NP": "Nurse practitioner", "PA": "Physician assistant", "CNS": "Clinical nurse specialist",
+    "PSY": "Clinical psychologist", "CSW": "Clinical social worker",
 }
 RELATIONSHIPS = ("spouse", "partner", "daughter", "son", "parent", "sibling", "friend", "neighbour", "other family")
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
+from roster.domain.families import DEFAULT_TRAINING, TRAININGS
 from roster.domain.recurrence import (
     MAX_DURATION,
     MIN_DURATION,
@@ -33,6 +34,7 @@ from roster.services.validation import (
 
 CLASS_AUDIT_FIELDS = (
     "title", "needs", "room", "capacity", "facilitator_id", "timezone", "modality", "place_of_service",
+    "training",
 )
 MAX_SESSIONS = 200
 
@@ -84,8 +86,13 @@ def validate_class(data: dict, *, partial: bool = False) -> dict[str, Any]:
         if not isinstance(pos, str) or not re.fullmatch(r"\d{2}", pos):
             errors["place_of_service"] = "Place of service is a two-digit code such as 11."
         out["place_of_service"] = pos
+    if wants("training"):
+        training = data.get("training") or DEFAULT_TRAINING
+        if training not in TRAININGS:
+            errors["training"] = f"Training must be one of {', '.join(TRAININGS)}."
+        out["training"] = training
     reject_unknown(data, {"title", "needs", "capacity", "room", "facilitator_id", "timezone", "modality",
-                          "place_of_service", "sessions", "recurrence"}, errors)
+                          "place_of_service", "training", "sessions", "recurrence"}, errors)
     if errors:
         raise ServiceError("Some class fields are not valid.", errors)
     return out
