@@ -15,7 +15,7 @@ from flask_login import UserMixin
 from sqlalchemy import orm
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from roster.domain.families import DEFAULT_TRAINING, TRAININGS
+from roster.domain.families import DEFAULT_TRAINING, FAMILIES, TRAININGS
 from roster.extensions import db
 
 ROLES = ("admin", "coordinator", "front_desk", "biller", "facilitator")
@@ -244,6 +244,14 @@ class GroupClass(TimestampMixin, db.Model):
     sessions: Mapped[list[ClassSession]] = relationship(
         back_populates="group_class", order_by="ClassSession.starts_at"
     )
+
+    @property
+    def training_label(self) -> str:
+        return FAMILIES[self.training or DEFAULT_TRAINING].label
+
+    @property
+    def training_codes(self) -> str:
+        return ", ".join(FAMILIES[self.training or DEFAULT_TRAINING].codes)
 
 
 class ClassSession(db.Model):

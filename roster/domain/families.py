@@ -227,7 +227,7 @@ MEDICARE = PayerProfile("Medicare", telehealth_from=_ALL_2025, verbal_consent_fr
 
 def payer_key(name: str | None) -> str:
     """How a patient's payer is matched to the clinic's list: case and spacing do not matter."""
-    return " ".join((name or "").split()).casefold()
+    return " ".join((name or "").split()).lower()
 
 
 def profile_for(payer: str | None, profiles: Mapping[str, PayerProfile],

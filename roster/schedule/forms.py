@@ -19,6 +19,7 @@ from wtforms.validators import InputRequired, Optional
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from roster import forms as shared
+from roster.domain.families import DEFAULT_TRAINING, FAMILIES
 from roster.models import Facilitator, Patient
 from roster.services import ServiceError
 
@@ -34,6 +35,10 @@ US_TIMEZONES = (
 )
 WEEKDAYS = tuple(enumerate(("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")))
 MODALITY_CHOICES = (("in_person", "In person"), ("telehealth", "Telehealth"))
+TRAINING_CHOICES = tuple(
+    (f.name, f"{f.label}: {f.individual.initial}/{f.individual.addon} individual, "
+             f"{'/'.join(f.group.codes)} group") for f in FAMILIES.values()
+)
 PLACE_OF_SERVICE_CHOICES = (
     ("", "Automatic: 11 in person, 02 telehealth"),
     ("11", "11 Office"),
@@ -99,6 +104,7 @@ class ClassDetailsForm(FlaskForm):
     facilitator_id = SelectField("Planned facilitator")
     timezone = SelectField("Time zone")
     modality = SelectField("Modality", choices=MODALITY_CHOICES)
+    training = SelectField("Training family", choices=TRAINING_CHOICES, default=DEFAULT_TRAINING)
     place_of_service = SelectField("Place of service", choices=PLACE_OF_SERVICE_CHOICES, default="")
 
     def service_data(self) -> dict:
@@ -112,6 +118,7 @@ class ClassDetailsForm(FlaskForm):
             "timezone": self.timezone.data,
             "modality": self.modality.data,
             "place_of_service": self.place_of_service.data,
+            "training": self.training.data,
         }
 
 

@@ -71,6 +71,7 @@ def _class_defaults(group_class: GroupClass) -> dict:
         "timezone": group_class.timezone,
         "modality": group_class.modality,
         "place_of_service": group_class.place_of_service,
+        "training": group_class.training,
     }
 
 

@@ -98,8 +98,11 @@ def enroll(class_id: int, patient: Patient, caregiver_ids: list[int]) -> EnrollR
     class_needs = set(group_class.needs or [])
     if class_needs and not class_needs & set(patient.needs or []):
         warnings.append(
-            f"{patient.full_name}'s needs ({', '.join(patient.needs) or 'none recorded'}) share nothing "
-            f"with this class's focus ({', '.join(group_class.needs)}). Billing will flag NEEDS_MISMATCH."
+            f"{patient.full_name}'s needs ({', '.join(patient.needs or []) or 'none recorded'}) share nothing "
+            f"with the focus of this {group_class.training_label.lower()} class "
+            f"({', '.join(group_class.needs or []) or 'none given'}): group caregiver training "
+            f"({group_class.training_codes}) is for caregivers of patients with similar needs. "
+            f"Billing will flag NEEDS_MISMATCH."
         )
     audit.record(
         "enrollment.create", "enrollment", enrollment.id,
