@@ -263,10 +263,12 @@ def discipline_message(who: str, facilitator: str, discipline: str, fam: Family)
             f"correct the class's training family.")
 
 
-def mue_message(who: str, cpt: str, units: int, cap: int, dos: date) -> str:
-    return (f"{who} has {units} units of {cpt} on {dos.isoformat()}, over the clinic's cap of {cap} "
-            f"per day; the line keeps its units: check the session's times, or the cap in the "
-            f"billing settings.")
+def mue_message(who: str, over: list[tuple[str, int, int]], dos: date) -> str:
+    """`over`: (code, the patient's units of it that day, the cap)."""
+    named = " and ".join(f"{units} units of {cpt} (cap {cap})" for cpt, units, cap in over)
+    return (f"{who} has {named} on {dos.isoformat()}, over the clinic's cap per patient per day; "
+            f"the line keeps its units: check the session's times, or the cap in the billing "
+            f"settings.")
 
 
 def not_covered_message(who: str, payer: str, fam: Family) -> str:

@@ -788,6 +788,10 @@ def test_finding_codes_table_matches_the_rule_book():
         "NEEDS_MISMATCH": (WARN, "R10"),
         "SHARED_CAREGIVER": (WARN, "R11"),
         "TELEHEALTH_NOT_COVERED": (BLOCK, "R12"),
+        "CODE_NOT_EFFECTIVE": (WARN, "R19"),
+        "DISCIPLINE_NOT_ELIGIBLE": (BLOCK, "R20"),
+        "MUE_EXCEEDED": (WARN, "R21"),
+        "NOT_COVERED_BY_PAYER": (BLOCK, "R22"),  # the rule book's "payer profiles"
     }
 
 

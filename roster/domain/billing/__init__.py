@@ -19,6 +19,10 @@ Modules: `facts` (dataclasses, finding codes, policy), `ladders` (R2),
 
 from roster.domain.billing.facts import (
     BLOCK,
+    CODE_NOT_EFFECTIVE,
+    DISCIPLINE_NOT_ELIGIBLE,
+    MUE_EXCEEDED,
+    NOT_COVERED_BY_PAYER,
     CONSENT_VERBAL_PRE_2025,
     DEFAULT_POLICY,
     DUPLICATE_SAME_DAY,
@@ -65,6 +69,10 @@ from roster.domain.billing.evaluate import (
 
 __all__ = [
     "BLOCK",
+    "CODE_NOT_EFFECTIVE",
+    "DISCIPLINE_NOT_ELIGIBLE",
+    "MUE_EXCEEDED",
+    "NOT_COVERED_BY_PAYER",
     "CONSENT_VERBAL_PRE_2025",
     "DEFAULT_POLICY",
     "DUPLICATE_SAME_DAY",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from datetime import date
 
 from roster.domain.billing.facts import (
@@ -13,6 +14,7 @@ from roster.domain.billing.facts import (
     SINGLE_CAREGIVER_SET,
     UNDER_MINIMUM_TIME,
     BillingPolicy,
+    Family,
     Evaluation,
     Finding,
     LineDraft,
@@ -27,19 +29,29 @@ from roster.domain.billing.findings import (
     _present_patients,
     represented_patients,
 )
-from roster.domain.billing.ladders import individual_codes
 from roster.domain.billing.modifiers import line_modifiers, place_of_service
+from roster.domain.families import (
+    CODE_NOT_EFFECTIVE,
+    MUE_EXCEEDED,
+    mue_message,
+    not_effective_message,
+    over_cap,
+)
+
+UnitCounts = Mapping[tuple[int, str], int]
 
 
 def evaluate_session(
     facts: SessionFacts,
     policy: BillingPolicy = DEFAULT_POLICY,
     earlier_same_day: frozenset[tuple[int, str]] = frozenset(),
+    earlier_units: UnitCounts | None = None,
 ) -> Evaluation:
     """Derive a session's billing lines and findings from its facts.
 
     `earlier_same_day` holds the (patient_id, cpt) keys of lines on earlier held
-    sessions with the same date of service (R9).
+    sessions with the same date of service (R9); `earlier_units` their units, for
+    the unit caps of R21 (missing: the line's own units are counted alone).
     """
     if facts.status != HELD:  # R13
         return Evaluation(facts.session_id, (), ())
@@ -53,7 +65,8 @@ def evaluate_session(
     lines = [
         line
         for patient in represented
-        for line in _patient_lines(facts, patient, codes[patient.id], policy, earlier_same_day)
+        for line in _patient_lines(facts, patient, codes[patient.id], policy, earlier_same_day,
+                                   earlier_units or {})
     ]
     lines.sort(key=lambda line: (*_patient_order(facts, line.patient_id), line.cpt))
     all_findings = session_findings + [f for line in lines for f in line.findings]
@@ -70,11 +83,14 @@ def evaluate_day(
     Sessions of different dates may be mixed; each date is tracked separately.
     """
     seen: dict[date, frozenset[tuple[int, str]]] = {}
+    units: dict[date, Counter] = {}
     results: dict[int, Evaluation] = {}
     for facts in sorted(sessions, key=lambda s: (s.sort_key, s.session_id)):
         earlier = seen.get(facts.date_of_service, frozenset())
-        evaluation = evaluate_session(facts, policy, earlier)
+        counted = units.setdefault(facts.date_of_service, Counter())
+        evaluation = evaluate_session(facts, policy, earlier, counted)
         seen[facts.date_of_service] = earlier | {line.key for line in evaluation.lines}
+        counted.update({line.key: line.units for line in evaluation.lines})
         results[facts.session_id] = evaluation
     return results
 
@@ -82,42 +98,64 @@ def evaluate_day(
 def _codes_by_patient(
     facts: SessionFacts, represented: list[PatientFacts], policy: BillingPolicy
 ) -> tuple[dict[int, list[tuple[str, int]]], list[Finding]]:
-    if len(represented) >= policy.min_group_patients:  # R1
-        return {p.id: [(policy.group_code, 1)] for p in represented}, []
-    if len(represented) == 1:  # R2
-        patient = represented[0]
-        codes, findings = _single_set_codes(facts, patient, policy)
-        return {patient.id: codes}, findings
-    return {}, []
+    fam = policy.family(facts.training)
+    codes: dict[int, list[tuple[str, int]]] = {}
+    findings: list[Finding] = []
+    group = len(represented) >= policy.min_group_patients  # R1 (R2 below it)
+    for patient in represented:
+        if not group:
+            findings.append(_single_set(patient, fam))
+        patient_codes, found = _timed_codes(facts, patient, fam, group)
+        kept, not_effective = _effective(facts, patient, fam, patient_codes)  # R19
+        codes[patient.id] = kept
+        findings += found + not_effective
+    return codes, findings
 
 
-def _single_set_codes(
-    facts: SessionFacts, patient: PatientFacts, policy: BillingPolicy
-) -> tuple[list[tuple[str, int]], list[Finding]]:
-    findings = [_finding(
+def _single_set(patient: PatientFacts, fam: Family) -> Finding:  # R2
+    individual = "/".join(fam.individual.codes)
+    return _finding(
         SINGLE_CAREGIVER_SET, patient,
         f"Only {patient.display_name}'s caregivers attended this session, so it is billed as "
-        f"individual caregiver training ({policy.initial_code}/{policy.additional_code}) by time "
-        f"instead of group {policy.group_code}; no action needed unless another patient's "
-        f"caregiver check-in is missing.",
-    )]
+        f"individual caregiver training ({individual}) by time instead of group "
+        f"{'/'.join(fam.group.codes)}; no action needed unless another patient's caregiver "
+        f"check-in is missing.",
+    )
+
+
+def _timed_codes(
+    facts: SessionFacts, patient: PatientFacts, fam: Family, group: bool
+) -> tuple[list[tuple[str, int]], list[Finding]]:
+    """R1/R2/R17/R18: the patient's codes by the family's table and the session's minutes."""
+    code_set = fam.group if group else fam.individual
+    codes = code_set.lines(facts.minutes)
+    if codes or not code_set.timed:
+        return codes, []
+    kind = "group" if group else "individual"
     if facts.minutes is None:
-        findings.append(_finding(
+        return [], [_finding(
             NO_ACTUAL_TIMES, patient,
-            f"This session has no actual start and end times, which individual caregiver training "
-            f"for {patient.display_name} is billed by; record the actual times by closing the "
-            f"session again.",
-        ))
-        return [], findings
-    codes = individual_codes(facts.minutes, policy)
-    if not codes:
-        findings.append(_finding(
-            UNDER_MINIMUM_TIME, patient,
-            f"This session lasted {facts.minutes} minutes, under the {policy.initial_min_minutes} "
-            f"needed to bill {policy.initial_code} for {patient.display_name}, so no line is billed; "
-            f"correct the actual start and end times if they are wrong.",
-        ))
-    return codes, findings
+            f"This session has no actual start and end times, which {kind} caregiver training "
+            f"({'/'.join(code_set.codes)}) for {patient.display_name} is billed by; record the "
+            f"actual times by closing the session again.",
+        )]
+    return [], [_finding(
+        UNDER_MINIMUM_TIME, patient,
+        f"This session lasted {facts.minutes} minutes, under the {code_set.minimum_minutes} "
+        f"needed to bill {code_set.initial} for {patient.display_name}, so no line is billed; "
+        f"correct the actual start and end times if they are wrong.",
+    )]
+
+
+def _effective(
+    facts: SessionFacts, patient: PatientFacts, fam: Family, codes: list[tuple[str, int]]
+) -> tuple[list[tuple[str, int]], list[Finding]]:
+    """R19: drop the codes not yet payable on the date of service, naming them."""
+    late = fam.not_effective([cpt for cpt, _ in codes], facts.date_of_service)
+    if not late:
+        return codes, []
+    message = not_effective_message(patient.display_name, late, fam, facts.date_of_service)
+    return [c for c in codes if c[0] not in late], [_finding(CODE_NOT_EFFECTIVE, patient, message)]
 
 
 def _patient_lines(
@@ -126,14 +164,21 @@ def _patient_lines(
     codes: list[tuple[str, int]],
     policy: BillingPolicy,
     earlier_same_day: frozenset[tuple[int, str]],
+    earlier_units: UnitCounts,
 ) -> list[LineDraft]:
     patient_findings = _patient_line_findings(facts, patient, policy)
     duplicate = _duplicate_same_day(facts, patient, codes, earlier_same_day)
+    over = _over_caps(patient, codes, policy, earlier_units)  # R21
+    mue = over and _finding(MUE_EXCEEDED, patient, mue_message(
+        patient.display_name, [(cpt, units, cap) for cpt, (units, cap) in over.items()],
+        facts.date_of_service))
     lines = []
     for cpt, units in codes:
         findings = list(patient_findings)
         if duplicate is not None and (patient.id, cpt) in earlier_same_day:
             findings.append(duplicate)
+        if cpt in over:
+            findings.append(mue)
         lines.append(LineDraft(
             patient_id=patient.id,
             cpt=cpt,
@@ -145,6 +190,19 @@ def _patient_lines(
             findings=tuple(sorted(findings, key=_rule_order)),
         ))
     return lines
+
+
+def _over_caps(
+    patient: PatientFacts, codes: list[tuple[str, int]], policy: BillingPolicy, earlier_units: UnitCounts
+) -> dict[str, tuple[int, int]]:
+    """R21: code -> (the patient's units of it that day, the cap) for the codes over their cap."""
+    out = {}
+    for cpt, units in codes:
+        day_units = earlier_units.get((patient.id, cpt), 0) + units
+        cap = over_cap(cpt, day_units, policy.unit_caps)
+        if cap is not None:
+            out[cpt] = (day_units, cap)
+    return out
 
 
 def _require_known_patients(facts: SessionFacts) -> None:

@@ -7,9 +7,23 @@ payer-variable choices live in one place, `BillingPolicy`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from types import MappingProxyType
+
+from roster.domain.families import (
+    CODE_NOT_EFFECTIVE,
+    DEFAULT_TRAINING,
+    DISCIPLINE_NOT_ELIGIBLE,
+    FAMILIES,
+    FAMILY_FINDING_CODES,
+    FUNCTIONAL,
+    MUE_EXCEEDED,
+    NOT_COVERED_BY_PAYER,
+    Family,
+    Ladder,
+    PayerProfile,
+)
 
 BLOCK = "block"
 WARN = "warn"
@@ -52,7 +66,10 @@ FINDING_CODES: Mapping[str, tuple[str, str]] = MappingProxyType({
     NEEDS_MISMATCH: (WARN, "R10"),
     SHARED_CAREGIVER: (WARN, "R11"),
     TELEHEALTH_NOT_COVERED: (BLOCK, "R12"),
+    # R19-R21 and payer profiles (roster.domain.families)
+    **FAMILY_FINDING_CODES,
 })
+
 
 
 # --------------------------------------------------------------------------
@@ -63,7 +80,7 @@ FINDING_CODES: Mapping[str, tuple[str, str]] = MappingProxyType({
 class FacilitatorFacts:
     id: int
     name: str
-    discipline: str  # PT PTA OT OTA SLP MD DO NP PA CNS
+    discipline: str  # PT PTA OT OTA SLP MD DO NP PA CNS PSY CSW
     npi: str
 
 
@@ -80,6 +97,8 @@ class PatientFacts:
     poc_discipline: str | None = None  # PT | OT | SLP
     poc_start: date | None = None
     poc_end: date | None = None
+    # The patient's payer's own answers (telehealth, verbal consent, families); None: Medicare's.
+    payer_profile: PayerProfile | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "needs", frozenset(self.needs))
@@ -111,6 +130,7 @@ class SessionFacts:
     checkins: tuple[CheckInFacts, ...]
     present_patient_ids: frozenset[int] = frozenset()
     sort_key: tuple = ()  # order of sessions within a day (R9); filled by the service
+    training: str = DEFAULT_TRAINING  # the code family the session was held with (R17-R21)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "class_needs", frozenset(self.class_needs))
@@ -170,12 +190,9 @@ def _frozen_mapping(**items: str) -> MappingProxyType:
 
 @dataclass(frozen=True)
 class BillingPolicy:
-    group_code: str = "97552"
-    initial_code: str = "97550"
-    additional_code: str = "97551"
     min_group_patients: int = 2
-    # R2 time ladder (CPT midpoint rule): under 16 min nothing; 16-37 -> 97550;
-    # from 38 min 97550 plus 97551 x floor((minutes - 23) / 15).
+    # R2/R17 time ladder of every family's individual codes (CPT midpoint rule): under 16 min
+    # nothing; 16-37 -> initial; from 38 min initial plus add-on x floor((minutes - 23) / 15).
     initial_min_minutes: int = 16
     additional_from_minutes: int = 38
     additional_base_minutes: int = 23
@@ -198,6 +215,31 @@ class BillingPolicy:
     )
     # Physicians and non-physician practitioners: modifier from the plan of care.
     practitioner_disciplines: frozenset[str] = frozenset({"MD", "DO", "NP", "PA", "CNS"})
+    # R17-R20: the code families as data (codes, group ladder, first DOS, disciplines).
+    families: Mapping[str, Family] = field(default_factory=lambda: FAMILIES, hash=False)
+    # R21: the clinic's unit caps per code per patient per date of service (empty: no cap).
+    unit_caps: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}), hash=False)
+
+    @property
+    def individual_ladder(self) -> Ladder:
+        return Ladder(self.initial_min_minutes, self.additional_from_minutes,
+                      self.additional_base_minutes, self.additional_step_minutes)
+
+    def family(self, training: str = FUNCTIONAL) -> Family:
+        """The family's table, its individual codes on this policy's ladder (R17)."""
+        fam = self.families[training or DEFAULT_TRAINING]
+        if fam.individual.ladder == self.individual_ladder:
+            return fam
+        return replace(fam, individual=replace(fam.individual, ladder=self.individual_ladder))
+
+    @property
+    def medicare(self) -> PayerProfile:
+        """Medicare's answers (R6, R12): every payer not on the clinic's list follows them."""
+        return PayerProfile("Medicare", telehealth_from=self.telehealth_covered_from,
+                            verbal_consent_from=self.verbal_consent_ok_from)
+
+    def payer_profile(self, patient: PatientFacts) -> PayerProfile:
+        return patient.payer_profile or self.medicare
 
 
 DEFAULT_POLICY = BillingPolicy()

@@ -22,6 +22,12 @@ from roster.domain.billing.facts import (
     _by_mrn,
     _finding,
 )
+from roster.domain.families import (
+    DISCIPLINE_NOT_ELIGIBLE,
+    NOT_COVERED_BY_PAYER,
+    discipline_message,
+    not_covered_message,
+)
 from roster.domain.npi import npi_is_valid
 
 
@@ -50,6 +56,8 @@ def _patient_line_findings(
     """The findings that hold or flag every line of this patient in this session."""
     checks = (
         _facilitator_findings(facts, patient),
+        _discipline_findings(facts, patient, policy),
+        _payer_findings(facts, patient, policy),
         _consent_findings(facts, patient, policy),
         _plan_of_care_findings(facts, patient),
         _diagnosis_findings(patient),
@@ -78,6 +86,26 @@ def _facilitator_findings(facts: SessionFacts, patient: PatientFacts) -> list[Fi
     return []
 
 
+def _discipline_findings(
+    facts: SessionFacts, patient: PatientFacts, policy: BillingPolicy
+) -> list[Finding]:  # R20
+    facilitator, fam = facts.facilitator, policy.family(facts.training)
+    if facilitator is None or fam.may_bill(facilitator.discipline):
+        return []
+    return [_finding(DISCIPLINE_NOT_ELIGIBLE, patient, discipline_message(
+        patient.display_name, facilitator.name, facilitator.discipline, fam))]
+
+
+def _payer_findings(
+    facts: SessionFacts, patient: PatientFacts, policy: BillingPolicy
+) -> list[Finding]:  # payer profiles
+    profile = policy.payer_profile(patient)
+    if profile.covers(facts.training):
+        return []
+    return [_finding(NOT_COVERED_BY_PAYER, patient, not_covered_message(
+        patient.display_name, profile.name, policy.family(facts.training)))]
+
+
 def _consent_findings(
     facts: SessionFacts, patient: PatientFacts, policy: BillingPolicy
 ) -> list[Finding]:  # R6
@@ -88,13 +116,20 @@ def _consent_findings(
             f"{patient.display_name} has no caregiver-training consent dated on or before "
             f"{dos.isoformat()}; record the consent on the patient's page.",
         )]
-    if patient.consent_kind == "verbal" and dos < policy.verbal_consent_ok_from:
+    profile = policy.payer_profile(patient)
+    if patient.consent_kind == "verbal" and not profile.accepts_verbal_consent(dos):
+        if patient.payer_profile is None:  # Medicare's rule
+            when = f"a date of service before {profile.verbal_consent_from.isoformat()}"
+            who = "a payer"
+        else:
+            when = (f"a date of service before {profile.verbal_consent_from.isoformat()}"
+                    if profile.verbal_consent_from else "any date of service")
+            who = f"the patient's payer {profile.name}"
         return [_finding(
             CONSENT_VERBAL_PRE_2025, patient,
-            f"{patient.display_name}'s caregiver-training consent is verbal, which a payer may not "
-            f"accept for a date of service before {policy.verbal_consent_ok_from.isoformat()} "
-            f"(this one is {dos.isoformat()}); record written consent on the patient's page if the "
-            f"payer requires it.",
+            f"{patient.display_name}'s caregiver-training consent is verbal, which {who} may not "
+            f"accept for {when} (this one is {dos.isoformat()}); record written consent on the "
+            f"patient's page if the payer requires it.",
         )]
     return []
 
@@ -183,8 +218,19 @@ def _patients_sharing_a_caregiver_with(
 def _telehealth_findings(
     facts: SessionFacts, patient: PatientFacts, policy: BillingPolicy
 ) -> list[Finding]:  # R12
-    if facts.modality != TELEHEALTH or facts.date_of_service >= policy.telehealth_covered_from:
+    profile = policy.payer_profile(patient)
+    if facts.modality != TELEHEALTH or profile.covers_telehealth(facts.date_of_service):
         return []
+    if patient.payer_profile is not None:
+        since = (f"only from {profile.telehealth_from.isoformat()}" if profile.telehealth_from
+                 else "not at all")
+        return [_finding(
+            TELEHEALTH_NOT_COVERED, patient,
+            f"{patient.display_name}'s payer {profile.name} covers caregiver training by telehealth "
+            f"{since}, so the line of this telehealth session on "
+            f"{facts.date_of_service.isoformat()} is held; check the patient's payer, the payer's "
+            f"profile in the billing settings, or whether the class is really telehealth.",
+        )]
     return [_finding(
         TELEHEALTH_NOT_COVERED, patient,
         f"This telehealth session on {facts.date_of_service.isoformat()} is before "

@@ -15,12 +15,15 @@ from roster.domain.billing.facts import (
 def line_modifiers(
     facts: SessionFacts, patient: PatientFacts, policy: BillingPolicy = DEFAULT_POLICY
 ) -> tuple[str, ...]:
-    """R5: therapy modifier, then assistant modifier, then the telehealth modifier."""
+    """R5: therapy modifier, then assistant modifier, then the telehealth modifier.
+
+    A family that takes no therapy modifier (behavior, R20) takes neither of the first two."""
     result = []
-    therapy = _therapy_modifier(facts.facilitator, patient, policy)
+    therapy_family = policy.family(facts.training).therapy_modifier
+    therapy = _therapy_modifier(facts.facilitator, patient, policy) if therapy_family else None
     if therapy:
         result.append(therapy)
-    if facts.facilitator is not None:
+    if facts.facilitator is not None and therapy_family:
         assistant = policy.assistant_modifiers.get(facts.facilitator.discipline)
         if assistant:
             result.append(assistant)

@@ -80,6 +80,7 @@ def load_facts(sessions: list[ClassSession]) -> dict[int, rules.SessionFacts]:
             checkins=tuple(ci),
             present_patient_ids=frozenset(by_session_present[s.id]),
             sort_key=((s.actual_start or s.starts_at).isoformat(), s.id),
+            training=cls.training,
         )
     return facts
 
