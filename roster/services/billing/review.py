@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from roster.domain.families import FAMILIES
 from roster.extensions import db
 from roster.models import BillingLine, ClassSession, Facilitator, Finding
 from roster.services.billing.facts import _utc_midnight, date_of_service
@@ -22,6 +23,32 @@ class CodeTotal:
     cpt: str
     lines: int
     units: int
+
+
+@dataclass(frozen=True)
+class FamilyTotal:
+    """One code family's totals, every code of the family listed (0 when it has no line)."""
+
+    name: str
+    label: str
+    codes: list[CodeTotal]
+
+    @property
+    def lines(self) -> int:
+        return sum(c.lines for c in self.codes)
+
+    @property
+    def units(self) -> int:
+        return sum(c.units for c in self.codes)
+
+
+def family_totals(by_code: list[CodeTotal]) -> list[FamilyTotal]:
+    """The code totals side by side by family (R17-R21), in the families' order."""
+    found = {t.cpt: t for t in by_code}
+    return [
+        FamilyTotal(fam.name, fam.label, [found.get(cpt, CodeTotal(cpt, 0, 0)) for cpt in fam.codes])
+        for fam in FAMILIES.values()
+    ]
 
 
 @dataclass(frozen=True)
@@ -52,6 +79,10 @@ class Review:
     session_findings: list[SessionFinding]
     page: int
     pages: int
+
+    @property
+    def by_family(self) -> list[FamilyTotal]:
+        return family_totals(self.by_code)
 
 
 def review(date_from: date, date_to: date, status: str | None, page: int = 1, per_page: int = 100) -> Review:
