@@ -20,10 +20,12 @@ PATIENT_SECTIONS = {
     rules.OUTSIDE_PLAN_OF_CARE: ("plan-of-care", "record the patient's plan of care"),
     rules.NO_DIAGNOSIS: ("diagnoses", "add the patient's diagnoses"),
     rules.NEEDS_MISMATCH: ("needs", "check the patient's needs"),
+    rules.NOT_COVERED_BY_PAYER: ("insurance", "check the patient's payer"),
 }
 # findings fixed by closing the session again (facilitator, actual times, who was present)
 CLOSE_AGAIN = frozenset({
     rules.NO_FACILITATOR, rules.NO_ACTUAL_TIMES, rules.UNDER_MINIMUM_TIME, rules.PATIENT_PRESENT,
+    rules.DISCIPLINE_NOT_ELIGIBLE, rules.CODE_NOT_EFFECTIVE, rules.MUE_EXCEEDED,
 })
 
 

@@ -53,6 +53,10 @@ FIXES = [
     (rules.DUPLICATE_SAME_DAY, "/frontdesk/session/3"),
     (rules.SHARED_CAREGIVER, "/frontdesk/session/3"),
     (rules.TELEHEALTH_NOT_COVERED, "/frontdesk/session/3"),
+    (rules.NOT_COVERED_BY_PAYER, "/people/edit_patient/7#insurance"),
+    (rules.DISCIPLINE_NOT_ELIGIBLE, "/frontdesk/close_session/3"),
+    (rules.CODE_NOT_EFFECTIVE, "/frontdesk/close_session/3"),
+    (rules.MUE_EXCEEDED, "/frontdesk/close_session/3"),
 ]
 
 
