@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from flask import g, jsonify, request
 
-import sqlalchemy as sa
-
 from roster.api import bp
 from roster.downloads import csv_response
 from roster.errors import api_error
@@ -168,12 +166,8 @@ def enroll(class_id: int):
 @bp.delete("/classes/<int:class_id>/enrollments/<mrn>")
 @requires("enrollment.edit")
 def withdraw(class_id: int, mrn: str):
-    from roster.models import Enrollment
-
     patient = people.get_patient_by_mrn(mrn)
-    enrollment = db.session.scalar(
-        sa.select(Enrollment).where(Enrollment.class_id == class_id, Enrollment.patient_id == patient.id)
-    )
+    enrollment = scheduling.find_enrollment(class_id, patient.id)
     if enrollment is None:
         return api_error(404, "not_found", "That patient is not in this class.")
     promoted = scheduling.withdraw(enrollment, utcnow())

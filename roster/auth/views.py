@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
@@ -125,10 +124,7 @@ def users():
         else:
             flash(f"Account for {form.email.data} created.", "success")
             return redirect(url_for("auth.users"))
-    staff = db.session.scalars(sa.select(User).order_by(User.role, User.email)).all()
-    tokens = db.session.scalars(
-        sa.select(ApiToken).options(sa.orm.joinedload(ApiToken.user)).order_by(ApiToken.id.desc())
-    ).all()
+    staff, tokens = accounts.staff_and_tokens()
     return render_template(
         "auth/users.html", form=form, staff=staff, tokens=tokens,
         token_form=TokenForm(), confirm=ConfirmForm(), new_token=None,
@@ -144,10 +140,7 @@ def create_token(user_id: int):
         flash("Say what the token is for.", "error")
         return redirect(url_for("auth.users"))
     raw = accounts.create_token(user, form.label.data)
-    staff = db.session.scalars(sa.select(User).order_by(User.role, User.email)).all()
-    tokens = db.session.scalars(
-        sa.select(ApiToken).options(sa.orm.joinedload(ApiToken.user)).order_by(ApiToken.id.desc())
-    ).all()
+    staff, tokens = accounts.staff_and_tokens()
     return render_template(
         "auth/users.html", form=UserForm(formdata=None), staff=staff, tokens=tokens,
         token_form=TokenForm(formdata=None), confirm=ConfirmForm(), new_token=raw, token_user=user,

@@ -17,6 +17,15 @@ from roster.services import audit
 MIN_PASSWORD_LENGTH = 10
 
 
+def staff_and_tokens() -> tuple[list[User], list[ApiToken]]:
+    """The Staff page: every account (by role, then e-mail) and every API token (newest first, user loaded)."""
+    staff = db.session.scalars(sa.select(User).order_by(User.role, User.email)).all()
+    tokens = db.session.scalars(
+        sa.select(ApiToken).options(sa.orm.joinedload(ApiToken.user)).order_by(ApiToken.id.desc())
+    ).all()
+    return list(staff), list(tokens)
+
+
 def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
 

@@ -21,6 +21,13 @@ def seats_taken(class_id: int) -> int:
     ) or 0
 
 
+def find_enrollment(class_id: int, patient_id: int) -> Enrollment | None:
+    """The patient's enrolment in the class (any status), if there is one."""
+    return db.session.scalar(
+        sa.select(Enrollment).where(Enrollment.class_id == class_id, Enrollment.patient_id == patient_id)
+    )
+
+
 def _lock_class(class_id: int) -> GroupClass:
     """Serialise enrolment changes of one class (PostgreSQL row lock; SQLite locks the file)."""
     stmt = sa.select(GroupClass).where(GroupClass.id == class_id)
