@@ -5,10 +5,23 @@ from __future__ import annotations
 from typing import Callable
 
 from flask_wtf import FlaskForm
-from wtforms import Field
+from wtforms import Field, SelectMultipleField
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from roster.services import Conflict, ServiceError
 from roster.transactions import discard_changes
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A list of checkboxes (the template puts it in a fieldset with a legend)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def optional_id(value: str | int | None) -> int | None:
+    """A select's id, or None for its blank choice (a SelectField ``coerce``)."""
+    return int(value) if value not in (None, "") else None
 
 
 def show_service_error(

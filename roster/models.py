@@ -305,6 +305,11 @@ class ClassSession(db.Model):
     def effective_facilitator_id(self) -> Optional[int]:
         return self.facilitator_id if self.facilitator_id is not None else self.group_class.facilitator_id
 
+    @property
+    def effective_facilitator(self) -> Optional[Facilitator]:
+        """The facilitator planned for this session, else the class's (load both to avoid queries)."""
+        return self.planned_facilitator or self.group_class.facilitator
+
 
 class Enrollment(TimestampMixin, db.Model):
     """A patient's caregiver set in a class. A patient is in a class at most once."""

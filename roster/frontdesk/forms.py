@@ -1,13 +1,8 @@
 from flask_wtf import FlaskForm
-from wtforms import (
-    IntegerField,
-    SelectField,
-    SelectMultipleField,
-    StringField,
-    TimeField,
-    widgets,
-)
+from wtforms import IntegerField, SelectField, StringField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length
+
+from roster.forms import MultiCheckboxField, optional_id
 
 
 class PairForm(FlaskForm):
@@ -22,17 +17,8 @@ class PresentForm(FlaskForm):
     present = SelectField("Present", choices=[("yes", "Patient is here"), ("no", "Patient is not here")])
 
 
-class MultiCheckboxField(SelectMultipleField):
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
-
-
-def _optional_id(value):
-    return int(value) if value not in (None, "") else None
-
-
 class CloseForm(FlaskForm):
-    facilitator_id = SelectField("Facilitator who ran the session", coerce=_optional_id)
+    facilitator_id = SelectField("Facilitator who ran the session", coerce=optional_id)
     started_at = TimeField("Actual start", validators=[InputRequired(message="Enter the time the session started.")])
     ended_at = TimeField("Actual end", validators=[InputRequired(message="Enter the time the session ended.")])
     patients_present = MultiCheckboxField("Patients who were present")

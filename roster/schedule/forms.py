@@ -10,16 +10,16 @@ from wtforms import (
     IntegerField,
     RadioField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
     TimeField,
 )
 from wtforms.validators import InputRequired, Optional
-from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
+from wtforms.widgets import HiddenInput
 
 from roster import forms as shared
 from roster.domain.families import DEFAULT_TRAINING, FAMILIES
+from roster.forms import MultiCheckboxField, optional_id
 from roster.models import Facilitator, Patient
 from roster.services import ServiceError
 
@@ -49,13 +49,6 @@ PLACE_OF_SERVICE_CHOICES = (
 )
 
 
-class MultiCheckboxField(SelectMultipleField):
-    """A list of checkboxes (rendered in a fieldset by the template)."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
 def with_choice(choices, value: str) -> list[tuple[str, str]]:
     """The choices, with ``value`` first (labelled by itself) if it is not one of them."""
     choices = list(choices)
@@ -83,10 +76,6 @@ def caregiver_choices(patient: Patient) -> list[tuple[int, str]]:
          else link.caregiver.full_name)
         for link in links
     ]
-
-
-def optional_id(value: str | None) -> int | None:
-    return int(value) if value else None
 
 
 def show_service_error(form: FlaskForm, exc: ServiceError) -> None:

@@ -7,6 +7,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from roster.calendar.views import ics_response
 from roster.domain.recurrence import utc_to_local
 from roster.extensions import db
+from roster.forms import optional_id
 from roster.models import ClassSession, Enrollment, GroupClass, Patient, utcnow
 from roster.permissions import requires
 from roster.schedule import bp
@@ -20,7 +21,6 @@ from roster.schedule.forms import (
     SessionTimeForm,
     caregiver_choices,
     facilitator_choices,
-    optional_id,
     show_service_error,
     timezone_choices,
     with_choice,

@@ -25,7 +25,7 @@ MODALITY_WORDS = {"in_person": "in person", "telehealth": "telehealth"}
 def session_event(session: ClassSession) -> FeedEvent:
     """The feed event of a session (class and facilitators loaded)."""
     group_class = session.group_class
-    facilitator = session.planned_facilitator or group_class.facilitator
+    facilitator = session.effective_facilitator
     modality = MODALITY_WORDS[group_class.modality]
     return FeedEvent(
         uid=f"session-{session.id}@roster",

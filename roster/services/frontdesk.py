@@ -55,7 +55,7 @@ def facilitator_of(session: ClassSession) -> Facilitator | None:
     """Who ran it (once held and recorded), else who is planned."""
     if session.status == "held" and session.actual_facilitator is not None:
         return session.actual_facilitator
-    return session.planned_facilitator or session.group_class.facilitator
+    return session.effective_facilitator
 
 
 def _arrivals(session_ids: list[int]) -> dict[int, int]:

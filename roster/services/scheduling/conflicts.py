@@ -43,7 +43,7 @@ def find_conflict(
         if room_key and other.effective_room.strip().lower() == room_key:
             return f"{room} is already booked by {when}."
         if facilitator_id is not None and other.effective_facilitator_id == facilitator_id:
-            name = (other.planned_facilitator or other.group_class.facilitator).name
+            name = other.effective_facilitator.name
             return f"{name} is already facilitating {when}."
     return None
 
