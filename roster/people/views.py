@@ -23,10 +23,6 @@ from roster.permissions import can, requires
 from roster.services import ServiceError, imports, people
 
 
-def _page() -> int:
-    return max(1, request.args.get("page", 1, type=int))
-
-
 def _form_page(template: str, exc: ServiceError | None = None, **context):
     """A form page: 200 when first shown; 409 or 422 when sent back with problems."""
     status = exc.status if exc else (422 if context["form"].errors else 200)
@@ -40,9 +36,9 @@ def _form_page(template: str, exc: ServiceError | None = None, **context):
 @requires("people.view")
 def patients():
     q = request.args.get("q", "").strip()
-    page = _page()
-    rows, pages = people.patient_page(q, page, current_app.config["PAGE_SIZE"])
-    return render_template("people/patients.html", patients=rows, q=q, page=page, pages=pages)
+    result = people.patient_page(q, request.args.get("page", type=int), current_app.config["PAGE_SIZE"])
+    return render_template("people/patients.html", patients=result.items, q=q, page=result.page,
+                           pages=result.pages)
 
 
 @bp.route("/patients/<int:patient_id>")
@@ -88,9 +84,9 @@ def _patient_form(form: PatientForm, record: Patient | None):
 @requires("people.view")
 def caregivers():
     q = request.args.get("q", "").strip()
-    page = _page()
-    rows, pages = people.caregiver_page(q, page, current_app.config["PAGE_SIZE"])
-    return render_template("people/caregivers.html", caregivers=rows, q=q, page=page, pages=pages)
+    result = people.caregiver_page(q, request.args.get("page", type=int), current_app.config["PAGE_SIZE"])
+    return render_template("people/caregivers.html", caregivers=result.items, q=q, page=result.page,
+                           pages=result.pages)
 
 
 @bp.route("/caregivers/new", methods=["GET", "POST"])

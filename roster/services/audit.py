@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from roster.extensions import db
 from roster.models import AuditEvent
+from roster.services.paging import paginate
 
 
 def _actor() -> tuple[int | None, str]:
@@ -129,18 +130,15 @@ class TrailPage:
     pages: int
 
 
-def trail(session_id: int | None, entity_type: str | None, page: int, per_page: int) -> TrailPage:
+def trail(session_id: int | None, entity_type: str | None, page: int | None, per_page: int) -> TrailPage:
     """One page of the audit trail, newest first (three queries whatever its size)."""
     where = _trail_filter(session_id, entity_type)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(where))
-    pages = max(1, -(-total // per_page))
-    page = min(max(page, 1), pages)
-    events = db.session.scalars(
-        sa.select(AuditEvent).options(selectinload(AuditEvent.actor)).where(where)
-        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-        .limit(per_page).offset((page - 1) * per_page)
+    events = paginate(
+        sa.select(AuditEvent).where(where).order_by(AuditEvent.at.desc(), AuditEvent.id.desc()),
+        page, per_page, options=(selectinload(AuditEvent.actor),), total=total,
     )
-    return TrailPage([TrailEntry(e, changes(e.before, e.after)) for e in events], page, pages)
+    return TrailPage([TrailEntry(e, changes(e.before, e.after)) for e in events.items], events.page, events.pages)
 
 
 def entity_types() -> list[str]:

@@ -181,7 +181,7 @@ def _patient_with_history(build, api, facilitator, sets: int, day0: int, present
         group_class = build.group_class(facilitator, sessions=[{"starts_at": start, "duration_minutes": 60}],
                                         title=f"Class {day0 + n}")
         build.enroll(group_class, patient, [caregiver])
-        session_id = group_class.created_session_ids[0]
+        session_id = group_class.session_ids[0]
         assert admin.post(f"/sessions/{session_id}/checkins", json={"caregiver_id": caregiver.id}).status_code == 201
         closed = admin.post(f"/sessions/{session_id}/close", json={
             "facilitator_id": facilitator.id, "started_at": start, "ended_at": start[:-5] + "10:45",
@@ -225,3 +225,18 @@ def test_the_patient_page_runs_the_same_queries_for_1_or_10_enrolments(client, l
     big_html = response.get_data(as_text=True)
     assert all(f"Class {d}" in big_html for d in range(11, 21))
     assert counts[0] == counts[1] and counts[0] <= 20, counts
+
+
+def test_patient_and_caregiver_lists_clamp_the_page_number(client, login, build):
+    for n in range(26):
+        patient = build.patient(mrn=f"K{n:03d}", last_name=f"Kay{n:03d}", first_name="Bo")
+        build.caregiver(patients=[patient], first_name="Cy", last_name=f"Carer{n:03d}")
+    login("front_desk")
+    for path, last_row in (("/people/patients", "Kay025"), ("/people/caregivers", "Carer025")):
+        beyond = client.get(f"{path}?page=999")
+        assert beyond.status_code == 200
+        text = beyond.get_data(as_text=True)
+        assert "Page 2 of 2" in text and last_row in text  # the last page, not an empty one
+        for below in ("0", "-3", "abc"):
+            text = client.get(f"{path}?page={below}").get_data(as_text=True)
+            assert "Page 1 of 2" in text and last_row not in text

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -23,9 +22,11 @@ from roster.models import (
     PatientPresence,
 )
 from roster.services import NotFound
+from roster.services.paging import Page, paginate
 
 
-def patient_page(query: str, page: int, per_page: int) -> tuple[list[Patient], int]:
+def patient_page(query: str, page: int | None, per_page: int) -> Page[Patient]:
+    """Patients by name, filtered by MRN or name; the page number is clamped."""
     stmt = sa.select(Patient)
     q = (query or "").strip()
     if q:
@@ -37,13 +38,7 @@ def patient_page(query: str, page: int, per_page: int) -> tuple[list[Patient], i
                 sa.func.lower(Patient.last_name).like(like),
             )
         )
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
-    rows = db.session.scalars(
-        stmt.order_by(Patient.last_name, Patient.first_name, Patient.id)
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    ).all()
-    return list(rows), max(1, math.ceil(total / per_page))
+    return paginate(stmt.order_by(Patient.last_name, Patient.first_name, Patient.id), page, per_page)
 
 
 @dataclass(frozen=True)
@@ -124,7 +119,8 @@ def _patient_lines(patient_id: int) -> list[BillingLine]:
     ))
 
 
-def caregiver_page(query: str, page: int, per_page: int) -> tuple[list[Caregiver], int]:
+def caregiver_page(query: str, page: int | None, per_page: int) -> Page[Caregiver]:
+    """Caregivers by name (links and patients loaded), filtered by name or phone digits; page clamped."""
     stmt = sa.select(Caregiver)
     q = (query or "").strip()
     if q:
@@ -134,11 +130,7 @@ def caregiver_page(query: str, page: int, per_page: int) -> tuple[list[Caregiver
         if len(digits) >= 3:
             conds.append(Caregiver.phone_digits.like(f"%{digits}%"))
         stmt = stmt.where(sa.or_(*conds))
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
-    rows = db.session.scalars(
-        stmt.options(selectinload(Caregiver.links).selectinload(CaregiverLink.patient))
-        .order_by(Caregiver.last_name, Caregiver.first_name, Caregiver.id)
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    ).all()
-    return list(rows), max(1, math.ceil(total / per_page))
+    return paginate(
+        stmt.order_by(Caregiver.last_name, Caregiver.first_name, Caregiver.id), page, per_page,
+        options=(selectinload(Caregiver.links).selectinload(CaregiverLink.patient),),
+    )
