@@ -66,12 +66,12 @@ def build_clinic(app, sessions: int) -> list[int]:
             cgs.append(people.create_caregiver({"first_name": "C", "last_name": f"G{i}", "phone": f"55501{i:02d}",
                                                 "links": [{"patient_mrn": f"B{i:04d}", "relationship": "spouse"}]}))
         first = date(2026, 1, 5)
-        klass = scheduling.create_class({
+        new = scheduling.create_class({
             "title": "Bench", "needs": ["stroke"], "capacity": 20, "room": "Gym", "facilitator_id": fac.id,
             "timezone": "America/Chicago", "modality": "in_person", "place_of_service": "11",
             "sessions": [{"starts_at": f"{first + timedelta(days=d)}T10:00", "duration_minutes": 60}
                          for d in range(sessions)]})
-        ids = list(klass.created_session_ids)
+        klass, ids = new.group_class, new.session_ids
         for p, c in zip(pts, cgs):
             scheduling.enroll(klass.id, p, [c.id])
         from roster.models import ClassSession

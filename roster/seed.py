@@ -135,7 +135,7 @@ def _classes(facilitators, today: date):
             "timezone": DEMO_TIMEZONE, "modality": "in_person", "place_of_service": "11",
             "recurrence": {"weekdays": [spec["weekday"]], "start_time": spec["start"].strftime("%H:%M"),
                            "duration_minutes": spec["minutes"], "first_date": first.isoformat(), "count": 6},
-        }))
+        }).group_class)
     return out
 
 

@@ -3,13 +3,34 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 from typing import Any
 
 from roster.extensions import db
+from roster.models import GroupClass
 from roster.services import accounts, people, scheduling
 
 PASSWORD = "correct-horse-battery"
 _seq = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class BuiltClass:
+    """What ``build.group_class`` returns: the committed class (detached) and its sessions' ids
+    in the order given. It reads like the class: ``built.id``, ``built.title``..."""
+
+    group_class: GroupClass
+    session_ids: list[int]
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name == "group_class":
+            raise AttributeError(name)
+        return getattr(self.group_class, name)
+
+    @property
+    def created_session_ids(self) -> list[int]:
+        """The older name of ``session_ids`` (branches written before the rename still use it)."""
+        return self.session_ids
 
 
 class ApiClient:
@@ -95,13 +116,11 @@ class Builders:
             "sessions": sessions or [{"starts_at": "2026-02-03T10:00", "duration_minutes": 60}],
         } | over
         with self.app.app_context():
-            group_class = scheduling.create_class(data)
+            new = scheduling.create_class(data)
             db.session.commit()
-            ids = list(group_class.created_session_ids)
-            db.session.refresh(group_class)
-            db.session.expunge(group_class)
-            group_class.created_session_ids = ids
-            return group_class
+            db.session.refresh(new.group_class)
+            db.session.expunge(new.group_class)
+            return BuiltClass(new.group_class, list(new.session_ids))
 
     def enroll(self, group_class, patient, caregivers):
         with self.app.app_context():

@@ -126,8 +126,8 @@ def session_dict(s: ClassSession) -> dict:
 @bp.post("/classes")
 @requires("schedule.edit")
 def create_class():
-    group_class = scheduling.create_class(body())
-    return created({"id": group_class.id, "session_ids": group_class.created_session_ids})
+    new = scheduling.create_class(body())
+    return created({"id": new.group_class.id, "session_ids": new.session_ids})
 
 
 @bp.get("/classes/<int:class_id>")

@@ -51,13 +51,13 @@ def new_class():
     form.facilitator_id.choices = facilitator_choices(people.all_facilitators(active_only=True), "Not chosen yet")
     if form.validate_on_submit():
         try:
-            group_class = scheduling.create_class(form.service_data())
+            new = scheduling.create_class(form.service_data())
         except ServiceError as exc:
             show_service_error(form, exc)
         else:
-            flash(f"“{group_class.title}” is scheduled with {len(group_class.created_session_ids)} sessions.",
+            flash(f"“{new.group_class.title}” is scheduled with {len(new.session_ids)} sessions.",
                   "success")
-            return redirect(url_for("schedule.class_detail", class_id=group_class.id))
+            return redirect(url_for("schedule.class_detail", class_id=new.group_class.id))
     return form_page("schedule/new_class.html", form)
 
 

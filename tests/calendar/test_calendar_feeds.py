@@ -36,7 +36,7 @@ def clinic(app, build, client, login):
     ign = build.patient(first_name="Ignatius", last_name="Wolfsbane")
     build.enroll(group_class, ign, [build.caregiver(patients=[ign])])
     user = build.user(role="facilitator")
-    return {"class": group_class, "ids": group_class.created_session_ids, "dana": dana, "lee": lee,
+    return {"class": group_class, "ids": group_class.session_ids, "dana": dana, "lee": lee,
             "secret": user.calendar_secret, "user": user}
 
 

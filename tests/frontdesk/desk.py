@@ -55,7 +55,7 @@ def make_scene(build, sets: int = 2, day: date | None = None, start: str = "09:0
         facilitator=facilitator, capacity=capacity,
         sessions=[{"starts_at": f"{day.isoformat()}T{start}", "duration_minutes": minutes}],
     )
-    scene = Scene(build, group_class.created_session_ids[0], group_class, facilitator, day)
+    scene = Scene(build, group_class.session_ids[0], group_class, facilitator, day)
     for _ in range(sets):
         scene.add_set()
     return scene

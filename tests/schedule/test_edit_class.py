@@ -162,8 +162,8 @@ def test_a_sessions_blank_facilitator_names_the_class_facilitator_it_stands_for(
     login("coordinator")
     dana = build.facilitator(name="Dana Reyes, PT")
     staffed = build.group_class(facilitator=dana)
-    form = client.get(f"/schedule/sessions/{staffed.created_session_ids[0]}/edit").get_data(as_text=True)
+    form = client.get(f"/schedule/sessions/{staffed.session_ids[0]}/edit").get_data(as_text=True)
     assert '<option selected value="">The class&#39;s facilitator (Dana Reyes, PT)</option>' in form
     unstaffed = build.group_class(sessions=[{"starts_at": "2027-03-02T10:00", "duration_minutes": 60}])
-    form = client.get(f"/schedule/sessions/{unstaffed.created_session_ids[0]}/edit").get_data(as_text=True)
+    form = client.get(f"/schedule/sessions/{unstaffed.session_ids[0]}/edit").get_data(as_text=True)
     assert '<option selected value="">None: the class has no planned facilitator</option>' in form

@@ -213,7 +213,7 @@ def test_class_page_lists_sessions_in_the_class_zone_and_the_caregiver_sets(app,
     waitlist = page[page.index("Waitlist (1)"):]
     assert "June Bell" in waitlist and "B2002" in waitlist and "Hal Bell" in waitlist
     assert page.count(">Withdraw</button>") == 2
-    session_id = group_class.created_session_ids[0]
+    session_id = group_class.session_ids[0]
     assert f"/schedule/sessions/{session_id}/edit" in page
     assert f"/schedule/sessions/{session_id}.ics" in page
     checkin = f'href="/frontdesk/sessions/{session_id}"'
@@ -288,7 +288,7 @@ def weekly_class(build, **over):
 def test_edit_this_and_following_moves_later_sessions_and_raises_sequence(app, client, login, build):
     login("coordinator")
     group_class = weekly_class(build, room="Gym A")
-    first, second, third, fourth = group_class.created_session_ids
+    first, second, third, fourth = group_class.session_ids
     form = client.get(f"/schedule/sessions/{second}/edit").get_data(as_text=True)
     assert 'value="2027-02-09"' in form and 'value="10:00"' in form and 'value="Gym A"' in form
     response = client.post(f"/schedule/sessions/{second}/edit", data={
@@ -311,7 +311,7 @@ def test_edit_this_session_only_and_refuse_a_double_booking(app, client, login, 
     build.group_class(title="Dementia at home", room="Studio B",
                       sessions=[{"starts_at": "2027-02-09T14:00", "duration_minutes": 60}])
     group_class = weekly_class(build, room="Gym A")
-    _, second, third, _ = group_class.created_session_ids
+    _, second, third, _ = group_class.session_ids
     response = client.post(f"/schedule/sessions/{second}/edit", data={
         "date": "2027-02-09", "start_time": "14:30", "duration_minutes": "60", "room": "Studio B",
         "facilitator_id": "", "scope": "this"})
@@ -332,7 +332,7 @@ def test_edit_this_session_only_and_refuse_a_double_booking(app, client, login, 
 def test_cancel_needs_a_reason_then_keeps_the_session_visible_struck(app, client, login, build):
     login("coordinator")
     group_class = weekly_class(build)
-    session_id = group_class.created_session_ids[1]
+    session_id = group_class.session_ids[1]
     assert client.get(f"/schedule/sessions/{session_id}/cancel").status_code == 200
     response = client.post(f"/schedule/sessions/{session_id}/cancel", data={"reason": "  "})
     assert response.status_code == 422
@@ -358,7 +358,7 @@ def test_session_calendar_file_for_a_caregiver(client, login, build):
     group_class = build.group_class(title="Stroke caregiver skills", room="Gym A")
     patient = build.patient(first_name="Zebulon", last_name="Quillfeather")
     build.enroll(group_class, patient, [build.caregiver(patients=[patient])])
-    session_id = group_class.created_session_ids[0]
+    session_id = group_class.session_ids[0]
     response = client.get(f"/schedule/sessions/{session_id}.ics")
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/calendar; charset=utf-8"

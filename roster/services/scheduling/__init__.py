@@ -13,6 +13,7 @@ from roster.domain.recurrence import utc_to_local
 from roster.services.scheduling.classes import (
     CLASS_AUDIT_FIELDS,
     MAX_SESSIONS,
+    NewClass,
     PlannedSession,
     create_class,
     plan_sessions,
@@ -49,7 +50,7 @@ from roster.services.validation import parse_local, valid_timezone
 
 __all__ = [
     "CLASS_AUDIT_FIELDS", "MAX_SESSIONS", "SESSION_AUDIT_FIELDS", "ClassPage", "ClassSummary", "EnrollResult",
-    "PlannedSession", "add_session", "cancel_session", "check_conflicts", "class_page", "class_roster",
+    "NewClass", "PlannedSession", "add_session", "cancel_session", "check_conflicts", "class_page", "class_roster",
     "class_summaries", "create_class", "edit_session", "enroll", "find_conflict", "find_enrollment", "get_session",
     "local_day_bounds", "parse_local", "patient_for_enrolment", "plan_sessions", "promote_waiting",
     "seats_taken", "sessions_between", "update_class", "utc_to_local", "valid_timezone", "validate_class",

@@ -45,6 +45,14 @@ class PlannedSession:
     ends_at: datetime
 
 
+@dataclass(frozen=True)
+class NewClass:
+    """What ``create_class`` made: the class and its sessions' ids in the order they were given."""
+
+    group_class: GroupClass
+    session_ids: list[int]
+
+
 def validate_class(data: dict, *, partial: bool = False) -> dict[str, Any]:
     require_object(data)
     errors: dict[str, str] = {}
@@ -182,7 +190,7 @@ def _validate_new_class(data: dict) -> tuple[dict[str, Any], list[PlannedSession
     return clean, planned
 
 
-def create_class(data: dict) -> GroupClass:
+def create_class(data: dict) -> NewClass:
     clean, planned = _validate_new_class(data)
     check_conflicts([(p.starts_at, p.ends_at, clean["room"], clean["facilitator_id"]) for p in planned])
     group_class = GroupClass(**clean)
@@ -197,8 +205,7 @@ def create_class(data: dict) -> GroupClass:
         "class.create", "group_class", group_class.id,
         after=audit.snapshot(group_class, CLASS_AUDIT_FIELDS) | {"sessions": len(session_rows)},
     )
-    group_class.created_session_ids = [s.id for s in session_rows]  # in the order given
-    return group_class
+    return NewClass(group_class, [s.id for s in session_rows])
 
 
 def update_class(group_class: GroupClass, data: dict) -> GroupClass:
