@@ -36,6 +36,22 @@ LOCAL = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$",
 W = ("400", "401", "403", "404", "409", "422")
 
 
+def _window(default: int) -> list[dict]:
+    """The limit/offset query parameters of a paged list."""
+    return [
+        {"name": "limit", "in": "query", "description": f"At most this many items (default {default})",
+         "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": default}},
+        {"name": "offset", "in": "query", "description": "Items to skip (default 0)",
+         "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1, "default": 0}},
+    ]
+
+
+def _paged(key: str) -> dict:
+    return {"type": "object", "required": [key, "next_offset"], "properties": {
+        key: {"type": "array", "items": {"type": "object"}},
+        "next_offset": {"type": ["integer", "null"], "description": "The offset of the next page; null at the end"}}}
+
+
 def spec() -> dict:
     return {
         "openapi": "3.1.0",
@@ -88,14 +104,18 @@ def spec() -> dict:
             "/sessions/{session_id}/cancel": {"post": _op("Cancel a session", "schedule.edit", body="Reason", errors=W)},
             "/sessions/{session_id}/billing": {"get": _op("A session's lines and findings", "billing.view",
                                                   answer=_ref("SessionBilling"))},
-            "/billing/lines": {"get": {**_op("Lines by date of service (from, to inclusive; status)",
-                                             "billing.view"),
+            "/billing/lines": {"get": {**_op("Lines by date of service (from, to inclusive; status), paged with "
+                                             "limit/offset; next_offset is null on the last page", "billing.view",
+                                             answer=_paged("lines"), errors=("401", "403", "422")),
                                        "parameters": [
                                            {"name": "from", "in": "query", "required": True, "schema": DATE},
                                            {"name": "to", "in": "query", "required": True, "schema": DATE},
-                                           {"name": "status", "in": "query", "schema": {"enum": list(LINE_STATUSES)}}]}},
+                                           {"name": "status", "in": "query", "schema": {"enum": list(LINE_STATUSES)}},
+                                           *_window(default=1000)]}},
             "/billing/exports": {
-                "get": _op("Export history", "billing.view"),
+                "get": {**_op("Export history, newest first, paged with limit/offset", "billing.view",
+                              answer=_paged("exports"), errors=("401", "403", "422")),
+                        "parameters": _window(default=100)},
                 "post": _op("Export a date range (ready lines and pending voids)", "billing.export", body="Range",
                             ok="201", answer={"type": "object", "properties": {"id": {"type": "integer"},
                                                                               "rows": {"type": "integer"}}},

@@ -10,8 +10,11 @@ from roster.errors import api_error
 from roster.extensions import db
 from roster.models import Caregiver, ClassSession, ExportBatch, Facilitator, GroupClass, Patient, utcnow
 from roster.permissions import requires
-from roster.services import ServiceError, attendance, billing, people, scheduling
+from roster.services import ServiceError, attendance, billing, paging, people, scheduling
 from roster.services.validation import parse_local
+
+LINES_LIMIT = 1000  # the most lines (and export batches) one answer holds; page on with next_offset
+EXPORTS_LIMIT = 100  # export batches in one answer unless ?limit= says otherwise
 
 
 def body() -> dict:
@@ -254,7 +257,10 @@ def billing_lines():
     status = request.args.get("status")
     if status and status not in ("ready", "held", "exported", "void"):
         raise ServiceError("Unknown status.", {"status": "One of ready, held, exported, void."})
-    return jsonify({"lines": [billing.line_dict(l) for l in billing.lines_between(date_from, date_to, status)]})
+    limit, offset = paging.limit_offset(request.args, default=LINES_LIMIT, maximum=LINES_LIMIT)
+    found = paging.window(lambda n, skip: billing.lines_between(date_from, date_to, status, limit=n, offset=skip),
+                          limit, offset)
+    return jsonify({"lines": [billing.line_dict(l) for l in found.items], "next_offset": found.next_offset})
 
 
 @bp.post("/billing/exports")
@@ -269,10 +275,12 @@ def create_export():
 @bp.get("/billing/exports")
 @requires("billing.view")
 def list_exports():
+    limit, offset = paging.limit_offset(request.args, default=EXPORTS_LIMIT, maximum=LINES_LIMIT)
+    found = paging.window(billing.export_history, limit, offset)
     return jsonify({"exports": [
         {"id": b.id, "from": b.date_from.isoformat(), "to": b.date_to.isoformat(), "rows": b.row_count,
-         "created_at": b.created_at.isoformat()} for b in billing.export_history()
-    ]})
+         "created_at": b.created_at.isoformat()} for b in found.items
+    ], "next_offset": found.next_offset})
 
 
 @bp.get("/billing/exports/<int:batch_id>.csv")

@@ -64,7 +64,10 @@ def session_billing(session: ClassSession) -> dict:
     }
 
 
-def lines_between(date_from: date, date_to: date, status: str | None = None) -> list[BillingLine]:
+def lines_between(
+    date_from: date, date_to: date, status: str | None = None, *, limit: int | None = None, offset: int = 0
+) -> list[BillingLine]:
+    """Lines by date of service (inclusive), in a stable order; ``limit``/``offset`` read one window."""
     stmt = (
         sa.select(BillingLine).options(*_line_options())
         .where(_in_range(date_from, date_to))
@@ -72,6 +75,8 @@ def lines_between(date_from: date, date_to: date, status: str | None = None) -> 
     )
     if status:
         stmt = stmt.where(BillingLine.status == status)
+    if limit is not None:
+        stmt = stmt.limit(limit).offset(offset)
     return list(db.session.scalars(stmt))
 
 
