@@ -29,6 +29,19 @@ def _form_page(template: str, exc: ServiceError | None = None, **context):
     return render_template(template, **context), status
 
 
+def _save(form, record, create, update):
+    """Create a record from the form (``record`` None) or update it: (the record, None), or
+    (None, the refusal) with its reasons placed on the form."""
+    try:
+        if record is None:
+            return create(form.to_data()), None
+        update(record, form.to_data())
+        return record, None
+    except ServiceError as exc:
+        form.show_error(exc)
+        return None, exc
+
+
 # --------------------------------------------------------------------------- patients
 
 
@@ -65,14 +78,10 @@ def _patient_form(form: PatientForm, record: Patient | None):
     template = "people/patient_form.html"
     if not form.validate_on_submit():
         return _form_page(template, form=form, patient=record)
-    try:
-        if record is None:
-            record = people.create_patient(form.to_data())
-        else:
-            people.update_patient(record, form.to_data())
-    except ServiceError as exc:
-        form.show_error(exc)
+    saved, exc = _save(form, record, people.create_patient, people.update_patient)
+    if exc:
         return _form_page(template, exc, form=form, patient=record)
+    record = saved
     flash(f"{record.full_name} ({record.mrn}) saved.", "success")
     return redirect(url_for("people.patient", patient_id=record.id))
 
@@ -114,15 +123,11 @@ def _caregiver_form(form: CaregiverForm, caregiver):
     if form.add_link.data:
         form.links.append_entry()
         return _form_page(template, **context)
-    try:
-        if caregiver is None:
-            caregiver = people.create_caregiver(form.to_data())
-        else:
-            people.update_caregiver(caregiver, form.to_data())
-    except ServiceError as exc:
-        form.show_error(exc)
+    saved, exc = _save(form, caregiver, people.create_caregiver, people.update_caregiver)
+    if exc:
         form.leave_a_blank_link()
         return _form_page(template, exc, **context)
+    caregiver = saved
     flash(f"{caregiver.full_name} saved.", "success")
     return redirect(url_for("people.caregivers", q=caregiver.full_name))
 
@@ -154,14 +159,10 @@ def _facilitator_form(form: FacilitatorForm, facilitator):
     template = "people/facilitator_form.html"
     if not form.validate_on_submit():
         return _form_page(template, form=form, facilitator=facilitator)
-    try:
-        if facilitator is None:
-            facilitator = people.create_facilitator(form.to_data())
-        else:
-            people.update_facilitator(facilitator, form.to_data())
-    except ServiceError as exc:
-        form.show_error(exc)
+    saved, exc = _save(form, facilitator, people.create_facilitator, people.update_facilitator)
+    if exc:
         return _form_page(template, exc, form=form, facilitator=facilitator)
+    facilitator = saved
     flash(f"{facilitator.name} saved.", "success")
     warning = people.npi_warning(facilitator.npi)
     if warning:
