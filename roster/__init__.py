@@ -59,10 +59,9 @@ def register_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        from roster.models import User
+        from roster.auth.sessions import load_user
 
-        user = db.session.get(User, int(user_id))
-        return user if user and user.active else None
+        return load_user(user_id)
 
 
 def render_migration_item(type_, obj, autogen_context):

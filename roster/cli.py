@@ -80,3 +80,64 @@ def seed_demo(if_empty: bool) -> None:
     click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
     for email, role in demo_logins():
         click.echo(f"  {role:<12} {email}")
+
+
+def _account(email: str) -> User:
+    user = db.session.scalar(sa.select(User).where(User.email == accounts.normalise_email(email)))
+    if user is None:
+        raise click.ClickException(f"No account for {email}.")
+    return user
+
+
+@roster_cli.command("set-role")
+@click.argument("email")
+@click.argument("role", type=click.Choice(ROLES))
+def set_role(email: str, role: str) -> None:
+    """Give EMAIL another role (the last active administrator keeps theirs)."""
+    g.cli_actor = "cli"
+    user = _account(email)
+    try:
+        accounts.update_user(user, user.name, role, actor=None)
+    except ServiceError as exc:
+        _fail(exc)
+    db.session.commit()
+    click.echo(f"{user.email} is now {role}.")
+
+
+@roster_cli.command("deactivate")
+@click.argument("email")
+@click.option("--reactivate", is_flag=True, help="Let a deactivated account sign in again.")
+def deactivate(email: str, reactivate: bool) -> None:
+    """Stop EMAIL signing in: sessions, API tokens and calendar links end at once."""
+    g.cli_actor = "cli"
+    user = _account(email)
+    try:
+        changed = accounts.set_active(user, reactivate, actor=None, now=utcnow())
+    except ServiceError as exc:
+        _fail(exc)
+    db.session.commit()
+    state = "active" if reactivate else "deactivated"
+    click.echo(f"{user.email} is {state}." if changed else f"{user.email} was already {state}.")
+
+
+@roster_cli.command("reset-password")
+@click.argument("email")
+def reset_password(email: str) -> None:
+    """Print a one-time temporary password for EMAIL, alone on the last line; it must be replaced at sign-in."""
+    g.cli_actor = "cli"
+    user = _account(email)
+    temp = accounts.reset_password(user, utcnow())
+    db.session.commit()
+    click.echo(f"Temporary password for {user.email}; sessions, tokens and two-factor were reset:")
+    click.echo(temp)
+
+
+@roster_cli.command("unlock")
+@click.argument("email")
+def unlock(email: str) -> None:
+    """Forget failed sign-in attempts against EMAIL."""
+    g.cli_actor = "cli"
+    user = _account(email)
+    accounts.unlock(user)
+    db.session.commit()
+    click.echo(f"{user.email} can sign in again.")

@@ -7,18 +7,16 @@ ICD-10 codes, modifiers) are JSON arrays.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Optional
 
 import sqlalchemy as sa
-from flask_login import UserMixin
 from sqlalchemy import orm
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from roster.domain.families import DEFAULT_TRAINING, FAMILIES, TRAININGS
 from roster.extensions import db
 
-ROLES = ("admin", "coordinator", "front_desk", "biller", "facilitator")
 DISCIPLINES = ("PT", "PTA", "OT", "OTA", "SLP", "MD", "DO", "NP", "PA", "CNS", "PSY", "CSW")
 POC_DISCIPLINES = ("PT", "OT", "SLP")
 CONSENT_KINDS = ("written", "verbal")
@@ -28,93 +26,11 @@ ENROLLMENT_STATUSES = ("enrolled", "waitlisted", "withdrawn")
 LINE_STATUSES = ("ready", "held", "exported", "void")
 SEVERITIES = ("warn", "block")
 
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _in(column: str, values: tuple[str, ...]) -> str:
-    quoted = ", ".join(f"'{v}'" for v in values)
-    return f"{column} IN ({quoted})"
-
-
-class UTCDateTime(sa.types.TypeDecorator):
-    """An aware UTC datetime on every database (SQLite keeps no zone)."""
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(timezone.utc)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value, dialect):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
-
-
-class TimestampMixin:
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
-
-
-# --------------------------------------------------------------------------- staff
-
-
-class User(UserMixin, TimestampMixin, db.Model):
-    __tablename__ = "user"
-    __table_args__ = (sa.CheckConstraint(_in("role", ROLES), name="role"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
-    name: Mapped[str] = mapped_column(sa.String(120))
-    role: Mapped[str] = mapped_column(sa.String(20))
-    password_hash: Mapped[str] = mapped_column(sa.String(255))
-    active: Mapped[bool] = mapped_column(default=True)
-    calendar_secret: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    facilitator_id: Mapped[Optional[int]] = mapped_column(
-        sa.ForeignKey("facilitator.id", ondelete="SET NULL")
-    )
-
-    facilitator: Mapped[Optional[Facilitator]] = relationship()
-
-    @property
-    def is_active(self) -> bool:  # Flask-Login
-        return self.active
-
-
-class LoginThrottle(db.Model):
-    """Failed sign-ins per e-mail address; a lock after too many in a row."""
-
-    __tablename__ = "login_throttle"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
-    failures: Mapped[int] = mapped_column(default=0)
-    last_failure_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    locked_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-
-
-class ApiToken(TimestampMixin, db.Model):
-    """A Bearer token; only its SHA-256 is stored."""
-
-    __tablename__ = "api_token"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
-    label: Mapped[str] = mapped_column(sa.String(120), default="")
-    prefix: Mapped[str] = mapped_column(sa.String(12))
-    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    revoked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    last_used_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-
-    user: Mapped[User] = relationship()
+# Staff accounts, sign-in and clinic settings live in roster/account_models.py; re-exported here.
+from roster.account_models import (  # noqa: E402,F401
+    ROLES, ApiToken, ClinicSetting, LoginThrottle, RecoveryCode, User,
+)
+from roster.model_base import TimestampMixin, UTCDateTime, _in, utcnow  # noqa: E402,F401
 
 
 # --------------------------------------------------------------------------- people

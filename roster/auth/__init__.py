@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
 
-from roster.auth import views  # noqa: E402,F401
+from roster.auth import account, staff, views  # noqa: E402,F401

@@ -1,17 +1,25 @@
+"""Signing in and out, and the steps a signed-in person must finish first."""
+
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_user, logout_user
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, logout_user
 
 from roster.auth import bp
-from roster.auth.forms import ConfirmForm, LoginForm, TokenForm, UserForm
+from roster.auth.forms import CodeForm, ConfirmForm, LoginForm
+from roster.auth.sessions import PENDING_KEY, pending_user, remember_pending, start_session
 from roster.extensions import db
-from roster.forms import show_service_error
-from roster.models import ApiToken, User, utcnow
-from roster.permissions import public, requires, signed_in
-from roster.services import ServiceError, accounts, calendar
+from roster.models import User, utcnow
+from roster.permissions import public
+from roster.services import accounts, signin, throttle
+
+# While a password must be replaced or two-factor set up, only these pages open.
+PASSWORD_STEP = {"auth.change_password", "auth.logout", "auth.index"}
+TWO_FACTOR_STEP = PASSWORD_STEP | {"auth.two_factor", "auth.two_factor_confirm"}
+SETUP_REQUIRED = "two_factor_setup_required"
 
 
 def safe_next(target: str | None) -> str | None:
@@ -32,6 +40,48 @@ def home_for(user: User) -> str:
     }.get(user.role, url_for("schedule.classes"))
 
 
+def limits() -> dict[str, throttle.Limit]:
+    return current_app.config.get("LOGIN_LIMITS") or throttle.DEFAULT_LIMITS
+
+
+def wait_words(wait: timedelta) -> str:
+    seconds = max(1, int(wait.total_seconds() + 0.999))
+    if seconds < 60:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = (seconds + 59) // 60
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+@bp.before_app_request
+def finish_account_steps():
+    """A temporary password must be replaced, and two-factor set up where the clinic requires it."""
+    if request.blueprint == "api" or request.endpoint in (None, "static"):
+        return None
+    if not current_user.is_authenticated:
+        return None
+    if current_user.must_change_password:
+        if request.endpoint not in PASSWORD_STEP:
+            flash("Choose your own password before you continue.", "info")
+            return redirect(url_for("auth.change_password"))
+    elif session.get(SETUP_REQUIRED) and not current_user.two_factor_enabled:
+        # Set at sign-in (no query per request); turning the clinic setting on ends the sessions it concerns.
+        if request.endpoint not in TWO_FACTOR_STEP:
+            flash("The clinic requires two-factor sign-in for your role. Set it up to continue.", "info")
+            return redirect(url_for("auth.two_factor"))
+    return None
+
+
+def after_sign_in(user: User, next_url: str | None):
+    start_session(user)
+    if not user.two_factor_enabled and signin.two_factor_required(user):
+        session[SETUP_REQUIRED] = True
+    if user.must_change_password:
+        return redirect(url_for("auth.change_password"))
+    if session.get(SETUP_REQUIRED):
+        return redirect(url_for("auth.two_factor"))
+    return redirect(safe_next(next_url) or home_for(user))
+
+
 @bp.route("/")
 @public
 def index():
@@ -48,27 +98,50 @@ def login():
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
-        cfg = current_app.config
-        user, problem = accounts.authenticate(
-            form.email.data, form.password.data, utcnow(),
-            cfg["LOGIN_MAX_FAILURES"], cfg["LOGIN_LOCK_MINUTES"],
-        )
-        if user:
-            login_user(user)
-            return redirect(safe_next(request.args.get("next")) or home_for(user))
-        if problem == "locked":
-            flash(
-                f"Too many failed attempts. Sign-in for this address is paused for "
-                f"{cfg['LOGIN_LOCK_MINUTES']} minutes.",
-                "error",
-            )
+        attempt, candidate = signin.admit_password(form.email.data, request.remote_addr or "", utcnow(), limits())
+        # The one early commit of a view: the attempt is counted, and its throttle rows released,
+        # before the slow password hash runs outside any transaction. The rest commits as usual.
+        db.session.commit()
+        outcome = signin.check_password(attempt, candidate, form.email.data, form.password.data)
+        if outcome.status == "ok":
+            return after_sign_in(outcome.user, request.args.get("next"))
+        if outcome.status == "code":
+            remember_pending(outcome.user, safe_next(request.args.get("next")))
+            return redirect(url_for("auth.login_code"))
+        if outcome.status == "delayed":
+            flash(f"Too many failed attempts. Try again in {wait_words(outcome.wait)}.", "error")
             status = 429
         else:
             flash("That e-mail and password do not match an active account.", "error")
-            status = 401 if request.method == "POST" else 200
+            status = 401
     elif request.method == "POST":
         status = 400
     return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@public
+def login_code():
+    user, next_url = pending_user()
+    if user is None:
+        flash("Sign in again, please.", "info")
+        return redirect(url_for("auth.login"))
+    form = CodeForm()
+    status = 200
+    if form.validate_on_submit():
+        outcome = signin.check_code(user, form.code.data, utcnow(), limits())
+        if outcome.status == "ok":
+            session.pop(PENDING_KEY, None)
+            return after_sign_in(user, next_url)
+        if outcome.status == "delayed":
+            form.code.errors.append(f"Too many wrong codes. Try again in {wait_words(outcome.wait)}.")
+            status = 429
+        else:
+            form.code.errors.append("That code does not match. Use the newest code, or a recovery code.")
+            status = 401
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/login_code.html", form=form), status
 
 
 @bp.route("/logout", methods=["POST"])
@@ -76,82 +149,9 @@ def login():
 def logout():
     form = ConfirmForm()
     if form.validate_on_submit():
+        if current_user.is_authenticated:
+            accounts.sign_out(current_user)  # every copy of this session cookie stops working
         logout_user()
+        session.clear()
         flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
-
-
-@bp.route("/account")
-@signed_in
-def account():
-    return render_template("auth/account.html", feeds=feed_links(current_user.calendar_secret), form=ConfirmForm())
-
-
-def feed_links(secret: str) -> dict[str, list[tuple[str, str]]]:
-    """Heading -> (label, subscription URL) for every calendar feed the staff member may use."""
-    subjects = calendar.feed_subjects()
-
-    def link(endpoint: str, **args) -> str:
-        return url_for(endpoint, secret=secret, _external=True, **args)
-
-    return {
-        "Whole clinic": [("Every class", link("calendar.clinic_feed"))],
-        "Classes": [(title, link("calendar.class_feed", class_id=cid)) for cid, title in subjects.classes],
-        "Facilitators": [(name, link("calendar.facilitator_feed", facilitator_id=fid))
-                         for fid, name in subjects.facilitators],
-        "Rooms": [(room, link("calendar.room_feed", room=room)) for room in subjects.rooms],
-    }
-
-
-@bp.route("/account/calendar-secret", methods=["POST"])
-@signed_in
-def reset_calendar_secret():
-    if ConfirmForm().validate_on_submit():
-        accounts.reset_calendar_secret(current_user)
-        flash("Your calendar links have changed. Old links no longer work.", "success")
-    return redirect(url_for("auth.account"))
-
-
-@bp.route("/staff", methods=["GET", "POST"])
-@requires("users.manage")
-def users():
-    form = UserForm()
-    if form.validate_on_submit():
-        try:
-            accounts.create_user(form.email.data, form.role.data, form.password.data, form.name.data)
-        except ServiceError as exc:
-            show_service_error(form, exc)
-        else:
-            flash(f"Account for {form.email.data} created.", "success")
-            return redirect(url_for("auth.users"))
-    staff, tokens = accounts.staff_and_tokens()
-    return render_template(
-        "auth/users.html", form=form, staff=staff, tokens=tokens,
-        token_form=TokenForm(), confirm=ConfirmForm(), new_token=None,
-    )
-
-
-@bp.route("/staff/<int:user_id>/tokens", methods=["POST"])
-@requires("users.manage")
-def create_token(user_id: int):
-    user = db.get_or_404(User, user_id)
-    form = TokenForm()
-    if not form.validate_on_submit():
-        flash("Say what the token is for.", "error")
-        return redirect(url_for("auth.users"))
-    raw = accounts.create_token(user, form.label.data)
-    staff, tokens = accounts.staff_and_tokens()
-    return render_template(
-        "auth/users.html", form=UserForm(formdata=None), staff=staff, tokens=tokens,
-        token_form=TokenForm(formdata=None), confirm=ConfirmForm(), new_token=raw, token_user=user,
-    )
-
-
-@bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
-@requires("users.manage")
-def revoke_token(token_id: int):
-    token = db.get_or_404(ApiToken, token_id)
-    if ConfirmForm().validate_on_submit():
-        accounts.revoke_token(token, utcnow())
-        flash("Token revoked.", "success")
-    return redirect(url_for("auth.users"))

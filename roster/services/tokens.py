@@ -1,0 +1,96 @@
+"""API tokens and calendar secrets: credentials other than the password."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from roster.extensions import db
+from roster.models import ApiToken, User
+from roster.services import ServiceError, audit
+
+# last_used_at is written at most this often per token (no write on every API call)
+TOUCH_EVERY = timedelta(minutes=1)
+
+
+def _hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def create_token(user: User, label: str = "", expires_at: datetime | None = None,
+                 now: datetime | None = None) -> str:
+    """Create an API token and return it in clear, once; only its hash is kept."""
+    if expires_at is not None and now is not None and expires_at <= now:
+        raise ServiceError("The token was not created.", {"expires_on": "Choose a day in the future."})
+    raw = "rst_" + secrets.token_urlsafe(32)
+    token = ApiToken(user_id=user.id, label=label, prefix=raw[:10], token_hash=_hash_token(raw),
+                     expires_at=expires_at)
+    db.session.add(token)
+    db.session.flush()
+    audit.record("token.create", "api_token", token.id,
+                 after={"user": user.email, "label": label,
+                        "expires_at": expires_at.isoformat() if expires_at else None})
+    return raw
+
+
+def user_for_token(raw: str, now: datetime | None = None) -> User | None:
+    """The active user behind a live token; records when it was last used (at most once a minute)."""
+    from roster.models import utcnow
+
+    now = now or utcnow()
+    token = db.session.scalar(
+        sa.select(ApiToken).where(ApiToken.token_hash == _hash_token(raw), ApiToken.revoked_at.is_(None))
+    )
+    if token is None or (token.expires_at is not None and token.expires_at <= now):
+        return None
+    user = token.user
+    if not user.active or user.must_change_password:
+        return None
+    if token.last_used_at is None or token.last_used_at <= now - TOUCH_EVERY:
+        # A conditional UPDATE: parallel calls in the same minute write once between them.
+        db.session.execute(
+            sa.update(ApiToken)
+            .where(ApiToken.id == token.id,
+                   sa.or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= now - TOUCH_EVERY))
+            .values(last_used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    return user
+
+
+def revoke_token(token: ApiToken, now: datetime) -> None:
+    if token.revoked_at is None:
+        token.revoked_at = now
+        audit.record("token.revoke", "api_token", token.id, before={"revoked": False}, after={"revoked": True})
+
+
+def revoke_all_tokens(user: User, now: datetime) -> int:
+    ids = list(db.session.scalars(
+        sa.select(ApiToken.id).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    ))
+    if ids:
+        db.session.execute(sa.update(ApiToken).where(ApiToken.id.in_(ids)).values(revoked_at=now))
+        audit.record("token.revoke_all", "user", user.id, after={"revoked_token_ids": ids})
+    return len(ids)
+
+
+def tokens_of(user: User) -> list[ApiToken]:
+    return list(db.session.scalars(
+        sa.select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())
+    ))
+
+
+def reset_calendar_secret(user: User) -> str:
+    user.calendar_secret = secrets.token_urlsafe(24)
+    audit.record("calendar.reset_secret", "user", user.id)
+    return user.calendar_secret
+
+
+def user_for_calendar_secret(secret: str) -> User | None:
+    if not secret or len(secret) > 64:
+        return None
+    user = db.session.scalar(sa.select(User).where(User.calendar_secret == secret))
+    return user if user and user.active else None
