@@ -19,7 +19,8 @@ class Config:
     PERMANENT_SESSION_LIFETIME = timedelta(hours=10)
     WTF_CSRF_TIME_LIMIT = None  # the session lifetime bounds the token
     LOGIN_MAX_FAILURES = 5
-    LOGIN_LOCK_MINUTES = 15
+    LOGIN_LOCK_MINUTES = 15  # failures of one e-mail from one address are forgotten after this
+    # The other limits (per e-mail, per address, global, code step): roster/services/throttle.py
     CLINIC_TIMEZONE = "America/Chicago"
     CLINIC_NAME = "Riverside Rehabilitation"
     PAGE_SIZE = 25

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -41,7 +42,14 @@ def home_for(user: User) -> str:
 
 
 def limits() -> dict[str, throttle.Limit]:
-    return current_app.config.get("LOGIN_LIMITS") or throttle.DEFAULT_LIMITS
+    """The throttle's limits; the tight one (this e-mail from this address) follows LOGIN_MAX_FAILURES."""
+    cfg = current_app.config
+    if cfg.get("LOGIN_LIMITS"):
+        return cfg["LOGIN_LIMITS"]
+    pair = throttle.DEFAULT_LIMITS["pair"]
+    return {**throttle.DEFAULT_LIMITS,
+            "pair": replace(pair, free=cfg.get("LOGIN_MAX_FAILURES", pair.free),
+                            window=timedelta(minutes=cfg.get("LOGIN_LOCK_MINUTES", 15)))}
 
 
 def wait_words(wait: timedelta) -> str:
