@@ -14,7 +14,9 @@ from flask import abort, g, request
 from flask_login import current_user
 
 PERMISSIONS: dict[str, str] = {
-    "people.view": "See patients, caregivers and facilitators",
+    "people.view": "See patients (name, MRN, needs, caregivers), caregivers and facilitators",
+    # Minimum necessary: what check-in needs is above; this is the rest of a patient's record.
+    "people.view_clinical": "See patients' dates of birth, insurance, diagnoses, consent and plans of care",
     "people.edit": "Add and change patients, caregivers and facilitators",
     "people.import": "Import patients and caregivers from CSV",
     "schedule.view": "See classes, sessions and calendars",
@@ -32,13 +34,14 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(PERMISSIONS),
     "coordinator": frozenset(
         {
-            "people.view", "people.edit", "people.import", "schedule.view", "schedule.edit",
+            "people.view", "people.view_clinical", "people.edit", "people.import", "schedule.view", "schedule.edit",
             "enrollment.edit", "frontdesk.checkin", "session.close", "audit.view",
         }
     ),
     "front_desk": frozenset({"people.view", "schedule.view", "frontdesk.checkin"}),
     "biller": frozenset(
-        {"people.view", "people.edit", "schedule.view", "billing.view", "billing.export", "audit.view"}
+        {"people.view", "people.view_clinical", "people.edit", "schedule.view", "billing.view", "billing.export",
+         "audit.view"}
     ),
     "facilitator": frozenset({"people.view", "schedule.view", "frontdesk.checkin", "session.close"}),
 }

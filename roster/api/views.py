@@ -9,7 +9,7 @@ from roster.downloads import csv_response
 from roster.errors import api_error
 from roster.extensions import db
 from roster.models import Caregiver, ClassSession, ExportBatch, Facilitator, GroupClass, Patient, utcnow
-from roster.permissions import requires
+from roster.permissions import can, requires
 from roster.services import ServiceError, attendance, billing, paging, people, scheduling
 from roster.services.validation import parse_local
 
@@ -66,10 +66,14 @@ def update_facilitator(facilitator_id: int):
 
 
 def patient_dict(p: Patient) -> dict:
-    return {
-        "id": p.id, "mrn": p.mrn, "first_name": p.first_name, "last_name": p.last_name,
+    """A patient as the caller may see it: front desk and facilitators get what check-in needs only."""
+    seen = {"id": p.id, "mrn": p.mrn, "first_name": p.first_name, "last_name": p.last_name,
+            "needs": list(p.needs or [])}
+    if not can("people.view_clinical"):
+        return seen
+    return seen | {
         "dob": p.dob.isoformat() if p.dob else None, "payer": p.payer, "member_id": p.member_id,
-        "needs": list(p.needs or []), "diagnosis_codes": list(p.diagnosis_codes or []),
+        "diagnosis_codes": list(p.diagnosis_codes or []),
         "consent": {"date": p.consent_date.isoformat(), "kind": p.consent_kind} if p.consent_date else None,
         "plan_of_care": {"discipline": p.poc_discipline, "start": p.poc_start.isoformat(),
                          "end": p.poc_end.isoformat()} if p.poc_start else None,
