@@ -132,3 +132,16 @@ def test_turning_two_factor_off_needs_the_password(app, client, build):
         assert db.session.get(User, user.id).totp_secret is None
         assert db.session.scalar(sa.select(sa.func.count(RecoveryCode.id))) == 0
     assert app.test_client().post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 302
+
+
+def test_new_recovery_codes_replace_the_old_ones(app, client, build):
+    user = build.user("biller")
+    client.post("/login", data={"email": user.email, "password": PASSWORD})
+    _, old_codes = _enrol(client)
+    refused = client.post("/account/recovery-codes", data={"password": "not-the-password"}, follow_redirects=True)
+    assert b"Enter your password to make new recovery codes" in refused.data
+    page = client.post("/account/recovery-codes", data={"password": PASSWORD})
+    new_codes = re.findall(r"<li><code>([a-z0-9-]+)</code></li>", page.get_data(as_text=True))
+    assert len(new_codes) == 10 and not set(new_codes) & set(old_codes)
+    assert _sign_in(app, user.email).post("/login/code", data={"code": old_codes[0]}).status_code == 401
+    assert _sign_in(app, user.email).post("/login/code", data={"code": new_codes[0]}).status_code == 302
