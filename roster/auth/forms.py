@@ -36,7 +36,18 @@ class UserForm(FlaskForm):
 class EditUserForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(message="Enter the person's name."), Length(max=120)])
     role = SelectField("Role", choices=ROLE_CHOICES, validators=[DataRequired(message="Choose a role.")])
+    # Choices are set by the view: "" (none) and the facilitator records.
+    facilitator_id = SelectField("Facilitator record", choices=[("", "None")], validate_choice=False)
     submit = SubmitField("Save changes")
+
+    def with_facilitators(self, facilitators) -> "EditUserForm":
+        self.facilitator_id.choices = [("", "None")] + [(str(f.id), f.name) for f in facilitators]
+        return self
+
+    def facilitator(self) -> int | None:
+        """The chosen record's id; None for none; -1 for something that is not an id (the service refuses it)."""
+        value = (self.facilitator_id.data or "").strip()
+        return None if not value else int(value) if value.isdigit() else -1
 
 
 class TokenForm(FlaskForm):

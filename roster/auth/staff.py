@@ -16,7 +16,7 @@ from roster.extensions import db
 from roster.forms import show_service_error
 from roster.models import ApiToken, User, utcnow
 from roster.permissions import requires
-from roster.services import ServiceError, accounts, signin
+from roster.services import ServiceError, accounts, people, signin
 from roster.transactions import discard_changes
 
 
@@ -59,21 +59,29 @@ def _user_page(user: User, form: EditUserForm | None = None, status: int = 200, 
     tokens = db.session.scalars(
         sa.select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())
     ).all()
-    form = form or EditUserForm(formdata=None, obj=user)
+    form = form or _edit_form(user, formdata=None)
     return render_template(
         "auth/user.html", user=user, form=form, tokens=tokens, token_form=TokenForm(formdata=None),
         confirm=ConfirmForm(), delayed=accounts.is_delayed(user, utcnow()), now=utcnow(), **extra,
     ), status
 
 
+def _edit_form(user: User, **kw) -> EditUserForm:
+    form = EditUserForm(obj=user, **kw).with_facilitators(people.all_facilitators())
+    if not form.is_submitted() or kw.get("formdata", True) is None:
+        form.facilitator_id.data = str(user.facilitator_id or "")
+    return form
+
+
 @bp.route("/staff/<int:user_id>", methods=["GET", "POST"])
 @requires("users.manage")
 def user(user_id: int):
     user = db.get_or_404(User, user_id)
-    form = EditUserForm(obj=user)
+    form = _edit_form(user)
     if form.validate_on_submit():
         try:
-            changed = accounts.update_user(user, form.name.data, form.role.data, current_user)
+            changed = accounts.update_user(user, form.name.data, form.role.data, current_user,
+                                           facilitator_id=form.facilitator())
         except ServiceError as exc:
             show_service_error(form, exc)
             return _user_page(db.get_or_404(User, user_id), form, exc.status)

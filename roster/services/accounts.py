@@ -15,7 +15,7 @@ from email_validator import EmailNotValidError, validate_email
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from roster.extensions import db
-from roster.models import ROLES, RecoveryCode, User
+from roster.models import ROLES, Facilitator, RecoveryCode, User
 from roster.services import Conflict, ServiceError, audit, throttle
 from roster.services.passwords import MIN_PASSWORD_LENGTH, password_problem
 from roster.services.tokens import (  # noqa: F401  (re-exported: the token functions used to live here)
@@ -110,8 +110,11 @@ def _guard_admin_loss(user: User, actor: User | None, what: str) -> None:
                        {"role" if what == "demote" else "active": "Last active administrator."})
 
 
-def update_user(user: User, name: str, role: str, actor: User | None) -> bool:
-    """Change name and role. Returns whether anything changed."""
+_KEEP = object()
+
+
+def update_user(user: User, name: str, role: str, actor: User | None, facilitator_id=_KEEP) -> bool:
+    """Change name and role (and which facilitator record the account is). Returns whether anything changed."""
     name = (name or "").strip()
     fields = {}
     if not name:
@@ -124,8 +127,12 @@ def update_user(user: User, name: str, role: str, actor: User | None) -> bool:
         raise ServiceError("The account was not changed.", fields)
     if user.role == "admin" and role != "admin":
         _guard_admin_loss(user, actor, "demote")
-    changed = audit.apply_changes(user, {"name": name, "role": role}, ("name", "role"), "user.update", "user")
-    return changed
+    changes = {"name": name, "role": role}
+    if facilitator_id is not _KEEP:
+        if facilitator_id is not None and db.session.get(Facilitator, facilitator_id) is None:
+            raise ServiceError("The account was not changed.", {"facilitator_id": "No such facilitator."})
+        changes["facilitator_id"] = facilitator_id
+    return audit.apply_changes(user, changes, ("name", "role", "facilitator_id"), "user.update", "user")
 
 
 def set_active(user: User, active: bool, actor: User | None, now: datetime) -> bool:

@@ -82,8 +82,8 @@ def test_edit_name_and_role_is_audited(app, client, login, build):
     assert (kim.name, kim.role) == ("Kim Lee-Park", "coordinator")
     with app.app_context():
         event = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "user.update")).one()
-        assert event.before == {"name": "Kim Lee", "role": "front_desk"}
-        assert event.after == {"name": "Kim Lee-Park", "role": "coordinator"}
+        assert event.before == {"name": "Kim Lee", "role": "front_desk", "facilitator_id": None}
+        assert event.after == {"name": "Kim Lee-Park", "role": "coordinator", "facilitator_id": None}
     bad = client.post(f"/staff/{kim.id}", data={"name": "", "role": "biller"})
     assert bad.status_code == 422 and _user(app, kim.email).role == "coordinator"
 
@@ -229,3 +229,21 @@ def test_staff_pages_are_for_administrators_only(client, login, build):
     for path in ("/staff", f"/staff/{bea.id}"):
         assert client.get(path).status_code == 403
     assert client.post(f"/staff/{bea.id}/reset-password").status_code == 403
+
+
+def test_link_a_facilitator_account_to_its_facilitator_record(app, client, login, build):
+    login("admin")
+    dana = build.facilitator(name="Dana Reyes, PT")
+    account = build.user("facilitator", name="Dana Reyes")
+    page = client.get(f"/staff/{account.id}").get_data(as_text=True)
+    assert "Dana Reyes, PT" in page
+    response = client.post(f"/staff/{account.id}", data={"name": "Dana Reyes", "role": "facilitator",
+                                                         "facilitator_id": str(dana.id)})
+    assert response.status_code == 302
+    assert _user(app, account.email).facilitator_id == dana.id
+    bad = client.post(f"/staff/{account.id}", data={"name": "Dana Reyes", "role": "facilitator",
+                                                    "facilitator_id": "987654"})
+    assert bad.status_code == 422 and _user(app, account.email).facilitator_id == dana.id
+    assert client.post(f"/staff/{account.id}", data={"name": "Dana Reyes", "role": "facilitator",
+                                                     "facilitator_id": ""}).status_code == 302
+    assert _user(app, account.email).facilitator_id is None
