@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timezone
+
 import click
 import sqlalchemy as sa
 from flask import g
@@ -38,13 +40,19 @@ def create_user(email: str, role: str, password: str, name: str) -> None:
 @roster_cli.command("create-token")
 @click.argument("email")
 @click.option("--label", default="cli", help="What the token is for.")
-def create_token(email: str, label: str) -> None:
+@click.option("--expires", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="YYYY-MM-DD: the token stops working at the end of that day (UTC).")
+def create_token(email: str, label: str, expires) -> None:
     """Print a new API token for EMAIL, alone on the last line."""
     g.cli_actor = "cli"
     user = db.session.scalar(sa.select(User).where(User.email == accounts.normalise_email(email)))
     if user is None:
         raise click.ClickException(f"No account for {email}.")
-    raw = accounts.create_token(user, label)
+    until = expires.replace(hour=23, minute=59, second=59, tzinfo=timezone.utc) if expires else None
+    try:
+        raw = accounts.create_token(user, label, until, utcnow())
+    except ServiceError as exc:
+        _fail(exc)
     db.session.commit()
     click.echo(f"Token for {user.email} ({user.role}); it is shown once:")
     click.echo(raw)

@@ -247,3 +247,16 @@ def test_link_a_facilitator_account_to_its_facilitator_record(app, client, login
     assert client.post(f"/staff/{account.id}", data={"name": "Dana Reyes", "role": "facilitator",
                                                      "facilitator_id": ""}).status_code == 302
     assert _user(app, account.email).facilitator_id is None
+
+
+def test_cli_token_with_an_expiry(app, runner, client, build):
+    bea = build.user("biller")
+    past = runner.invoke(args=["roster", "create-token", bea.email, "--expires", "2020-01-01"])
+    assert past.exit_code != 0 and "future" in past.output
+    result = runner.invoke(args=["roster", "create-token", bea.email, "--expires", "2999-12-31"])
+    assert result.exit_code == 0, result.output
+    raw = result.output.strip().splitlines()[-1]
+    assert client.get("/api/v1/billing/lines?from=2026-01-01&to=2026-01-31",
+                      headers={"Authorization": f"Bearer {raw}"}).status_code == 200
+    with app.app_context():
+        assert db.session.scalars(sa.select(ApiToken)).one().expires_at.year == 2999
