@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime, time, timezone
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
 from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 
@@ -21,7 +20,7 @@ from roster.transactions import discard_changes
 
 
 def _staff_page(form: UserForm, status: int = 200, **extra):
-    staff = db.session.scalars(sa.select(User).order_by(User.active.desc(), User.name, User.email)).all()
+    staff = accounts.staff_list()
     security = SecurityForm(formdata=None, require_two_factor=signin.clinic_settings().require_two_factor)
     return render_template("auth/users.html", form=form, staff=staff, security=security, **extra), status
 
@@ -56,9 +55,7 @@ def security():
 
 
 def _user_page(user: User, form: EditUserForm | None = None, status: int = 200, **extra):
-    tokens = db.session.scalars(
-        sa.select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())
-    ).all()
+    tokens = accounts.tokens_of(user)
     form = form or _edit_form(user, formdata=None)
     return render_template(
         "auth/user.html", user=user, form=form, tokens=tokens, token_form=TokenForm(formdata=None),

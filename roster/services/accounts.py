@@ -33,6 +33,11 @@ def staff_and_tokens() -> tuple[list[User], list[ApiToken]]:
     return list(staff), list(tokens)
 
 
+def staff_list() -> list[User]:
+    """The Staff page: active accounts first, by name."""
+    return list(db.session.scalars(sa.select(User).order_by(User.active.desc(), User.name, User.email)))
+
+
 def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
 
