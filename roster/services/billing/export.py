@@ -15,6 +15,7 @@ from roster.extensions import db
 from roster.models import BillingLine, Caregiver, CaregiverLink, CheckIn, ClassSession, ExportBatch, User
 from roster.services import audit
 from roster.services.billing.facts import _minutes
+from roster.services.paging import clamp, page_count
 
 CSV_CHUNK = 500
 
@@ -79,8 +80,8 @@ class ExportPage:
 def export_page(page: int, per_page: int) -> ExportPage:
     """One page of the export history, newest first (three queries)."""
     total = db.session.scalar(sa.select(sa.func.count()).select_from(ExportBatch))
-    pages = max(1, -(-total // per_page))
-    page = min(max(page, 1), pages)
+    pages = page_count(total, per_page)
+    page = clamp(page, pages)
     return ExportPage(export_history(per_page, (page - 1) * per_page), page, pages)
 
 

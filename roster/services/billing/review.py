@@ -13,6 +13,7 @@ from roster.extensions import db
 from roster.models import BillingLine, ClassSession, Facilitator, Finding
 from roster.services.billing.facts import _utc_midnight, date_of_service
 from roster.services.billing.reading import _in_range
+from roster.services.paging import clamp, page_count
 
 LINE_STATUS_ORDER = ("held", "ready", "exported", "void")
 NO_FACILITATOR_LABEL = "No facilitator recorded"
@@ -107,8 +108,8 @@ def review(date_from: date, date_to: date, status: str | None, page: int = 1, pe
         )
     ]
     total = counts[status] if status else sum(counts.values())
-    pages = max(1, -(-total // per_page))
-    page = min(max(page, 1), pages)
+    pages = page_count(total, per_page)
+    page = clamp(page, pages)
     stmt = (
         sa.select(BillingLine)
         .options(selectinload(BillingLine.patient), selectinload(BillingLine.findings),
