@@ -20,7 +20,18 @@ AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "correct-horse-battery"
 
-pytestmark = pytest.mark.browser
+HERE = Path(__file__).resolve().parent
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    """Every test in this folder is a `browser` test (``-m "not browser"`` leaves them out).
+
+    A ``pytestmark`` in a conftest marks nothing, so the marker is added here, before ``-m`` selects.
+    """
+    for item in items:
+        if HERE in item.path.resolve().parents:
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture(scope="session")
