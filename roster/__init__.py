@@ -49,6 +49,7 @@ def register_extensions(app: Flask) -> None:
         compare_type=True,
         render_as_batch=True,  # SQLite cannot ALTER most things; batch mode copies the table
         render_item=render_migration_item,
+        include_object=include_migration_object,
     )
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -71,6 +72,15 @@ def render_migration_item(type_, obj, autogen_context):
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     return False
+
+
+def include_migration_object(obj, name, type_, reflected, compare_to):
+    """PostgreSQL-only indexes (pg_trgm, ``info={"postgresql_only": True}``) are not made on SQLite."""
+    if type_ == "index" and obj.info.get("postgresql_only"):
+        from roster.extensions import db
+
+        return db.engine.dialect.name == "postgresql"
+    return True
 
 
 def _migrations_dir(app: Flask) -> str:

@@ -149,3 +149,27 @@ def unlock(email: str) -> None:
     accounts.unlock(user)
     db.session.commit()
     click.echo(f"{user.email} can sign in again.")
+
+
+@roster_cli.command("bench-data")
+@click.option("--weeks", default=52, show_default=True, help="Weeks of sessions, ending this week.")
+@click.option("--classes-per-week", default=250, show_default=True, help="Sessions a week across the sites.")
+@click.option("--scale", default=1.0, show_default=True, help="Multiply classes per week (0.1: a tenth).")
+@click.option("--seed", default=12, show_default=True)
+def bench_data(weeks: int, classes_per_week: int, scale: float, seed: int) -> None:
+    """Fill an EMPTY database with a believable health-system year (bulk inserts, billing evaluated)."""
+    from flask import current_app
+
+    from roster.benchdata.load import NotEmpty, build_year
+    from roster.domain.recurrence import utc_to_local
+
+    g.cli_actor = "bench-data"
+    per_week = max(1, round(classes_per_week * scale))
+    today = utc_to_local(utcnow(), current_app.config["CLINIC_TIMEZONE"]).date()
+    try:
+        counts = build_year(weeks, per_week, today, seed=seed, say=click.echo)
+    except NotEmpty as exc:
+        raise click.ClickException(str(exc))
+    db.session.commit()
+    click.echo(f"Bench year loaded: {weeks} weeks x {per_week} classes a week, ending the week of {today}.")
+    click.echo(", ".join(f"{n} {t}" for t, n in counts.items()))

@@ -15,6 +15,7 @@ from sqlalchemy import orm
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from roster.domain.families import DEFAULT_TRAINING, FAMILIES, TRAININGS
+from roster.domain.text import search_key as _search_key
 from roster.extensions import db
 
 DISCIPLINES = ("PT", "PTA", "OT", "OTA", "SLP", "MD", "DO", "NP", "PA", "CNS", "PSY", "CSW")
@@ -36,6 +37,27 @@ from roster.model_base import TimestampMixin, UTCDateTime, _in, utcnow  # noqa: 
 # --------------------------------------------------------------------------- people
 
 
+def _trigram_index(name: str, column: str) -> sa.Index:
+    """A pg_trgm GIN index for substring search; PostgreSQL only (migration 0003 skips it on SQLite)."""
+    return sa.Index(name, column, postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"},
+                    info={"postgresql_only": True})
+
+
+class SearchKeyMixin:
+    """``search_key``: the folded words of the names (``roster.domain.text``), kept by the model itself
+    whenever a name changes, so every writer (form, API, CSV import) keeps it true."""
+
+    SEARCH_FIELDS: tuple[str, ...] = ("first_name", "last_name")
+
+    search_key: Mapped[str] = mapped_column(sa.String(300), default="")
+
+    def _refresh_search_key(self, key: str, value):
+        parts = {name: getattr(self, name, None) for name in self.SEARCH_FIELDS}
+        parts[key] = value
+        self.search_key = _search_key(*(parts[name] for name in self.SEARCH_FIELDS))
+        return value
+
+
 class Facilitator(TimestampMixin, db.Model):
     __tablename__ = "facilitator"
     __table_args__ = (
@@ -50,9 +72,11 @@ class Facilitator(TimestampMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
 
 
-class Patient(TimestampMixin, db.Model):
+class Patient(SearchKeyMixin, TimestampMixin, db.Model):
     __tablename__ = "patient"
+    SEARCH_FIELDS = ("first_name", "last_name", "mrn")
     __table_args__ = (
+        _trigram_index("ix_patient_search_key_trgm", "search_key"),
         sa.CheckConstraint(
             "consent_kind IS NULL OR " + _in("consent_kind", CONSENT_KINDS), name="consent_kind"
         ),
@@ -92,9 +116,17 @@ class Patient(TimestampMixin, db.Model):
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
 
+    @orm.validates("first_name", "last_name", "mrn")
+    def _names_changed(self, key: str, value):
+        return self._refresh_search_key(key, value)
 
-class Caregiver(TimestampMixin, db.Model):
+
+class Caregiver(SearchKeyMixin, TimestampMixin, db.Model):
     __tablename__ = "caregiver"
+    __table_args__ = (
+        _trigram_index("ix_caregiver_search_key_trgm", "search_key"),
+        _trigram_index("ix_caregiver_phone_digits_trgm", "phone_digits"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     first_name: Mapped[str] = mapped_column(sa.String(80))
@@ -110,6 +142,10 @@ class Caregiver(TimestampMixin, db.Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+    @orm.validates("first_name", "last_name")
+    def _names_changed(self, key: str, value):
+        return self._refresh_search_key(key, value)
 
 
 class CaregiverLink(db.Model):

@@ -24,7 +24,8 @@ def test_models_and_migrations_agree(app):
     """The suite's database was built by `upgrade()` alone; autogenerate must find nothing to add."""
     with app.app_context():
         args = app.extensions["migrate"].configure_args
-        opts = {"compare_type": args["compare_type"], "render_item": args["render_item"]}
+        opts = {"compare_type": args["compare_type"], "render_item": args["render_item"],
+                "include_object": args["include_object"]}
         with db.engine.connect() as conn:
             context = MigrationContext.configure(conn, opts=opts)
             diff = compare_metadata(context, db.metadata)

@@ -1,0 +1,188 @@
+"""People, classes, sessions and enrolments of a bench year, as plain rows (dicts keyed by column).
+
+Each of the ``classes_per_week`` weekly slots (a site, room, weekday and time)
+runs one class after another, each a series of nine weekly sessions; slots start
+their series on different weeks so every week has the same number of sessions.
+Every class enrols five to eight patients of matching needs with one or two of
+their caregivers; each patient has about ten caregivers on file (family, friends).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from roster.domain.recurrence import local_to_utc
+from roster.domain.text import search_key
+from roster.domain.validators import phone_digits
+
+SERIES = 9
+CAREGIVERS_PER_PATIENT = 10
+SITES = (
+    ("Riverside", "America/Chicago"), ("Lakeside", "America/New_York"),
+    ("Mesa", "America/Denver"), ("Harbor", "America/Los_Angeles"),
+)
+ROOMS = ("Gym A", "Gym B", "Room 2", "Room 3", "Room 4", "Therapy kitchen")
+WEEKDAYS = (0,) * 18 + (1,) * 18 + (2,) * 18 + (3,) * 18 + (4,) * 18 + (5,) * 6 + (6,) * 4
+PROFILES = (  # need, class title, diagnosis codes, plan-of-care discipline
+    ("stroke", "Stroke caregiver skills", ("I69.351", "R26.89"), "PT"),
+    ("dementia", "Living well with dementia: home routines", ("F03.90",), "OT"),
+    ("dementia", "Dementia: communication at home", ("G30.9", "F02.80"), "SLP"),
+    ("parkinsons", "Parkinson's: moving safely", ("G20.A1",), "PT"),
+    ("hip fracture", "Transfers and falls at home", ("S72.001D", "Z96.641"), "PT"),
+    ("dysphagia", "Safe swallowing and mealtimes", ("R13.12", "I69.391"), "SLP"),
+    ("brain injury", "Brain injury: daily routines", ("S06.2X9S",), "OT"),
+    ("amputation", "Limb loss: care at home", ("Z89.511",), "PT"),
+)
+DISCIPLINE_FOR = {"PT": ("PT", "PTA"), "OT": ("OT", "OTA"), "SLP": ("SLP",)}
+FIRST = ("Walter Helen Omar Ruth George Alma Frank Irene Louis Edna Harold Gloria Arthur Martha Eugene Doris "
+         "Ernest Lucille Ralph Vivian Howard Bernice Clarence Marion Chester Thelma Leon Hazel Milton Opal José "
+         "María Zoë Renée Björn Agnès Chloé Jürgen Søren Inés Ángel Nuño").split()
+LAST = ("Ames Brooks Cruz Dalton Ellis Foster Garcia Hughes Ibarra Jensen Kim Lopez Moreno Nguyen Owens Patel "
+        "Quinn Rivera Shah Tran Underwood Vasquez Walsh Xu Young Zimmer Baker Carter Diaz Evans Núñez Muñoz "
+        "Peña Müller Ødegaard Lefèvre Brontë Gómez Łukasz O'Brien Smith-Jones Okafor Haddad Novak").split()
+CAREGIVER_FIRST = ("Rita Tom June Luis Maya Ben Carla Dev Erin Femi Gina Hal Ines Jack Kira Liam Mona Nate Olga "
+                   "Paul Rosa Sean Tara Umar Vera Wes Yara Zane Abby Cole Dina Eli Faye Gus Hope Ivan Jade Kurt "
+                   "Lena Milo Noé Zoé Raúl Anaïs Dóra").split()
+RELATIONSHIPS = ("spouse", "daughter", "son", "friend", "partner", "sister", "brother", "neighbor",
+                 "grandchild", "niece")
+PAYERS = ("Medicare", "Medicare", "Medicare", "Medicare Advantage", "Blue Cross", "Aetna", "Humana")
+
+
+@dataclass
+class Year:
+    """Every row of the bench year, by table, plus what attendance needs to know."""
+
+    facilitators: list[dict] = field(default_factory=list)
+    patients: list[dict] = field(default_factory=list)
+    caregivers: list[dict] = field(default_factory=list)
+    links: list[dict] = field(default_factory=list)
+    classes: list[dict] = field(default_factory=list)
+    sessions: list[dict] = field(default_factory=list)
+    enrollments: list[dict] = field(default_factory=list)
+    members: list[dict] = field(default_factory=list)
+    caregivers_of: dict[int, list[int]] = field(default_factory=dict)  # patient id -> linked caregivers
+    enrolled_sets: dict[int, list[tuple[int, list[int]]]] = field(default_factory=dict)  # class -> sets
+
+
+def npi_with_check_digit(first9: str) -> str:
+    """A valid NPI: nine digits and the Luhn check digit over 80840 + them."""
+    digits = "80840" + first9
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = int(char)
+        if position % 2 == 0:
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return first9 + str((10 - total % 10) % 10)
+
+
+def first_monday(today: date, weeks: int) -> date:
+    return today - timedelta(days=today.weekday()) - timedelta(weeks=weeks - 1)
+
+
+def plan_year(weeks: int, classes_per_week: int, today: date, seed: int = 12) -> Year:
+    rng = random.Random(seed)
+    year = Year()
+    _facilitators(year, max(4, classes_per_week // 4))
+    monday = first_monday(today, weeks)
+    for slot in range(classes_per_week):
+        _slot(rng, year, slot, weeks, monday)
+    return year
+
+
+def _facilitators(year: Year, n: int) -> None:
+    kinds = ("PT", "OT", "SLP", "PT", "OT", "PTA", "SLP", "OTA")
+    for i in range(n):
+        discipline = kinds[i % len(kinds)]
+        name = f"{CAREGIVER_FIRST[i % len(CAREGIVER_FIRST)]} {LAST[(i * 3) % len(LAST)]}, {discipline}"
+        year.facilitators.append({"id": i + 1, "name": name, "discipline": discipline,
+                                  "npi": npi_with_check_digit(f"1{i:08d}"), "active": True})
+
+
+def _slot(rng: random.Random, year: Year, slot: int, weeks: int, monday: date) -> None:
+    site, tz = SITES[slot % len(SITES)]
+    weekday = WEEKDAYS[(slot * 7) % len(WEEKDAYS)]
+    start = time(8 + (slot * 5) % 9, (0, 30)[slot % 2])
+    minutes = (60, 60, 60, 45, 75, 90)[slot % 6]
+    room = f"{site} {ROOMS[(slot // len(SITES)) % len(ROOMS)]}"
+    phase = slot % SERIES
+    by_class: dict[int, list[int]] = {}
+    for week in range(weeks):
+        by_class.setdefault((week + phase) // SERIES, []).append(week)
+    for class_weeks in by_class.values():
+        _class(rng, year, slot, site, tz, room, weekday, start, minutes,
+               [monday + timedelta(weeks=w, days=weekday) for w in class_weeks])
+
+
+def _class(rng, year: Year, slot: int, site: str, tz: str, room: str, weekday: int, start: time,
+           minutes: int, days: list[date]) -> None:
+    class_id = len(year.classes) + 1
+    need, title, codes, discipline = PROFILES[(slot + class_id) % len(PROFILES)]
+    wanted = DISCIPLINE_FOR[discipline]
+    facs = [f for f in year.facilitators if f["discipline"] in wanted]
+    facilitator = facs[(slot // 3) % len(facs)]
+    telehealth = rng.random() < 0.08
+    year.classes.append({
+        "id": class_id, "title": f"{title} ({site})", "needs": [need], "room": "" if telehealth else room,
+        "capacity": 12, "facilitator_id": facilitator["id"], "timezone": tz,
+        "modality": "telehealth" if telehealth else "in_person",
+        "place_of_service": ("02" if rng.random() < 0.8 else "10") if telehealth else "11",
+    })
+    for day in days:
+        begins = local_to_utc(datetime.combine(day, start), tz)
+        year.sessions.append({
+            "id": len(year.sessions) + 1, "class_id": class_id, "starts_at": begins,
+            "ends_at": begins + timedelta(minutes=minutes), "status": "scheduled", "sequence": 0,
+        })
+    sets = []
+    for _ in range(rng.randint(5, 8)):
+        patient_id = _patient(rng, year, need, codes, discipline, days[0], days[-1])
+        cg = year.caregivers_of[patient_id]
+        chosen = cg[:1] if rng.random() < 0.55 else cg[:2]
+        enrollment_id = len(year.enrollments) + 1
+        year.enrollments.append({"id": enrollment_id, "class_id": class_id, "patient_id": patient_id,
+                                 "status": "enrolled", "position": 0})
+        for caregiver_id in chosen:
+            year.members.append({"id": len(year.members) + 1, "enrollment_id": enrollment_id,
+                                 "caregiver_id": caregiver_id})
+        sets.append((patient_id, chosen))
+    year.enrolled_sets[class_id] = sets
+
+
+def _patient(rng, year: Year, need: str, codes, discipline: str, first: date, last: date) -> int:
+    pid = len(year.patients) + 1
+    first_name, last_name = rng.choice(FIRST), rng.choice(LAST)
+    mrn = f"H{pid:07d}"
+    roll = rng.random()
+    consent_kind = None if roll < 0.02 else ("verbal" if roll < 0.06 else "written")
+    poc_end = last + timedelta(days=60) if rng.random() > 0.02 else first + timedelta(days=20)
+    year.patients.append({
+        "id": pid, "mrn": mrn, "first_name": first_name, "last_name": last_name,
+        "search_key": search_key(first_name, last_name, mrn),
+        "dob": date(1930 + rng.randrange(36), 1 + rng.randrange(12), 1 + rng.randrange(28)),
+        "payer": rng.choice(PAYERS), "member_id": f"{rng.randrange(10**10):010d}", "needs": [need],
+        "diagnosis_codes": [] if rng.random() < 0.01 else list(codes),
+        "consent_date": first - timedelta(days=rng.randint(1, 30)) if consent_kind else None,
+        "consent_kind": consent_kind,
+        "poc_discipline": discipline, "poc_start": first - timedelta(days=14), "poc_end": poc_end,
+    })
+    linked = []
+    for i in range(CAREGIVERS_PER_PATIENT):
+        cid = len(year.caregivers) + 1
+        cg_first = rng.choice(CAREGIVER_FIRST)
+        cg_last = last_name if i < 4 else rng.choice(LAST)
+        phone = f"({200 + cid % 700}) 555-{cid % 10000:04d}"
+        year.caregivers.append({
+            "id": cid, "first_name": cg_first, "last_name": cg_last, "search_key": search_key(cg_first, cg_last),
+            "phone": phone, "phone_digits": phone_digits(phone),
+            "email": f"{search_key(cg_first).replace(' ', '')}.{cid}@example.com" if i % 3 == 0 else None,
+        })
+        year.links.append({"id": len(year.links) + 1, "caregiver_id": cid, "patient_id": pid,
+                           "relationship": RELATIONSHIPS[(i + pid) % len(RELATIONSHIPS)]})
+        linked.append(cid)
+    year.caregivers_of[pid] = linked
+    return pid
