@@ -15,7 +15,7 @@ from sqlalchemy import orm
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from roster.domain.families import DEFAULT_TRAINING, FAMILIES, TRAININGS
-from roster.domain.text import search_key as _search_key
+from roster.domain.text import caregiver_search_key, patient_search_key
 from roster.extensions import db
 
 DISCIPLINES = ("PT", "PTA", "OT", "OTA", "SLP", "MD", "DO", "NP", "PA", "CNS", "PSY", "CSW")
@@ -48,13 +48,14 @@ class SearchKeyMixin:
     whenever a name changes, so every writer (form, API, CSV import) keeps it true."""
 
     SEARCH_FIELDS: tuple[str, ...] = ("first_name", "last_name")
+    SEARCH_KEY = staticmethod(caregiver_search_key)
 
     search_key: Mapped[str] = mapped_column(sa.String(300), default="")
 
     def _refresh_search_key(self, key: str, value):
         parts = {name: getattr(self, name, None) for name in self.SEARCH_FIELDS}
         parts[key] = value
-        self.search_key = _search_key(*(parts[name] for name in self.SEARCH_FIELDS))
+        self.search_key = self.SEARCH_KEY(*(parts[name] for name in self.SEARCH_FIELDS))
         return value
 
 
@@ -75,6 +76,7 @@ class Facilitator(TimestampMixin, db.Model):
 class Patient(SearchKeyMixin, TimestampMixin, db.Model):
     __tablename__ = "patient"
     SEARCH_FIELDS = ("first_name", "last_name", "mrn")
+    SEARCH_KEY = staticmethod(patient_search_key)
     __table_args__ = (
         _trigram_index("ix_patient_search_key_trgm", "search_key"),
         sa.CheckConstraint(

@@ -11,7 +11,7 @@ GIN indexes exist on PostgreSQL only; SQLite scans the short key column.
 from alembic import op
 import sqlalchemy as sa
 
-from roster.domain.text import search_key
+from roster.domain.text import caregiver_search_key, patient_search_key
 
 
 revision = '0003'
@@ -26,7 +26,7 @@ TRIGRAM_INDEXES = (
 )
 
 
-def _fill(table: str, columns: tuple[str, ...]) -> None:
+def _fill(table: str, columns: tuple[str, ...], search_key) -> None:
     conn = op.get_bind()
     t = sa.table(table, sa.column("id"), sa.column("search_key"), *(sa.column(c) for c in columns))
     rows = conn.execute(sa.select(t.c.id, *(t.c[c] for c in columns))).all()
@@ -41,8 +41,8 @@ def upgrade():
     for table in ("patient", "caregiver"):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.add_column(sa.Column('search_key', sa.String(length=300), nullable=False, server_default=''))
-    _fill("patient", ("first_name", "last_name", "mrn"))
-    _fill("caregiver", ("first_name", "last_name"))
+    _fill("patient", ("first_name", "last_name", "mrn"), patient_search_key)
+    _fill("caregiver", ("first_name", "last_name"), caregiver_search_key)
     if op.get_bind().dialect.name == "postgresql":
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
         for name, table, column in TRIGRAM_INDEXES:

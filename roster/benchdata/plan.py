@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from roster.domain.recurrence import local_to_utc
-from roster.domain.text import search_key
+from roster.domain.text import caregiver_search_key, fold, patient_search_key
 from roster.domain.validators import phone_digits
 
 SERIES = 9
@@ -38,13 +38,26 @@ PROFILES = (  # need, class title, diagnosis codes, plan-of-care discipline
 DISCIPLINE_FOR = {"PT": ("PT", "PTA"), "OT": ("OT", "OTA"), "SLP": ("SLP",)}
 FIRST = ("Walter Helen Omar Ruth George Alma Frank Irene Louis Edna Harold Gloria Arthur Martha Eugene Doris "
          "Ernest Lucille Ralph Vivian Howard Bernice Clarence Marion Chester Thelma Leon Hazel Milton Opal José "
-         "María Zoë Renée Björn Agnès Chloé Jürgen Søren Inés Ángel Nuño").split()
+         "María Zoë Renée Björn Agnès Chloé Jürgen Søren Inés Ángel Nuño Albert Beatrice Carl Dolores Earl "
+         "Florence Gerald Harriet Isaac Josephine Kenneth Lillian Maurice Nadine Oscar Pauline Raymond Shirley "
+         "Theodore Ursula Vernon Wilma Yusuf Aiko Bashir Chen Dmitri Esperanza Farouk Giulia Hiroshi Ingrid "
+         "Jamal Katarzyna Lakshmi Mehmet Nkechi Olumide Priya Rashid Sione Thanh Wanjiru Xiomara").split()
 LAST = ("Ames Brooks Cruz Dalton Ellis Foster Garcia Hughes Ibarra Jensen Kim Lopez Moreno Nguyen Owens Patel "
         "Quinn Rivera Shah Tran Underwood Vasquez Walsh Xu Young Zimmer Baker Carter Diaz Evans Núñez Muñoz "
-        "Peña Müller Ødegaard Lefèvre Brontë Gómez Łukasz O'Brien Smith-Jones Okafor Haddad Novak").split()
+        "Peña Müller Ødegaard Lefèvre Brontë Gómez Łukasz O'Brien Smith-Jones Okafor Haddad Novak Abbott "
+        "Bianchi Castillo Delgado Eriksen Fitzgerald Gallagher Hoffman Iverson Jankowski Kowalski Lindqvist "
+        "Mahoney Nakamura Olsen Petrov Quintero Rasmussen Schneider Takahashi Ueda Villanueva Whitaker "
+        "Yamamoto Zhang Adeyemi Bergström Chowdhury Dubois Estrada Fernández Greenberg Hernández Ivanova "
+        "Jovanović Kaur Lindgren Martínez Nowak Ortega Popescu Ramírez Sánchez Thompson Uribe Valdés "
+        "Wójcik Xiong Yilmaz Zapata Andersen Boyle Chavez Dunn Engel Farrell Gonzales Hayes Ingram Jacobs "
+        "Keller Lambert Mendoza Nash Oliveira Pham Reyes Sullivan Torres Vega Warren Acosta Bauer Coleman "
+        "Doyle Espinoza Fleming Grant Hanson Ito Jimenez Kane Larsen Molina Nolan Obi Perez Russo Stone "
+        "Tanaka Vargas Weber").split()
 CAREGIVER_FIRST = ("Rita Tom June Luis Maya Ben Carla Dev Erin Femi Gina Hal Ines Jack Kira Liam Mona Nate Olga "
                    "Paul Rosa Sean Tara Umar Vera Wes Yara Zane Abby Cole Dina Eli Faye Gus Hope Ivan Jade Kurt "
-                   "Lena Milo Noé Zoé Raúl Anaïs Dóra").split()
+                   "Lena Milo Noé Zoé Raúl Anaïs Dóra Adam Bella Chris Dana Emma Felix Grace Henry Isla Jonah "
+                   "Kate Leo Mia Noah Olivia Pedro Quentin Riya Sofia Theo Uma Victor Willa Ximena Yosef Zara "
+                   "Amir Brianna Carlos Deepa Elif Fatima Gabriel Hana Ikram Javier Keanu Leila Mateo Nia").split()
 RELATIONSHIPS = ("spouse", "daughter", "son", "friend", "partner", "sister", "brother", "neighbor",
                  "grandchild", "niece")
 PAYERS = ("Medicare", "Medicare", "Medicare", "Medicare Advantage", "Blue Cross", "Aetna", "Humana")
@@ -162,7 +175,7 @@ def _patient(rng, year: Year, need: str, codes, discipline: str, first: date, la
     poc_end = last + timedelta(days=60) if rng.random() > 0.02 else first + timedelta(days=20)
     year.patients.append({
         "id": pid, "mrn": mrn, "first_name": first_name, "last_name": last_name,
-        "search_key": search_key(first_name, last_name, mrn),
+        "search_key": patient_search_key(first_name, last_name, mrn),
         "dob": date(1930 + rng.randrange(36), 1 + rng.randrange(12), 1 + rng.randrange(28)),
         "payer": rng.choice(PAYERS), "member_id": f"{rng.randrange(10**10):010d}", "needs": [need],
         "diagnosis_codes": [] if rng.random() < 0.01 else list(codes),
@@ -177,9 +190,9 @@ def _patient(rng, year: Year, need: str, codes, discipline: str, first: date, la
         cg_last = last_name if i < 4 else rng.choice(LAST)
         phone = f"({200 + cid % 700}) 555-{cid % 10000:04d}"
         year.caregivers.append({
-            "id": cid, "first_name": cg_first, "last_name": cg_last, "search_key": search_key(cg_first, cg_last),
+            "id": cid, "first_name": cg_first, "last_name": cg_last, "search_key": caregiver_search_key(cg_first, cg_last),
             "phone": phone, "phone_digits": phone_digits(phone),
-            "email": f"{search_key(cg_first).replace(' ', '')}.{cid}@example.com" if i % 3 == 0 else None,
+            "email": f"{fold(cg_first).replace(' ', '')}.{cid}@example.com" if i % 3 == 0 else None,
         })
         year.links.append({"id": len(year.links) + 1, "caregiver_id": cid, "patient_id": pid,
                            "relationship": RELATIONSHIPS[(i + pid) % len(RELATIONSHIPS)]})

@@ -49,3 +49,14 @@ def search_key(*parts: str | None) -> str:
 def matches(key: str, tokens: list[str]) -> bool:
     """What the database predicate does: every token occurs somewhere in the key."""
     return bool(tokens) and all(token in key for token in tokens)
+
+
+def patient_search_key(first_name: str | None, last_name: str | None, mrn: str | None) -> str:
+    """Names and MRN; the MRN also without its separators ("A-1001" is found by "a1001" too)."""
+    key = search_key(first_name, last_name, mrn)
+    compact = fold(mrn).replace(" ", "")
+    return f"{key} {compact}" if compact and compact != fold(mrn) else key
+
+
+def caregiver_search_key(first_name: str | None, last_name: str | None) -> str:
+    return search_key(first_name, last_name)

@@ -20,7 +20,7 @@ from roster.people.forms import (
     PatientForm,
 )
 from roster.permissions import can, requires
-from roster.services import ServiceError, imports, people
+from roster.services import ServiceError, imports, people, search
 
 
 def _form_page(template: str, exc: ServiceError | None = None, **context):
@@ -49,7 +49,7 @@ def _save(form, record, create, update):
 @requires("people.view")
 def patients():
     q = request.args.get("q", "").strip()
-    result = people.patient_page(q, request.args.get("page", type=int), current_app.config["PAGE_SIZE"])
+    result = search.patient_page(q, request.args.get("page", type=int), current_app.config["PAGE_SIZE"])
     return render_template("people/patients.html", patients=result.items, q=q, page=result.page,
                            pages=result.pages)
 
@@ -93,7 +93,7 @@ def _patient_form(form: PatientForm, record: Patient | None):
 @requires("people.view")
 def caregivers():
     q = request.args.get("q", "").strip()
-    result = people.caregiver_page(q, request.args.get("page", type=int), current_app.config["PAGE_SIZE"])
+    result = search.caregiver_page(q, request.args.get("page", type=int), current_app.config["PAGE_SIZE"])
     return render_template("people/caregivers.html", caregivers=result.items, q=q, page=result.page,
                            pages=result.pages)
 

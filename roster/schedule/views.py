@@ -25,7 +25,7 @@ from roster.schedule.forms import (
     timezone_choices,
     with_choice,
 )
-from roster.services import ServiceError, calendar, people, scheduling
+from roster.services import ServiceError, calendar, people, scheduling, search
 
 PATIENT_MATCHES = 10
 CHECKIN_ENDPOINT = "frontdesk.session"
@@ -114,7 +114,7 @@ def render_class_page(class_id: int, *, patient_id: int | None = None, query: st
     page = scheduling.class_page(class_id)
     matches = []
     if patient_id is None and query:
-        matches = people.patient_page(query, 1, PATIENT_MATCHES).items
+        matches = search.patient_page(query, 1, PATIENT_MATCHES).items
         if len(matches) == 1:
             patient_id = matches[0].id
     candidate = scheduling.patient_for_enrolment(patient_id) if patient_id else None

@@ -29,7 +29,7 @@ from roster.models import (
     PatientPresence,
     User,
 )
-from roster.services import NotFound, attendance, billing, people, scheduling
+from roster.services import NotFound, attendance, billing, scheduling, search
 
 OPEN_SESSIONS_LIMIT = 200
 
@@ -271,7 +271,7 @@ class SearchHit:
 
 def walk_in_search(session: ClassSession, query: str) -> list[SearchHit]:
     """Caregivers matching the query, each with a check-in option per linked patient."""
-    caregivers = people.search_caregivers(query)
+    caregivers = search.search_caregivers(query)
     ids = [c.id for c in caregivers]
     if not ids:
         return []

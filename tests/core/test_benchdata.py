@@ -84,4 +84,4 @@ def test_new_records_after_bench_data_get_fresh_ids(app, runner, api):
     assert response.status_code == 201, response.get_json()
     with app.app_context():
         patient = db.session.scalar(sa.select(Patient).where(Patient.mrn == "NEW-1"))
-        assert patient.search_key == "ana nunez new 1"
+        assert patient.search_key == "ana nunez new 1 new1"

@@ -49,3 +49,14 @@ def test_either_name_order(query):
 @pytest.mark.parametrize("query", ["Jensen, Fred", "nunez", "", "  "])
 def test_every_token_must_occur(query):
     assert not matches(search_key("Femi", "Jensen"), search_tokens(query))
+
+
+def test_patient_key_holds_the_mrn_with_and_without_separators():
+    from roster.domain.text import caregiver_search_key, patient_search_key
+
+    key = patient_search_key("José", "Núñez", "A-1001")
+    assert key == "jose nunez a 1001 a1001"
+    for query in ("A-1001", "a1001", "a100", "1001", "nunez a-1001"):
+        assert matches(key, search_tokens(query)), query
+    assert patient_search_key("Ana", "Lee", "H0000123") == "ana lee h0000123"
+    assert caregiver_search_key("Femi", "Jensen") == "femi jensen"

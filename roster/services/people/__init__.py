@@ -1,4 +1,4 @@
-"""Patients, caregivers and facilitators: validation, writes, search.
+"""Patients, caregivers and facilitators: validation, writes (search: ``roster.services.search``).
 
 Input is a plain dict (from JSON, a form or a CSV row). Every bad field is
 reported at once; nothing is written when anything is wrong. A change to a
@@ -12,7 +12,6 @@ from roster.services.people.caregivers import (
     CAREGIVER_AUDIT_FIELDS,
     create_caregiver,
     get_caregiver,
-    search_caregivers,
     update_caregiver,
     validate_caregiver,
 )
@@ -27,9 +26,7 @@ from roster.services.people.facilitators import (
 from roster.services.people.pages import (
     Attendance,
     PatientOverview,
-    caregiver_page,
     patient_overview,
-    patient_page,
 )
 from roster.services.people.patients import (
     FLAT_PATIENT_FIELDS,
@@ -47,9 +44,9 @@ from roster.services.validation import parse_date, reject_unknown
 
 __all__ = [
     "CAREGIVER_AUDIT_FIELDS", "FACILITATOR_AUDIT_FIELDS", "FLAT_PATIENT_FIELDS", "MRN_RE",
-    "PATIENT_AUDIT_FIELDS", "Attendance", "PatientOverview", "all_facilitators", "caregiver_page",
+    "PATIENT_AUDIT_FIELDS", "Attendance", "PatientOverview", "all_facilitators",
     "create_caregiver", "create_facilitator", "create_patient", "flat_field", "get_caregiver",
-    "get_patient_by_mrn", "npi_warning", "parse_date", "patient_from_flat", "patient_overview", "patient_page",
-    "patients_by_mrn", "reject_unknown", "search_caregivers", "update_caregiver", "update_facilitator",
+    "get_patient_by_mrn", "npi_warning", "parse_date", "patient_from_flat", "patient_overview",
+    "patients_by_mrn", "reject_unknown", "update_caregiver", "update_facilitator",
     "update_patient", "validate_caregiver", "validate_facilitator", "validate_patient",
 ]

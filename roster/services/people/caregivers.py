@@ -151,36 +151,3 @@ def _link_picture(caregiver: Caregiver) -> list[dict]:
           "relationship": link.relationship} for link in caregiver.links),
         key=lambda d: d["patient_id"] or 0,
     )
-
-
-def search_caregivers(query: str, limit: int = 10) -> list[Caregiver]:
-    """Walk-in search: caregiver name, phone digits, patient name or MRN."""
-    q = (query or "").strip()
-    if len(q) < 2:
-        return []
-    like = f"%{q.lower()}%"
-    digits = phone_digits(q)
-    patient_match = (
-        sa.select(CaregiverLink.caregiver_id)
-        .join(Patient, Patient.id == CaregiverLink.patient_id)
-        .where(
-            sa.or_(
-                sa.func.lower(Patient.mrn) == q.lower(),
-                sa.func.lower(Patient.first_name + " " + Patient.last_name).like(like),
-            )
-        )
-    )
-    conditions = [
-        sa.func.lower(Caregiver.first_name + " " + Caregiver.last_name).like(like),
-        Caregiver.id.in_(patient_match),
-    ]
-    if len(digits) >= 3:
-        conditions.append(Caregiver.phone_digits.like(f"%{digits}%"))
-    stmt = (
-        sa.select(Caregiver)
-        .where(sa.or_(*conditions))
-        .options(selectinload(Caregiver.links).selectinload(CaregiverLink.patient))
-        .order_by(Caregiver.last_name, Caregiver.first_name, Caregiver.id)
-        .limit(limit)
-    )
-    return list(db.session.scalars(stmt))

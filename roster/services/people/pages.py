@@ -8,7 +8,6 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from roster.domain.validators import phone_digits
 from roster.extensions import db
 from roster.models import (
     BillingLine,
@@ -22,23 +21,6 @@ from roster.models import (
     PatientPresence,
 )
 from roster.services import NotFound
-from roster.services.paging import Page, paginate
-
-
-def patient_page(query: str, page: int | None, per_page: int) -> Page[Patient]:
-    """Patients by name, filtered by MRN or name; the page number is clamped."""
-    stmt = sa.select(Patient)
-    q = (query or "").strip()
-    if q:
-        like = f"%{q.lower()}%"
-        stmt = stmt.where(
-            sa.or_(
-                sa.func.lower(Patient.mrn).like(like),
-                sa.func.lower(Patient.first_name + " " + Patient.last_name).like(like),
-                sa.func.lower(Patient.last_name).like(like),
-            )
-        )
-    return paginate(stmt.order_by(Patient.last_name, Patient.first_name, Patient.id), page, per_page)
 
 
 @dataclass(frozen=True)
@@ -117,20 +99,3 @@ def _patient_lines(patient_id: int) -> list[BillingLine]:
         .where(BillingLine.patient_id == patient_id)
         .order_by(BillingLine.date_of_service.desc(), BillingLine.id.desc())
     ))
-
-
-def caregiver_page(query: str, page: int | None, per_page: int) -> Page[Caregiver]:
-    """Caregivers by name (links and patients loaded), filtered by name or phone digits; page clamped."""
-    stmt = sa.select(Caregiver)
-    q = (query or "").strip()
-    if q:
-        like = f"%{q.lower()}%"
-        conds = [sa.func.lower(Caregiver.first_name + " " + Caregiver.last_name).like(like)]
-        digits = phone_digits(q)
-        if len(digits) >= 3:
-            conds.append(Caregiver.phone_digits.like(f"%{digits}%"))
-        stmt = stmt.where(sa.or_(*conds))
-    return paginate(
-        stmt.order_by(Caregiver.last_name, Caregiver.first_name, Caregiver.id), page, per_page,
-        options=(selectinload(Caregiver.links).selectinload(CaregiverLink.patient),),
-    )
