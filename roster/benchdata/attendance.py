@@ -88,7 +88,7 @@ def _hold(rng, s: dict, klass: dict, desk_user, out: Attendance) -> None:
 
 def _attend(rng, year: Year, s: dict, klass: dict, desk_user, out: Attendance) -> None:
     for patient_id, chosen in year.enrolled_sets[klass["id"]]:
-        if rng.random() > 0.7:
+        if rng.random() > (0.97 if patient_id in year.regulars else 0.7):
             continue
         came = chosen[:1] + [c for c in chosen[1:] if rng.random() < 0.75]
         walk_ins = []

@@ -77,6 +77,7 @@ class Year:
     members: list[dict] = field(default_factory=list)
     caregivers_of: dict[int, list[int]] = field(default_factory=dict)  # patient id -> linked caregivers
     enrolled_sets: dict[int, list[tuple[int, list[int]]]] = field(default_factory=dict)  # class -> sets
+    regulars: set[int] = field(default_factory=set)  # long-stay patients, in every class of their slot
 
 
 def npi_with_check_digit(first9: str) -> str:
@@ -126,13 +127,18 @@ def _slot(rng: random.Random, year: Year, slot: int, weeks: int, monday: date) -
     by_class: dict[int, list[int]] = {}
     for week in range(weeks):
         by_class.setdefault((week + phase) // SERIES, []).append(week)
+    regular = None  # one slot in 25 has a long-stay patient enrolled in every class it runs
     for class_weeks in by_class.values():
-        _class(rng, year, slot, site, tz, room, weekday, start, minutes,
-               [monday + timedelta(weeks=w, days=weekday) for w in class_weeks])
+        days = [monday + timedelta(weeks=w, days=weekday) for w in class_weeks]
+        if slot % 25 == 0 and regular is None:
+            need, _, codes, discipline = PROFILES[(slot + len(year.classes) + 1) % len(PROFILES)]
+            regular = _patient(rng, year, need, codes, discipline, days[0], monday + timedelta(weeks=weeks))
+            year.regulars.add(regular)
+        _class(rng, year, slot, site, tz, room, weekday, start, minutes, days, regular)
 
 
 def _class(rng, year: Year, slot: int, site: str, tz: str, room: str, weekday: int, start: time,
-           minutes: int, days: list[date]) -> None:
+           minutes: int, days: list[date], regular: int | None) -> None:
     class_id = len(year.classes) + 1
     need, title, codes, discipline = PROFILES[(slot + class_id) % len(PROFILES)]
     wanted = DISCIPLINE_FOR[discipline]
@@ -152,8 +158,8 @@ def _class(rng, year: Year, slot: int, site: str, tz: str, room: str, weekday: i
             "ends_at": begins + timedelta(minutes=minutes), "status": "scheduled", "sequence": 0,
         })
     sets = []
-    for _ in range(rng.randint(5, 8)):
-        patient_id = _patient(rng, year, need, codes, discipline, days[0], days[-1])
+    patients = [_patient(rng, year, need, codes, discipline, days[0], days[-1]) for _ in range(rng.randint(5, 8))]
+    for patient_id in patients + ([regular] if regular else []):
         cg = year.caregivers_of[patient_id]
         chosen = cg[:1] if rng.random() < 0.55 else cg[:2]
         enrollment_id = len(year.enrollments) + 1

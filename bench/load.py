@@ -1,0 +1,331 @@
+"""`make load`: a front-desk morning against two app servers sharing one PostgreSQL.
+
+    .venv/bin/python bench/load.py --servers http://127.0.0.1:P1,http://127.0.0.1:P2 --database-url URL
+
+16 desks (threads, each with its own keep-alive connection to one of the
+servers, alternating) work through today's enrolled caregivers: open today,
+type a walk-in search, check in (one in ten a double tap: the same check-in sent
+twice at once, once to each server), now and then undo a check-in (and, half the
+time, check the caregiver in again). When every desk is done, each session is
+closed. Meanwhile one biller exports the whole year. Then the database must
+hold every intended check-in exactly once and nothing else; throughput and p95
+are compared with a trivial JSON route (/healthz) hit the same way, same run.
+Loopback only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import random
+import statistics
+import sys
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+from urllib.parse import urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import sqlalchemy as sa  # noqa: E402
+
+PASSWORD = "roster-demo-2026"
+
+
+class Desk:
+    """One connection to one server, with a session cookie and/or a Bearer token."""
+
+    def __init__(self, base: str, token: str | None = None):
+        parts = urlsplit(base)
+        assert parts.hostname in ("127.0.0.1", "localhost"), "loopback only"
+        self.host, self.port = parts.hostname, parts.port
+        self.conn = http.client.HTTPConnection(self.host, self.port, timeout=120)
+        self.cookie = ""
+        self.token = token
+
+    def request(self, method: str, path: str, body=None, form: dict | None = None) -> tuple[int, bytes, float]:
+        headers = {}
+        if self.cookie:
+            headers["Cookie"] = self.cookie
+        if self.token and path.startswith("/api/"):
+            headers["Authorization"] = f"Bearer {self.token}"
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        elif form is not None:
+            from urllib.parse import urlencode
+
+            data = urlencode(form).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        start = time.perf_counter()
+        for attempt in range(2):
+            try:
+                self.conn.request(method, path, body=data, headers=headers)
+                response = self.conn.getresponse()
+                payload = response.read()
+                break
+            except (http.client.HTTPException, ConnectionError):
+                self.conn.close()
+                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=120)
+                if attempt:
+                    raise
+        elapsed = (time.perf_counter() - start) * 1000
+        cookie = response.getheader("Set-Cookie")
+        if cookie:
+            self.cookie = cookie.split(";", 1)[0]
+        return response.status, payload, elapsed
+
+    def login(self, email: str) -> None:
+        import re
+
+        _, page, _ = self.request("GET", "/login")
+        token = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"', page)
+        csrf = (token.group(1) or token.group(2)).decode() if token else ""
+        status, _, _ = self.request("POST", "/login", form={"email": email, "password": PASSWORD, "csrf_token": csrf})
+        assert status == 302, f"login failed for {email}: {status}"
+
+
+class Stats:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.times: dict[str, list[float]] = defaultdict(list)
+        self.statuses: dict[int, int] = defaultdict(int)
+
+    def add(self, kind: str, status: int, ms: float) -> None:
+        with self.lock:
+            self.times[kind].append(ms)
+            self.statuses[status] += 1
+
+
+def p95(values):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered) + 0.5) - 1))] if ordered else None
+
+
+# --------------------------------------------------------------------------- set-up
+
+
+def prepare(database_url: str, desks: int):
+    """Tokens for the desks and the biller; today's sessions and who may come (enrolled first)."""
+    from roster import create_app
+    from roster.domain.recurrence import utc_to_local
+    from roster.extensions import db
+    from roster.models import (
+        Caregiver, CaregiverLink, ClassSession, Enrollment, EnrollmentCaregiver, Patient, User, utcnow,
+    )
+    from roster.services import accounts, scheduling
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
+    with app.app_context():
+        tz = app.config["CLINIC_TIMEZONE"]
+        today = utc_to_local(utcnow(), tz).date()
+        start, end = scheduling.local_day_bounds(today, tz)
+        sessions = db.session.execute(
+            sa.select(ClassSession.id, ClassSession.class_id).where(
+                ClassSession.starts_at >= start, ClassSession.starts_at < end, ClassSession.status == "scheduled")
+            .order_by(ClassSession.starts_at, ClassSession.id)).tuples().all()
+        enrolled = set(db.session.execute(
+            sa.select(Enrollment.class_id, EnrollmentCaregiver.caregiver_id, Enrollment.patient_id)
+            .join(EnrollmentCaregiver, EnrollmentCaregiver.enrollment_id == Enrollment.id)
+            .where(Enrollment.status == "enrolled")).tuples().all())
+        rows = db.session.execute(
+            sa.select(ClassSession.id, ClassSession.class_id, CaregiverLink.caregiver_id, Patient.id, Patient.mrn,
+                      Caregiver.last_name)
+            .join(Enrollment, Enrollment.class_id == ClassSession.class_id)
+            .join(Patient, Patient.id == Enrollment.patient_id)
+            .join(CaregiverLink, CaregiverLink.patient_id == Patient.id)
+            .join(Caregiver, Caregiver.id == CaregiverLink.caregiver_id)
+            .where(ClassSession.id.in_([s for s, _ in sessions]), Enrollment.status == "enrolled")
+            .order_by(ClassSession.id, CaregiverLink.id)).tuples().all()
+        pairs = sorted(rows, key=lambda r: ((r[1], r[2], r[3]) not in enrolled, r[0], r[2]))
+        facilitators = dict(db.session.execute(sa.text(
+            "SELECT s.id, c.facilitator_id FROM class_session s JOIN group_class c ON c.id = s.class_id "
+            "WHERE s.id IN (%s)" % ",".join(str(s) for s, _ in sessions) if sessions else "SELECT 1, 1 WHERE false"
+        )).tuples().all())
+        tokens = {}
+        for email in ("frontdesk@roster.demo", "biller@roster.demo", "admin@roster.demo"):
+            user = db.session.scalar(sa.select(User).where(User.email == email))
+            tokens[email] = accounts.create_token(user, "load")
+        db.session.commit()
+        year_from = db.session.scalar(sa.text("SELECT min(date_of_service) FROM billing_line"))
+    return {"today": today, "sessions": [s for s, _ in sessions], "pairs": pairs, "tokens": tokens,
+            "facilitators": facilitators, "year_from": year_from, "app": app}
+
+
+# --------------------------------------------------------------------------- the morning
+
+
+def desk_morning(k: int, servers: list[str], plan: dict, my_pairs: list, stats: Stats,
+                 intended: dict, lock: threading.Lock, seed: int) -> None:
+    rng = random.Random(seed + k)
+    token = plan["tokens"]["frontdesk@roster.demo"]
+    page = Desk(servers[k % len(servers)])
+    page.login("frontdesk@roster.demo")
+    api = Desk(servers[k % len(servers)], token)
+    other = Desk(servers[(k + 1) % len(servers)], token)
+    for n, (sid, _, cg, _, mrn, last) in enumerate(my_pairs):
+        if n % 5 == 0:
+            stats.add("today", *page.request("GET", "/frontdesk/today")[::2])
+        query = last.split()[0][:4]
+        stats.add("search", *page.request("GET", f"/frontdesk/sessions/{sid}/search?q={query}")[::2])
+        body = {"caregiver_id": cg, "patient_mrn": mrn}
+        path = f"/api/v1/sessions/{sid}/checkins"
+        if rng.random() < 0.10:  # a double tap: the same check-in twice at once, on both servers
+            second = threading.Thread(target=lambda: stats.add("checkin", *other.request("POST", path, body)[::2]))
+            second.start()
+            stats.add("checkin", *api.request("POST", path, body)[::2])
+            second.join()
+        else:
+            stats.add("checkin", *api.request("POST", path, body)[::2])
+        with lock:
+            intended[(sid, cg, mrn)] = True
+        if rng.random() < 0.08:  # checked in the wrong person: undo, and half the time do it again
+            stats.add("undo", *api.request("DELETE", f"{path}/{cg}?patient_mrn={mrn}")[::2])
+            with lock:
+                intended[(sid, cg, mrn)] = False
+            if rng.random() < 0.5:
+                stats.add("checkin", *api.request("POST", path, body)[::2])
+                with lock:
+                    intended[(sid, cg, mrn)] = True
+
+
+def desk_close(k: int, servers: list[str], plan: dict, sessions: list[int], stats: Stats) -> None:
+    from roster.extensions import db
+    from roster.models import ClassSession
+    from roster.domain.recurrence import utc_to_local
+
+    api = Desk(servers[k % len(servers)], plan["tokens"]["admin@roster.demo"])
+    with plan["app"].app_context():
+        times = {}
+        for sid in sessions:
+            s = db.session.get(ClassSession, sid)
+            tz = s.group_class.timezone
+            times[sid] = (utc_to_local(s.starts_at, tz), utc_to_local(s.ends_at, tz))
+        db.session.remove()
+    for sid in sessions:
+        start, end = times[sid]
+        body = {"facilitator_id": plan["facilitators"].get(sid), "patients_present": [],
+                "started_at": start.strftime("%Y-%m-%dT%H:%M"), "ended_at": end.strftime("%Y-%m-%dT%H:%M")}
+        stats.add("close", *api.request("POST", f"/api/v1/sessions/{sid}/close", body)[::2])
+
+
+def exporter(servers: list[str], plan: dict, out: dict) -> None:
+    api = Desk(servers[0], plan["tokens"]["biller@roster.demo"])
+    status, payload, ms = api.request("POST", "/api/v1/billing/exports",
+                                      {"from": plan["year_from"].isoformat(), "to": plan["today"].isoformat()})
+    out.update(status=status, ms=ms, body=payload[:200].decode(errors="replace"))
+
+
+def trivial(k: int, servers: list[str], count: int, stats: Stats) -> None:
+    desk = Desk(servers[k % len(servers)])
+    for _ in range(count):
+        stats.add("trivial", *desk.request("GET", "/healthz")[::2])
+
+
+# --------------------------------------------------------------------------- checking and reporting
+
+
+def verify(plan: dict, intended: dict) -> dict:
+    """Every intended check-in exactly once; nothing that was undone; nothing else."""
+    from roster.extensions import db
+
+    with plan["app"].app_context():
+        rows = db.session.execute(sa.text(
+            "SELECT c.session_id, c.caregiver_id, p.mrn, count(*) FROM check_in c JOIN patient p ON p.id = c.patient_id "
+            "WHERE c.session_id IN (%s) GROUP BY c.session_id, c.caregiver_id, p.mrn"
+            % ",".join(str(s) for s in plan["sessions"]))).tuples().all()
+        db.session.remove()
+    stored = {(s, c, m): n for s, c, m, n in rows}
+    want = {key for key, on in intended.items() if on}
+    return {
+        "intended": len(want),
+        "lost": sum(1 for key in want if stored.get(key, 0) == 0),
+        "doubled": sum(1 for key in want if stored.get(key, 0) > 1),
+        "unexpected": sum(1 for key in stored if key not in want),
+    }
+
+
+def run(servers: list[str], database_url: str, desks: int, per_desk: int, seed: int) -> dict:
+    plan = prepare(database_url, desks)
+    pairs = plan["pairs"][:desks * per_desk]
+    if not pairs:
+        raise SystemExit("No sessions today to check in to: load needs bench data with sessions today.")
+    stats, intended, lock, export = Stats(), {}, threading.Lock(), {}
+    shares = [pairs[k::desks] for k in range(desks)]
+    started = time.perf_counter()
+    biller = threading.Thread(target=exporter, args=(servers, plan, export))
+    threads = [threading.Thread(target=desk_morning, args=(k, servers, plan, shares[k], stats, intended, lock, seed))
+               for k in range(desks)]
+    for t in threads:
+        t.start()
+    biller.start()
+    for t in threads:
+        t.join()
+    touched = sorted({p[0] for p in pairs})
+    closers = [threading.Thread(target=desk_close, args=(k, servers, plan, touched[k::desks], stats))
+               for k in range(min(desks, len(touched)))]
+    for t in closers:
+        t.start()
+    for t in closers:
+        t.join()
+    morning = time.perf_counter() - started
+    biller.join()
+    requests = sum(len(v) for k, v in stats.times.items())
+    trivial_stats = Stats()
+    per = max(1, requests // desks)
+    started = time.perf_counter()
+    threads = [threading.Thread(target=trivial, args=(k, servers, per, trivial_stats)) for k in range(desks)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    trivial_seconds = time.perf_counter() - started
+    every = [ms for v in stats.times.values() for ms in v]
+    throughput = requests / morning
+    trivial_throughput = per * desks / trivial_seconds
+    result = {
+        "name": "load_front_desk_morning", "database": "postgresql", "servers": len(servers), "desks": desks,
+        "requests": requests, "seconds": round(morning, 2), "throughput": round(throughput, 1),
+        "p95": round(p95(every), 1), "median": round(statistics.median(every), 1),
+        "checkin_p95": round(p95(stats.times["checkin"]), 1), "checkins": len(stats.times["checkin"]),
+        "close_p95": round(p95(stats.times["close"]), 1) if stats.times["close"] else None,
+        "search_p95": round(p95(stats.times["search"]), 1), "today_p95": round(p95(stats.times["today"]), 1),
+        "status_counts": dict(sorted(stats.statuses.items())),
+        "errors_5xx": sum(n for s, n in stats.statuses.items() if s >= 500),
+        "export_status": export.get("status"), "export_seconds": round(export.get("ms", 0) / 1000, 2),
+        "export_body": export.get("body"),
+        "trivial_throughput": round(trivial_throughput, 1), "trivial_p95": round(p95(trivial_stats.times["trivial"]), 1),
+        "ratio": round(throughput / trivial_throughput, 3), "unit": "ms, requests/s",
+    } | verify(plan, intended)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--servers", required=True, help="comma-separated base URLs on 127.0.0.1")
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--desks", type=int, default=16)
+    parser.add_argument("--per-desk", type=int, default=40, help="check-ins each desk works through")
+    parser.add_argument("--seed", type=int, default=12)
+    parser.add_argument("--out", default=None)
+    opts = parser.parse_args()
+    result = run(opts.servers.split(","), opts.database_url, opts.desks, opts.per_desk, opts.seed)
+    line = json.dumps(result)
+    print(line)
+    if opts.out:
+        with open(opts.out, "a", encoding="utf-8") as fh:
+            fh.write(line + "\n")
+    ok = (result["lost"] == 0 and result["doubled"] == 0 and result["unexpected"] == 0
+          and result["errors_5xx"] == 0 and result["export_status"] == 201)
+    print("load: " + ("OK" if ok else "FAILED") + f" - {result['intended']} intended check-ins, lost {result['lost']}, "
+          f"doubled {result['doubled']}, unexpected {result['unexpected']}, 5xx {result['errors_5xx']}, "
+          f"export {result['export_status']} in {result['export_seconds']} s; {result['throughput']} req/s "
+          f"(trivial {result['trivial_throughput']}, ratio {result['ratio']}), check-in p95 {result['checkin_p95']} ms")
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
