@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from typing import Iterator
@@ -10,11 +9,11 @@ from typing import Iterator
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from roster.domain.roster_csv import RosterRow, iter_csv, row_from_json, row_to_json
+from roster.domain.roster_csv import RosterRow, iter_csv, row_from_json
 from roster.extensions import db
-from roster.models import BillingLine, Caregiver, CaregiverLink, CheckIn, ClassSession, ExportBatch, User
+from roster.models import BillingLine, ExportBatch, User
 from roster.services import audit
-from roster.services.billing.facts import _minutes
+from roster.services.billing import frozen
 from roster.services.paging import clamp, page_count
 
 CSV_CHUNK = 500
@@ -23,9 +22,13 @@ CSV_CHUNK = 500
 def export_range(date_from: date, date_to: date, user: User | None) -> ExportBatch:
     """Take every ready, unexported line of the range and every pending void, in one transaction.
 
-    The UPDATEs only take rows still unexported, so two billers exporting at
-    once never put a line in two batches (PostgreSQL re-checks the condition
-    after waiting for the other transaction's row locks; SQLite has one writer).
+    Set-based, a fixed number of statements whatever the line count: one
+    UPDATE ... RETURNING claims the ready lines (it only takes rows still
+    unexported, so two billers exporting at once never put a line in two
+    batches: PostgreSQL re-checks the condition after waiting for the other
+    transaction's row locks; SQLite has one writer), one claims the pending
+    voids, two SELECTs read what the roster rows show, and one UPDATE keeps
+    every row as exported. Locks are held for moments, not minutes.
     """
     batch = ExportBatch(date_from=date_from, date_to=date_to,
                         created_by_id=user.id if user is not None and user.is_authenticated else None)
@@ -47,9 +50,8 @@ def export_range(date_from: date, date_to: date, user: User | None) -> ExportBat
         .returning(BillingLine.id)
         .execution_options(synchronize_session=False)
     ).all()
-    for start in range(0, len(new_ids), CSV_CHUNK):  # keep each row as exported, a chunk at a time
-        rows = _rows_for(sorted(new_ids)[start:start + CSV_CHUNK])
-        db.session.execute(sa.update(BillingLine), [{"id": r.line_id, "exported_row": row_to_json(r)} for r in rows])
+    if new_ids:
+        frozen.keep_rows(frozen.rows_of_batch(batch.id))
     batch.row_count = len(new_ids) + len(void_ids)
     db.session.flush()
     db.session.expire_all()
@@ -100,49 +102,3 @@ def _batch_rows(batch_id: int) -> Iterator[RosterRow]:
     )
     for row in db.session.execute(stmt):
         yield row_from_json(row.exported_row, "void" if row.void_batch_id == batch_id else "new")
-
-
-def _rows_for(ids: list[int]) -> list[RosterRow]:
-    """Roster rows for these lines from the current facts (at export time)."""
-    lines = {
-        l.id: l for l in db.session.scalars(
-            sa.select(BillingLine).where(BillingLine.id.in_(ids)).options(
-                selectinload(BillingLine.patient),
-                selectinload(BillingLine.facilitator),
-                selectinload(BillingLine.session).selectinload(ClassSession.group_class),
-            )
-        )
-    }
-    pairs = {(l.session_id, l.patient_id) for l in lines.values()}
-    session_ids = {s for s, _ in pairs}
-    caregivers: dict[tuple[int, int], list[tuple[str, str, str]]] = defaultdict(list)
-    if session_ids:
-        rows = db.session.execute(
-            sa.select(CheckIn.session_id, CheckIn.patient_id, CheckIn.caregiver_id,
-                      CaregiverLink.relationship)
-            .join(CaregiverLink, sa.and_(CaregiverLink.caregiver_id == CheckIn.caregiver_id,
-                                         CaregiverLink.patient_id == CheckIn.patient_id), isouter=True)
-            .where(CheckIn.session_id.in_(session_ids))
-            .order_by(CheckIn.caregiver_id)
-        ).all()
-        names = {c.id: c for c in db.session.scalars(
-            sa.select(Caregiver).where(Caregiver.id.in_({r.caregiver_id for r in rows})))} if rows else {}
-        for r in rows:
-            if (r.session_id, r.patient_id) in pairs:
-                c = names[r.caregiver_id]
-                caregivers[(r.session_id, r.patient_id)].append((c.first_name, c.last_name, r.relationship or ""))
-    out = []
-    for line_id in ids:
-        line = lines[line_id]
-        s, p, f = line.session, line.patient, line.facilitator
-        out.append(RosterRow(
-            line_id=line.id, action="new", date_of_service=line.date_of_service, session_id=s.id,
-            class_title=s.group_class.title, patient_mrn=p.mrn, patient_last_name=p.last_name,
-            patient_first_name=p.first_name, patient_dob=p.dob, payer=p.payer, member_id=p.member_id,
-            cpt=line.cpt, modifiers=tuple(line.modifiers or ()), units=line.units,
-            diagnosis_codes=tuple(line.diagnosis_codes or ()), place_of_service=line.place_of_service,
-            rendering_npi=line.rendering_npi, rendering_name=f.name if f else None,
-            rendering_discipline=f.discipline if f else None,
-            caregivers=tuple(caregivers[(s.id, p.id)]), minutes=_minutes(s),
-        ))
-    return out
