@@ -7,7 +7,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := app
 
-.PHONY: run test bench chromium postgresql
+.PHONY: run test bench load chromium postgresql
+SIZE ?= small
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +50,9 @@ node_modules/.installed: package.json package-lock.json
 test: $(VENV)/.dev-installed chromium postgresql node_modules/.installed
 	scripts/run-tests.sh
 
-# Speed is measured here, not in timed tests.
-bench: $(VENV)/.dev-installed
-	$(BIN)/python bench/bench_billing.py
+# Speed is measured here, not in timed tests: Roster against floors on SQLite and a throwaway
+# PostgreSQL, one JSON line per measurement into bench/results.json.
+#   make bench              a tenth of a year (--scale 0.1)
+#   make bench SIZE=year    the full year (52 weeks x 250 classes); SIZE=all for both
+bench: $(VENV)/.dev-installed postgresql
+	SIZE=$(SIZE) scripts/bench.sh

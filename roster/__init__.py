@@ -108,7 +108,20 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(calendar_bp, url_prefix="/calendar")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # Bearer tokens, no cookies
+    register_health_check(app)
     collect_endpoint_permissions(app)
+
+
+def register_health_check(app: Flask) -> None:
+    """GET /healthz: a trivial JSON answer for a reverse proxy's health checks (and load-test floors)."""
+    from flask import jsonify
+
+    from roster.permissions import public
+
+    @app.get("/healthz")
+    @public
+    def healthz():
+        return jsonify(status="ok")
 
 
 def register_security(app: Flask) -> None:

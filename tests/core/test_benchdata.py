@@ -85,3 +85,8 @@ def test_new_records_after_bench_data_get_fresh_ids(app, runner, api):
     with app.app_context():
         patient = db.session.scalar(sa.select(Patient).where(Patient.mrn == "NEW-1"))
         assert patient.search_key == "ana nunez new 1 new1"
+
+
+def test_health_check_is_a_trivial_public_json_route(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.get_json() == {"status": "ok"}
