@@ -58,8 +58,13 @@ class Recorder:
 
     def measure(self, name: str, fn: Callable, floor: Callable | None, *, runs: int,
                 args: Callable[[int], object] = lambda i: None, rollback: bool = True,
-                note: str = "", **extra) -> dict:
-        """Run ``fn(args(i))`` ``runs`` times, then ``floor(args(i))`` as many times; rolled back each time."""
+                note: str = "", warmup: bool = True, **extra) -> dict:
+        """Run ``fn(args(i))`` ``runs`` times, then ``floor(args(i))`` as many times; rolled back each time.
+        One untimed run of each first (caches warm, statements compiled)."""
+        if warmup:
+            _timed(fn, args(0), rollback)
+            if floor is not None:
+                _timed(floor, args(0), True)
         times, queries = [], None
         for i in range(runs):
             ms, n = _timed(fn, args(i), rollback)
