@@ -56,3 +56,7 @@ test: $(VENV)/.dev-installed chromium postgresql node_modules/.installed
 #   make bench SIZE=year    the full year (52 weeks x 250 classes); SIZE=all for both
 bench: $(VENV)/.dev-installed postgresql
 	SIZE=$(SIZE) scripts/bench.sh
+
+# Two gunicorn servers sharing one throwaway PostgreSQL, 16 desks, one export of the year meanwhile.
+load: $(VENV)/.dev-installed postgresql
+	SIZE=$(SIZE) scripts/load.sh

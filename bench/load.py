@@ -25,7 +25,7 @@ import threading
 import time
 from collections import defaultdict
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -82,8 +82,8 @@ class Desk:
         import re
 
         _, page, _ = self.request("GET", "/login")
-        token = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"', page)
-        csrf = (token.group(1) or token.group(2)).decode() if token else ""
+        token = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', page)
+        csrf = token.group(1).decode() if token else ""
         status, _, _ = self.request("POST", "/login", form={"email": email, "password": PASSWORD, "csrf_token": csrf})
         assert status == 302, f"login failed for {email}: {status}"
 
@@ -169,7 +169,7 @@ def desk_morning(k: int, servers: list[str], plan: dict, my_pairs: list, stats: 
     for n, (sid, _, cg, _, mrn, last) in enumerate(my_pairs):
         if n % 5 == 0:
             stats.add("today", *page.request("GET", "/frontdesk/today")[::2])
-        query = last.split()[0][:4]
+        query = quote(last.split()[0][:4])
         stats.add("search", *page.request("GET", f"/frontdesk/sessions/{sid}/search?q={query}")[::2])
         body = {"caregiver_id": cg, "patient_mrn": mrn}
         path = f"/api/v1/sessions/{sid}/checkins"
