@@ -173,3 +173,15 @@ def bench_data(weeks: int, classes_per_week: int, scale: float, seed: int) -> No
     db.session.commit()
     click.echo(f"Bench year loaded: {weeks} weeks x {per_week} classes a week, ending the week of {today}.")
     click.echo(", ".join(f"{n} {t}" for t, n in counts.items()))
+
+
+@roster_cli.command("worker")
+@click.option("--once", is_flag=True, help="Run the queued jobs, then stop (default: keep waiting for more).")
+@click.option("--poll", default=2.0, show_default=True, help="Seconds between looks at an empty queue.")
+def worker(once: bool, poll: float) -> None:
+    """Run background jobs (large exports) queued in the database. Several workers may run at once."""
+    from roster.services import jobs
+
+    g.cli_actor = "worker"
+    click.echo("Worker started." if not once else "Running queued jobs.")
+    jobs.work(poll, once)

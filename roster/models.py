@@ -465,3 +465,36 @@ class AuditEvent(db.Model):
     after: Mapped[Optional[dict]] = mapped_column(sa.JSON)
 
     actor: Mapped[Optional[User]] = relationship()
+
+
+# --------------------------------------------------------------------------- background jobs
+
+JOB_STATUSES = ("queued", "running", "done", "failed")
+
+
+class Job(TimestampMixin, db.Model):
+    """Work too long for a request (an export of a year), queued in the database itself.
+
+    `flask roster worker` claims queued jobs (SKIP LOCKED on PostgreSQL); with SQLite
+    the web process runs a job right after answering (see roster/services/jobs.py).
+    """
+
+    __tablename__ = "job"
+    __table_args__ = (
+        sa.CheckConstraint(_in("status", JOB_STATUSES), name="status"),
+        sa.CheckConstraint("progress >= 0 AND progress <= 100", name="progress_range"),
+        sa.Index("ix_job_status_id", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(40))
+    params: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    status: Mapped[str] = mapped_column(sa.String(10), default="queued")
+    progress: Mapped[int] = mapped_column(default=0)
+    message: Mapped[str] = mapped_column(sa.String(300), default="")
+    result: Mapped[Optional[dict]] = mapped_column(sa.JSON)
+    created_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    started_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    finished_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    created_by: Mapped[Optional[User]] = relationship()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from roster.billing import bp
@@ -10,13 +10,14 @@ from roster.billing.fixes import fix_link
 from roster.billing.forms import AuditFilterForm, ExportForm, ReviewFilterForm, current_month
 from roster.downloads import csv_response
 from roster.extensions import db
-from roster.models import ExportBatch, utcnow
+from roster.models import ExportBatch, Job, utcnow
 from roster.permissions import requires
 from roster.services import audit as audit_trail
-from roster.services import billing
+from roster.services import billing, jobs
 from roster.transactions import discard_changes
 
 LINES_PER_PAGE = 100
+BACKGROUND_EXPORT_DAYS = 31  # a longer range is exported by a background job, with progress on the page
 
 
 def _this_month() -> dict:
@@ -40,7 +41,7 @@ def review():
 
 def _exports_page(form: ExportForm, status: int = 200):
     history = billing.export_page(_page(), current_app.config["PAGE_SIZE"])
-    return render_template("billing/exports.html", form=form, history=history), status
+    return render_template("billing/exports.html", form=form, history=history, jobs=jobs.recent()), status
 
 
 @bp.get("/exports")
@@ -56,6 +57,8 @@ def create_export():
     if not form.validate_on_submit():
         return _exports_page(form, 422)
     date_from, date_to = form.date_from.data, form.date_to.data
+    if (date_to - date_from).days >= BACKGROUND_EXPORT_DAYS:
+        return _export_in_background(date_from, date_to)
     batch = billing.export_range(date_from, date_to, current_user)
     if batch.row_count:
         flash(f"Exported {batch.row_count} row{'s' if batch.row_count != 1 else ''} "
@@ -66,6 +69,25 @@ def create_export():
         flash(f"Nothing new to export from {date_from:%Y-%m-%d} to {date_to:%Y-%m-%d}: "
               f"every ready line is already exported and no exported line was voided.", "info")
     return redirect(url_for("billing.exports"))
+
+
+def _export_in_background(date_from, date_to):
+    job = jobs.enqueue("export", {"from": date_from.isoformat(), "to": date_to.isoformat()}, current_user)
+    flash(f"The export from {date_from:%Y-%m-%d} to {date_to:%Y-%m-%d} is running in the background "
+          f"(job #{job.id}); its progress shows below and its batch appears in the history when done.", "info")
+    response = redirect(url_for("billing.exports"))
+    if jobs.runs_in_process():  # after the answer is sent, so after the request's transaction committed
+        response.call_on_close(jobs.run_after_response(current_app._get_current_object()))
+    return response
+
+
+@bp.get("/jobs/<int:job_id>")
+@requires("billing.view")
+def job_status(job_id: int):
+    """A background job's progress, for the Exports page to poll."""
+    job = db.get_or_404(Job, job_id)
+    return jsonify(id=job.id, kind=job.kind, status=job.status, progress=job.progress, message=job.message,
+                   result=job.result)
 
 
 @bp.get("/exports/<int:batch_id>.csv")

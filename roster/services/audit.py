@@ -18,7 +18,9 @@ from roster.services.paging import paginate
 
 def _actor() -> tuple[int | None, str]:
     user = None
-    if has_request_context():
+    if has_app_context() and g.get("job_user") is not None:  # a background job acts for who queued it
+        user = g.job_user
+    elif has_request_context():
         user = getattr(g, "api_user", None) or current_user
     if user is not None and getattr(user, "is_authenticated", False):
         return user.id, user.email

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Iterator
+from typing import Callable, Iterator
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -19,7 +19,8 @@ from roster.services.paging import clamp, page_count
 CSV_CHUNK = 500
 
 
-def export_range(date_from: date, date_to: date, user: User | None) -> ExportBatch:
+def export_range(date_from: date, date_to: date, user: User | None,
+                 progress: Callable[[int, str], None] | None = None) -> ExportBatch:
     """Take every ready, unexported line of the range and every pending void, in one transaction.
 
     Set-based, a fixed number of statements whatever the line count: one
@@ -29,7 +30,9 @@ def export_range(date_from: date, date_to: date, user: User | None) -> ExportBat
     transaction's row locks; SQLite has one writer), one claims the pending
     voids, two SELECTs read what the roster rows show, and one UPDATE keeps
     every row as exported. Locks are held for moments, not minutes.
+    ``progress(percent, message)`` hears about each step (background jobs).
     """
+    progress = progress or (lambda percent, message: None)
     batch = ExportBatch(date_from=date_from, date_to=date_to,
                         created_by_id=user.id if user is not None and user.is_authenticated else None)
     db.session.add(batch)
@@ -50,8 +53,12 @@ def export_range(date_from: date, date_to: date, user: User | None) -> ExportBat
         .returning(BillingLine.id)
         .execution_options(synchronize_session=False)
     ).all()
+    progress(30, f"{len(new_ids)} lines and {len(void_ids)} voids taken; reading their roster rows.")
     if new_ids:
-        frozen.keep_rows(frozen.rows_of_batch(batch.id))
+        rows = frozen.rows_of_batch(batch.id)
+        progress(60, f"Keeping {len(rows)} roster rows as exported.")
+        frozen.keep_rows(rows)
+    progress(90, "Recording the batch.")
     batch.row_count = len(new_ids) + len(void_ids)
     db.session.flush()
     db.session.expire_all()
