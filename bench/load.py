@@ -42,13 +42,13 @@ class Desk:
         assert parts.hostname in ("127.0.0.1", "localhost"), "loopback only"
         self.host, self.port = parts.hostname, parts.port
         self.conn = http.client.HTTPConnection(self.host, self.port, timeout=120)
-        self.cookie = ""
+        self.cookies: dict[str, str] = {}
         self.token = token
 
     def request(self, method: str, path: str, body=None, form: dict | None = None) -> tuple[int, bytes, float]:
         headers = {}
-        if self.cookie:
-            headers["Cookie"] = self.cookie
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         if self.token and path.startswith("/api/"):
             headers["Authorization"] = f"Bearer {self.token}"
         data = None
@@ -73,9 +73,12 @@ class Desk:
                 if attempt:
                     raise
         elapsed = (time.perf_counter() - start) * 1000
-        cookie = response.getheader("Set-Cookie")
-        if cookie:
-            self.cookie = cookie.split(";", 1)[0]
+        for cookie in response.msg.get_all("Set-Cookie") or []:
+            name, _, value = cookie.split(";", 1)[0].partition("=")
+            if value:
+                self.cookies[name.strip()] = value
+            else:
+                self.cookies.pop(name.strip(), None)
         return response.status, payload, elapsed
 
     def login(self, email: str) -> None:
