@@ -28,6 +28,7 @@ from roster.schedule.forms import (
 from roster.services import ServiceError, calendar, people, scheduling, search
 
 PATIENT_MATCHES = 10
+CLASSES_PER_PAGE = 50
 CHECKIN_ENDPOINT = "frontdesk.session"
 
 
@@ -39,7 +40,8 @@ def form_page(template: str, form, **context):
 @bp.route("/classes")
 @requires("schedule.view")
 def classes():
-    return render_template("schedule/classes.html", summaries=scheduling.class_summaries(utcnow()))
+    listing = scheduling.class_summaries(utcnow(), request.args.get("page", 1, type=int), CLASSES_PER_PAGE)
+    return render_template("schedule/classes.html", summaries=listing.summaries, listing=listing)
 
 
 @bp.route("/classes/new", methods=["GET", "POST"])
