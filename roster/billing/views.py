@@ -35,7 +35,8 @@ def review():
     form = ReviewFilterForm(request.args, **_this_month())
     result = None
     if form.validate():
-        result = billing.review(form.date_from.data, form.date_to.data, form.status_filter, _page(), LINES_PER_PAGE)
+        result = billing.review(form.date_from.data, form.date_to.data, form.status_filter, _page(), LINES_PER_PAGE,
+                                request.args.get("fpage", 1, type=int))
     return render_template("billing/review.html", form=form, review=result, fix_link=fix_link)
 
 

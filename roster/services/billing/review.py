@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from roster.domain.families import FAMILIES
 from roster.extensions import db
-from roster.models import BillingLine, ClassSession, Facilitator, Finding
+from roster.domain.recurrence import utc_to_local
+from roster.models import BillingLine, ClassSession, Facilitator, Finding, GroupClass, Patient
 from roster.services.billing.facts import _utc_midnight, date_of_service
 from roster.services.billing.reading import _in_range
 from roster.services.paging import clamp, page_count
@@ -77,16 +78,22 @@ class Review:
     counts: dict[str, int]
     by_code: list[CodeTotal]
     by_facilitator: list[FacilitatorTotal]
-    session_findings: list[SessionFinding]
+    session_findings: list[SessionFinding]  # one page of them (``findings_page`` of ``findings_pages``)
     page: int
     pages: int
+    findings_page: int = 1
+    findings_pages: int = 1
+    findings_total: int = 0
+
+FINDINGS_PER_PAGE = 50
 
     @property
     def by_family(self) -> list[FamilyTotal]:
         return family_totals(self.by_code)
 
 
-def review(date_from: date, date_to: date, status: str | None, page: int = 1, per_page: int = 100) -> Review:
+def review(date_from: date, date_to: date, status: str | None, page: int = 1, per_page: int = 100,
+           findings_page: int = 1) -> Review:
     """The biller's review of a range, in a fixed number of queries whatever its size."""
     in_range = _in_range(date_from, date_to)
     counts = dict.fromkeys(LINE_STATUS_ORDER, 0)
@@ -120,8 +127,49 @@ def review(date_from: date, date_to: date, status: str | None, page: int = 1, pe
     )
     if status:
         stmt = stmt.where(BillingLine.status == status)
+    ids = _line_less_finding_ids(date_from, date_to)
+    findings_pages = max(1, -(-len(ids) // FINDINGS_PER_PAGE))
+    findings_page = min(max(findings_page, 1), findings_pages)
+    start = (findings_page - 1) * FINDINGS_PER_PAGE
     return Review(list(db.session.scalars(stmt)), counts, by_code, by_facilitator,
-                  session_findings_without_lines(date_from, date_to), page, pages)
+                  _session_findings(ids[start:start + FINDINGS_PER_PAGE]), page, pages,
+                  findings_page, findings_pages, len(ids))
+
+
+def _line_less_finding_ids(date_from: date, date_to: date) -> list[tuple[int, date]]:
+    """(finding id, date of service) of the range's line-less findings, in order; plain tuples, one query."""
+    lo = _utc_midnight(date_from - timedelta(days=1))
+    hi = _utc_midnight(date_to + timedelta(days=2))
+    moment = sa.func.coalesce(ClassSession.actual_start, ClassSession.starts_at)
+    rows = db.session.execute(
+        sa.select(Finding.id, ClassSession.actual_start, ClassSession.starts_at, GroupClass.timezone)
+        .join(ClassSession, ClassSession.id == Finding.session_id)
+        .join(GroupClass, GroupClass.id == ClassSession.class_id)
+        .where(Finding.line_id.is_(None), moment >= lo, moment < hi)
+        .order_by(moment, ClassSession.id, Finding.id)
+    ).tuples()
+    out = []
+    for finding_id, actual, scheduled, tz in rows:
+        dos = utc_to_local(actual or scheduled, tz).date()
+        if date_from <= dos <= date_to:
+            out.append((finding_id, dos))
+    return out
+
+
+def _session_findings(page: list[tuple[int, date]]) -> list[SessionFinding]:
+    """These findings with their sessions, classes and patients, in one query."""
+    if not page:
+        return []
+    rows = db.session.execute(
+        sa.select(Finding, ClassSession)
+        .join(ClassSession, ClassSession.id == Finding.session_id)
+        .join(GroupClass, GroupClass.id == ClassSession.class_id)
+        .outerjoin(Patient, Patient.id == Finding.patient_id)
+        .options(contains_eager(ClassSession.group_class), contains_eager(Finding.patient))
+        .where(Finding.id.in_([i for i, _ in page]))
+    ).tuples().all()
+    found = {f.id: (f, s) for f, s in rows}
+    return [SessionFinding(*found[i], dos) for i, dos in page]
 
 
 def session_findings_without_lines(date_from: date, date_to: date) -> list[SessionFinding]:
