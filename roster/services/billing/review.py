@@ -85,11 +85,12 @@ class Review:
     findings_pages: int = 1
     findings_total: int = 0
 
-FINDINGS_PER_PAGE = 50
-
     @property
     def by_family(self) -> list[FamilyTotal]:
         return family_totals(self.by_code)
+
+
+FINDINGS_PER_PAGE = 50
 
 
 def review(date_from: date, date_to: date, status: str | None, page: int = 1, per_page: int = 100,
