@@ -52,3 +52,29 @@ def test_biller_fixes_a_held_line_exports_and_downloads_the_csv(ui, build):
     assert {(r["patient_mrn"], r["action"], r["cpt"]) for r in rows} == {(walter, "new", "97552"), (omar, "new", "97552")}
     (fixed,) = [r for r in rows if r["patient_mrn"] == omar]
     assert int(fixed["line_id"]) == line_id and fixed["patient_last_name"] == "Cruz"
+
+
+def test_biller_exports_a_quarter_in_the_background(ui, build, app, monkeypatch):
+    """A range longer than a month runs as a background job; the page follows it to the finished batch."""
+    monkeypatch.setitem(app.config, "ROSTER_JOBS", "inprocess")  # no worker process in this test
+    clinic = Clinic(build.api_client("admin"))
+    fid = clinic.facilitator()
+    walter = clinic.patient(first_name="Walter", last_name="Ames")
+    ruth = clinic.patient(first_name="Ruth", last_name="Brooks")
+    clinic.group_session([walter, ruth], fid, start="2026-02-03T10:00")
+    biller = build.user(role="biller")
+    page = ui.page
+
+    ui.login(biller.email)
+    ui.goto("/billing/exports")
+    page.get_by_label("From", exact=True).fill("2026-01-01")
+    page.get_by_label("To", exact=True).fill("2026-03-31")
+    ui.click(page.get_by_role("button", name="Export ready lines"))
+    assert "running in the background" in page.locator(".flashes").inner_text()
+    jobs = page.locator("table").filter(has=page.locator("progress"))
+    assert "2026-01-01 to 2026-03-31" in jobs.inner_text()
+    # done already, or jobs.js follows it and reloads the page when it is
+    page.get_by_role("link", name="Download CSV").first.wait_for(timeout=20_000)
+    ui.after_navigation()
+    assert "Exported 2 rows" in page.locator("tr.job").first.inner_text()
+    assert page.locator("tr.job progress").first.get_attribute("value") == "100"
