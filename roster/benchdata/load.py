@@ -98,7 +98,7 @@ def _insert(model, rows: list[dict]) -> None:
 
 
 def _reset_sequences() -> None:
-    """PostgreSQL: the id sequences continue after the explicit ids written here."""
+    """PostgreSQL: the id sequences continue after the explicit ids written here; statistics refreshed."""
     if db.session.get_bind().dialect.name != "postgresql":
         return
     for model in (Facilitator, Patient, Caregiver, CaregiverLink, GroupClass, ClassSession, Enrollment,
@@ -108,3 +108,4 @@ def _reset_sequences() -> None:
             f"SELECT setval(pg_get_serial_sequence('\"{name}\"', 'id'), "
             f"GREATEST((SELECT max(id) FROM \"{name}\"), 1))"
         ))
+    db.session.execute(sa.text("ANALYZE"))  # fresh statistics, so the planner knows the tables are large
