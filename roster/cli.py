@@ -180,8 +180,8 @@ def bench_data(weeks: int, classes_per_week: int, scale: float, seed: int) -> No
 @click.option("--poll", default=2.0, show_default=True, help="Seconds between looks at an empty queue.")
 def worker(once: bool, poll: float) -> None:
     """Run background jobs (large exports) queued in the database. Several workers may run at once."""
-    from roster.services import jobs
+    from roster import worker as runner
 
     g.cli_actor = "worker"
     click.echo("Worker started." if not once else "Running queued jobs.")
-    jobs.work(poll, once)
+    runner.work(poll, once)

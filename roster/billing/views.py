@@ -78,7 +78,9 @@ def _export_in_background(date_from, date_to):
           f"(job #{job.id}); its progress shows below and its batch appears in the history when done.", "info")
     response = redirect(url_for("billing.exports"))
     if jobs.runs_in_process():  # after the answer is sent, so after the request's transaction committed
-        response.call_on_close(jobs.run_after_response(current_app._get_current_object()))
+        from roster.worker import run_after_response
+
+        response.call_on_close(run_after_response(current_app._get_current_object()))
     return response
 
 

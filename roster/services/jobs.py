@@ -1,22 +1,14 @@
 """Background jobs: a queue in a table of the same database (no other server).
 
-A view enqueues a job (``enqueue``) and answers at once. `flask roster worker`
-claims the oldest queued job with one UPDATE (``FOR UPDATE SKIP LOCKED`` on
-PostgreSQL, so several workers never take the same job), runs it in its own
-transaction and records the result. Progress is written on a separate
-connection as the job goes, so the Exports page can show it while the job's
-transaction is still open (PostgreSQL; SQLite has one writer, so there a job
-shows queued, running, then done).
-
-Without a worker process (a clinic on SQLite, ``ROSTER_JOBS=inprocess``, the
-default for SQLite) the web process runs the job right after sending its
-answer. Unlike services elsewhere, `run` commits: a job is its own unit of work.
+A view enqueues a job (``enqueue``) and answers at once; ``roster.worker`` runs
+it (the `flask roster worker` command, or the web process right after its
+answer when no worker is expected). Job kinds are handlers registered here:
+``handler(params, progress) -> result``; a result with ``"discard": True``
+means "nothing to keep" (the runner rolls back instead of committing).
 """
 
 from __future__ import annotations
 
-import logging
-import time
 from datetime import date
 from typing import Callable
 
@@ -24,9 +16,8 @@ import sqlalchemy as sa
 from flask import current_app, g
 
 from roster.extensions import db
-from roster.models import Job, User, utcnow
+from roster.models import Job, User
 
-log = logging.getLogger(__name__)
 Progress = Callable[[int, str], None]
 HANDLERS: dict[str, Callable[[dict, Progress], dict]] = {}
 
@@ -61,83 +52,6 @@ def recent(limit: int = 5) -> list[Job]:
     return list(db.session.scalars(sa.select(Job).order_by(Job.id.desc()).limit(limit)))
 
 
-def claim_next() -> int | None:
-    """Take the oldest queued job and mark it running (committed). None when the queue is empty."""
-    pick = sa.select(Job.id).where(Job.status == "queued").order_by(Job.id).limit(1)
-    if db.session.get_bind().dialect.name == "postgresql":
-        pick = pick.with_for_update(skip_locked=True)
-    job_id = db.session.scalar(
-        sa.update(Job).where(Job.id == pick.scalar_subquery(), Job.status == "queued")
-        .values(status="running", started_at=utcnow(), message="Started.")
-        .returning(Job.id).execution_options(synchronize_session=False)
-    )
-    db.session.commit()
-    return job_id
-
-
-def _progress_writer(job_id: int) -> Progress:
-    postgres = db.engine.dialect.name == "postgresql"
-
-    def progress(percent: int, message: str) -> None:
-        if not postgres:
-            return  # one writer at a time: the job's own transaction holds it
-        with db.engine.begin() as conn:
-            conn.execute(sa.update(Job).where(Job.id == job_id).values(progress=percent, message=message[:300]))
-
-    return progress
-
-
-def run(job_id: int) -> Job:
-    """Run a claimed job in its own transaction; record done (with its result) or failed."""
-    job = db.session.get(Job, job_id)
-    g.job_user = job.created_by  # the audit trail names who asked, not the worker
-    try:
-        result = HANDLERS[job.kind](dict(job.params), _progress_writer(job_id))
-        db.session.commit()
-    except Exception as exc:  # a job fails alone; the worker goes on
-        db.session.rollback()
-        log.exception("job %s failed", job_id)
-        db.session.execute(sa.update(Job).where(Job.id == job_id).values(
-            status="failed", finished_at=utcnow(), message=f"Failed: {exc}"[:300]))
-        db.session.commit()
-        return db.session.get(Job, job_id)
-    finally:
-        g.pop("job_user", None)
-    db.session.execute(sa.update(Job).where(Job.id == job_id).values(
-        status="done", progress=100, finished_at=utcnow(), result=result, message=result.get("message", "Done.")))
-    db.session.commit()
-    return db.session.get(Job, job_id)
-
-
-def run_pending() -> int:
-    """Run queued jobs until none is left. Returns how many ran."""
-    ran = 0
-    while (job_id := claim_next()) is not None:
-        run(job_id)
-        ran += 1
-    return ran
-
-
-def work(poll_seconds: float, once: bool) -> None:
-    while True:
-        ran = run_pending()
-        if once:
-            return
-        if not ran:
-            time.sleep(poll_seconds)
-
-
-def run_after_response(app) -> Callable[[], None]:
-    """For ``response.call_on_close``: run the queued jobs in the web process, after answering."""
-
-    def go() -> None:
-        with app.app_context():
-            run_pending()  # this job, and any queued before it
-            db.session.remove()
-
-    return go
-
-
 # --------------------------------------------------------------------------- kinds
 
 
@@ -147,9 +61,8 @@ def _export(params: dict, progress: Progress) -> dict:
 
     date_from, date_to = date.fromisoformat(params["from"]), date.fromisoformat(params["to"])
     batch = billing.export_range(date_from, date_to, g.get("job_user"), progress=progress)
-    if not batch.row_count:
-        db.session.rollback()  # no empty batch in the history
-        return {"rows": 0, "batch_id": None,
+    if not batch.row_count:  # no empty batch in the history
+        return {"rows": 0, "batch_id": None, "discard": True,
                 "message": f"Nothing new to export from {date_from} to {date_to}."}
     return {"rows": batch.row_count, "batch_id": batch.id,
             "message": f"Exported {batch.row_count} rows ({date_from} to {date_to}) as batch #{batch.id}."}
