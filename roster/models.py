@@ -38,7 +38,7 @@ from roster.model_base import TimestampMixin, UTCDateTime, _in, utcnow  # noqa: 
 
 
 def _trigram_index(name: str, column: str) -> sa.Index:
-    """A pg_trgm GIN index for substring search; PostgreSQL only (migration 0004 skips it on SQLite)."""
+    """A pg_trgm GIN index for substring search; PostgreSQL only (migration 0005 skips it on SQLite)."""
     return sa.Index(name, column, postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"},
                     info={"postgresql_only": True})
 

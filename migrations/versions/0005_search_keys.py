@@ -1,7 +1,7 @@
 """search keys on patients and caregivers; pg_trgm indexes on PostgreSQL
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-11-27 09:40:00
 
 The key is the folded words of the names (accents, case and punctuation
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from roster.domain.text import caregiver_search_key, patient_search_key
 
 
-revision = '0004'
-down_revision = '0003'
+revision = '0005'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
