@@ -1,6 +1,6 @@
 """Benchmarks: rule evaluation, re-evaluation of held sessions, export and CSV streaming.
 
-Run: `make bench` (or `.venv/bin/python bench/bench_billing.py --sessions 200`).
+Run: `.venv/bin/python bench/bench_billing.py --sessions 200` (`make bench` runs bench/run.py).
 Uses a fresh SQLite file in a temporary folder unless BENCH_DATABASE_URL is set
 (an empty PostgreSQL database, say). Prints wall-clock timings; nothing here
 is asserted: speed is measured here, correctness in tests/.
