@@ -13,6 +13,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from roster.domain.npi import npi_with_check_digit
 from roster.domain.recurrence import local_to_utc
 from roster.domain.text import caregiver_search_key, fold, patient_search_key
 from roster.domain.validators import phone_digits
@@ -78,20 +79,6 @@ class Year:
     caregivers_of: dict[int, list[int]] = field(default_factory=dict)  # patient id -> linked caregivers
     enrolled_sets: dict[int, list[tuple[int, list[int]]]] = field(default_factory=dict)  # class -> sets
     regulars: set[int] = field(default_factory=set)  # long-stay patients, in every class of their slot
-
-
-def npi_with_check_digit(first9: str) -> str:
-    """A valid NPI: nine digits and the Luhn check digit over 80840 + them."""
-    digits = "80840" + first9
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        value = int(char)
-        if position % 2 == 0:
-            value *= 2
-            if value > 9:
-                value -= 9
-        total += value
-    return first9 + str((10 - total % 10) % 10)
 
 
 def first_monday(today: date, weeks: int) -> date:

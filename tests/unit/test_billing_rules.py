@@ -29,7 +29,7 @@ from roster.domain.billing import (
     evaluate_session,
     individual_codes,
 )
-from roster.domain.npi import npi_has_shape, npi_is_valid
+from roster.domain.npi import npi_has_shape, npi_is_valid, npi_with_check_digit
 
 DOS = date(2026, 2, 3)
 
@@ -415,6 +415,11 @@ def test_r4_correcting_the_facilitator_releases_the_lines():
 @pytest.mark.parametrize("npi", ["1234567893", "1987654328", "1456789019"])
 def test_npi_valid_examples(npi):
     assert npi_has_shape(npi) and npi_is_valid(npi)
+
+
+@pytest.mark.parametrize("npi", ["1234567893", "1987654328", "1456789019"])
+def test_npi_with_check_digit_completes_the_examples(npi):
+    assert npi_with_check_digit(npi[:9]) == npi
 
 
 @pytest.mark.parametrize("npi", ["1234567890", "1987654320", "0000000001"])
