@@ -26,6 +26,7 @@ SESSION_STATUSES = ("scheduled", "held", "cancelled")
 ENROLLMENT_STATUSES = ("enrolled", "waitlisted", "withdrawn")
 LINE_STATUSES = ("ready", "held", "exported", "void")
 SEVERITIES = ("warn", "block")
+SEXES = ("F", "M", "U")
 
 # Staff accounts, sign-in and clinic settings live in roster/account_models.py; re-exported here.
 from roster.account_models import (  # noqa: E402,F401
@@ -92,6 +93,7 @@ class Patient(SearchKeyMixin, TimestampMixin, db.Model):
         sa.CheckConstraint(
             "poc_start IS NULL OR poc_end IS NULL OR poc_start <= poc_end", name="poc_dates"
         ),
+        sa.CheckConstraint("sex IS NULL OR " + _in("sex", SEXES), name="sex"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -108,6 +110,12 @@ class Patient(SearchKeyMixin, TimestampMixin, db.Model):
     poc_discipline: Mapped[Optional[str]] = mapped_column(sa.String(4))
     poc_start: Mapped[Optional[date]]
     poc_end: Mapped[Optional[date]]
+    # What a claim needs and the roster does not (issue 14); the payer list is matched by ``payer``.
+    sex: Mapped[Optional[str]] = mapped_column(sa.String(1))
+    address_line1: Mapped[str] = mapped_column(sa.String(55), default="")
+    address_city: Mapped[str] = mapped_column(sa.String(30), default="")
+    address_state: Mapped[str] = mapped_column(sa.String(2), default="")
+    address_zip: Mapped[str] = mapped_column(sa.String(10), default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     links: Mapped[list[CaregiverLink]] = relationship(
@@ -498,3 +506,15 @@ class Job(TimestampMixin, db.Model):
     finished_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
     created_by: Mapped[Optional[User]] = relationship()
+
+
+# Claim settings and claim records live beside this module (one metadata).
+from roster.claim_models import (  # noqa: E402,F401
+    Claim,
+    ClaimFile,
+    ClinicSettings,
+    ControlCounter,
+    Fee,
+    Hl7Message,
+    Payer,
+)

@@ -28,6 +28,7 @@ PERMISSIONS: dict[str, str] = {
     "billing.export": "Export billing rosters",
     "audit.view": "Read the audit trail",
     "users.manage": "Manage staff accounts and API tokens",
+    "clinic.settings": "Change the clinic's billing settings, payer list and fee schedule",
 }
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from roster.domain.recurrence import utc_to_local
 from roster.extensions import db
 from roster.models import CaregiverLink, ClassSession, Patient, utcnow
-from roster.services import accounts, attendance, people, scheduling
+from roster.services import accounts, attendance, clinic, people, scheduling
 
 DEMO_PASSWORD = "roster-demo-2026"
 DEMO_TIMEZONE = "America/Chicago"
@@ -62,6 +62,27 @@ CLASSES = (
     {"title": "Transfers and falls at home", "needs": ["hip fracture", "parkinsons"], "room": "Gym B",
      "fac": 3, "weekday": 4, "start": time(9, 30), "minutes": 60, "capacity": 10},
 )
+# What claims need (issue 14): the clinic as billing provider, its clearinghouse and interface
+# engine, a payer list covering every demo patient's payer, and a fee for every code Roster bills.
+BILLING_SETTINGS = {
+    "organization_name": "Lakeshore Rehabilitation Clinic", "npi": "1555012347", "tax_id": "361234567",
+    "taxonomy": "261QR0400X", "address_line1": "200 N Michigan Ave", "address_city": "Chicago",
+    "address_state": "IL", "address_zip": "606011234", "contact_name": "Billie Biller",
+    "contact_phone": "3125550100", "submitter_id": "LAKESHORE01", "receiver_id": "CLEARHOUSE01",
+    "receiver_name": "Prairie Claims Clearinghouse", "x12_usage": "T", "hl7_host": "127.0.0.1",
+    "hl7_port": "2575", "hl7_receiving_application": "HOSPITAL_BILLING", "hl7_receiving_facility": "LAKESHORE_MC",
+}
+PAYERS = (
+    {"name": "Medicare", "payer_id": "06102", "claim_filing_indicator": "MB"},
+    {"name": "Medicare Advantage", "payer_id": "87726", "claim_filing_indicator": "16"},
+    {"name": "Blue Cross", "payer_id": "00621", "claim_filing_indicator": "BL"},
+    {"name": "Aetna", "payer_id": "60054", "claim_filing_indicator": "CI"},
+)
+FEES = {
+    "97550": "95.00", "97551": "45.00", "97552": "35.00", "G0539": "90.00", "G0540": "40.00",
+    "G0541": "90.00", "G0542": "40.00", "G0543": "30.00", "96202": "85.00", "96203": "30.00",
+}
+STREETS = ("W Belmont Ave", "N Clark St", "S Halsted St", "W Division St", "N Broadway", "W Addison St")
 
 
 def demo_logins() -> list[tuple[str, str]]:
@@ -78,12 +99,21 @@ def seed_demo_clinic(now: datetime | None = None) -> None:
         if role == "facilitator":
             user.facilitator_id = facilitators[0].id
     today = utc_to_local(now, DEMO_TIMEZONE).date()
+    _billing_setup()
     patients = _patients(rng, today)
     caregivers = _caregivers(rng, patients)
     classes = _classes(facilitators, today)
     _enrol(rng, classes, patients, caregivers)
     _hold_past_sessions(rng, classes, now)
     db.session.flush()
+
+
+def _billing_setup() -> None:
+    clinic.update_settings(dict(BILLING_SETTINGS))
+    for payer in PAYERS:
+        clinic.create_payer(dict(payer))
+    for cpt, charge in FEES.items():
+        clinic.set_fee(cpt, charge)
 
 
 def _patients(rng: random.Random, today: date) -> list[Patient]:
@@ -104,6 +134,8 @@ def _patients(rng: random.Random, today: date) -> list[Patient]:
             "member_id": f"1EG4TE5MK{i:02d}", "needs": [need],
             "diagnosis_codes": [] if i == 12 else list(codes),
             "consent": consent, "plan_of_care": poc,
+            "sex": "M" if i % 2 == 0 else "F", "address_line1": f"{1200 + 37 * i} {STREETS[i % len(STREETS)]}",
+            "address_city": "Chicago", "address_state": "IL", "address_zip": f"606{13 + i % 20:02d}",
         }))
     return out
 

@@ -21,6 +21,7 @@ NAVIGATION = (
     ("Exports", "billing.exports", "billing.view"),
     ("Audit", "billing.audit", "audit.view"),
     ("Staff", "auth.users", "users.manage"),
+    ("Billing settings", "billing.settings", "clinic.settings"),
 )
 
 

@@ -52,6 +52,9 @@ def _paged(key: str) -> dict:
         "next_offset": {"type": ["integer", "null"], "description": "The offset of the next page; null at the end"}}}
 
 
+from roster.api.openapi_claims import PATIENT_CLAIM_FIELDS, claim_paths, claim_schemas  # noqa: E402
+
+
 def spec() -> dict:
     return {
         "openapi": "3.1.0",
@@ -124,6 +127,7 @@ def spec() -> dict:
             "/billing/exports/{batch_id}.csv": {"get": {**_op("The roster CSV of an export", "billing.view"),
                                                   "responses": {"200": {"description": "RFC 4180 CSV",
                                                                         "content": {"text/csv": {}}}}}},
+            **claim_paths(),
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
@@ -143,7 +147,8 @@ def spec() -> dict:
                     "consent": {"oneOf": [{"type": "null"}, {"type": "object", "properties": {
                         "date": DATE, "kind": {"enum": list(CONSENT_KINDS)}}}]},
                     "plan_of_care": {"oneOf": [{"type": "null"}, {"type": "object", "properties": {
-                        "discipline": {"enum": list(POC_DISCIPLINES)}, "start": DATE, "end": DATE}}]}}},
+                        "discipline": {"enum": list(POC_DISCIPLINES)}, "start": DATE, "end": DATE}}]},
+                    **PATIENT_CLAIM_FIELDS}},
                 "Caregiver": {"type": "object", "properties": {
                     "first_name": {"type": "string"}, "last_name": {"type": "string"}, "phone": {"type": "string"},
                     "email": {"type": "string"}, "links": {"type": "array", "items": {"type": "object", "properties": {
@@ -170,6 +175,7 @@ def spec() -> dict:
                     "patients_present": {"type": "array", "items": {"type": "string"}}}},
                 "Reason": {"type": "object", "properties": {"reason": {"type": "string"}}},
                 "Range": {"type": "object", "properties": {"from": DATE, "to": DATE}},
+                **claim_schemas(),
                 "SessionBilling": {"type": "object", "properties": {
                     "session_id": {"type": "integer"}, "status": {"type": "string"},
                     "lines": {"type": "array", "items": {"type": "object"}},

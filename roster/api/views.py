@@ -77,6 +77,8 @@ def patient_dict(p: Patient) -> dict:
         "consent": {"date": p.consent_date.isoformat(), "kind": p.consent_kind} if p.consent_date else None,
         "plan_of_care": {"discipline": p.poc_discipline, "start": p.poc_start.isoformat(),
                          "end": p.poc_end.isoformat()} if p.poc_start else None,
+        "sex": p.sex, "address_line1": p.address_line1, "address_city": p.address_city,
+        "address_state": p.address_state, "address_zip": p.address_zip,
     }
 
 

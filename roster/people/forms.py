@@ -30,6 +30,7 @@ from roster.forms import show_service_error
 from roster.models import DISCIPLINES, POC_DISCIPLINES, Caregiver, Facilitator, Patient
 from roster.services import ServiceError
 from roster.services.imports import KINDS
+from roster.services.patient_claim import CLAIM_FIELDS
 from roster.services.people import FLAT_PATIENT_FIELDS, flat_field, patient_from_flat
 
 DISCIPLINE_NAMES = {
@@ -55,8 +56,14 @@ class PatientForm(FlaskForm):
     first_name = StringField("First name")
     last_name = StringField("Last name")
     dob = _date_field("Date of birth")
-    payer = StringField("Payer")
+    payer = StringField("Payer", render_kw={"list": "payer-list", "autocomplete": "off"})
     member_id = StringField("Member id")
+    sex = SelectField("Sex", choices=[("", "Not recorded"), ("F", "Female"), ("M", "Male"), ("U", "Unknown")],
+                      validate_choice=False)  # the service checks it
+    address_line1 = StringField("Street address", render_kw={"autocomplete": "off"})
+    address_city = StringField("City")
+    address_state = StringField("State", render_kw={"size": 2, "maxlength": 2})
+    address_zip = StringField("ZIP code", render_kw={"inputmode": "numeric"})
     needs = StringField("Needs", id="needs-tags")
     diagnosis_codes = StringField("ICD-10-CM diagnosis codes")
     consent_kind = RadioField(
@@ -81,12 +88,14 @@ class PatientForm(FlaskForm):
             "needs": ", ".join(patient.needs or []), "diagnosis_codes": ", ".join(patient.diagnosis_codes or []),
             "consent_kind": patient.consent_kind or "none", "consent_date": _iso(patient.consent_date),
             "poc_discipline": patient.poc_discipline or "", "poc_start": _iso(patient.poc_start),
-            "poc_end": _iso(patient.poc_end),
+            "poc_end": _iso(patient.poc_end), "sex": patient.sex or "",
+            "address_line1": patient.address_line1, "address_city": patient.address_city,
+            "address_state": patient.address_state, "address_zip": patient.address_zip,
         })
 
     def to_data(self) -> dict[str, Any]:
         """The dict the API takes."""
-        return patient_from_flat({name: self[name].data for name in FLAT_PATIENT_FIELDS})
+        return patient_from_flat({name: self[name].data for name in FLAT_PATIENT_FIELDS + CLAIM_FIELDS})
 
     def show_error(self, exc: ServiceError) -> None:
         show_service_error(self, exc, lambda key: self[flat_field(key)] if flat_field(key) in self else None)

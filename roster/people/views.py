@@ -20,7 +20,7 @@ from roster.people.forms import (
     PatientForm,
 )
 from roster.permissions import can, requires
-from roster.services import ServiceError, imports, people, search
+from roster.services import ServiceError, clinic, imports, people, search
 
 
 def _form_page(template: str, exc: ServiceError | None = None, **context):
@@ -76,11 +76,12 @@ def edit_patient(patient_id: int):
 
 def _patient_form(form: PatientForm, record: Patient | None):
     template = "people/patient_form.html"
+    payers = clinic.all_payers()
     if not form.validate_on_submit():
-        return _form_page(template, form=form, patient=record)
+        return _form_page(template, form=form, patient=record, payers=payers)
     saved, exc = _save(form, record, people.create_patient, people.update_patient)
     if exc:
-        return _form_page(template, exc, form=form, patient=record)
+        return _form_page(template, exc, form=form, patient=record, payers=payers)
     record = saved
     flash(f"{record.full_name} ({record.mrn}) saved.", "success")
     return redirect(url_for("people.patient", patient_id=record.id))

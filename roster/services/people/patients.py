@@ -15,12 +15,13 @@ from roster.domain.validators import icd10_shape_ok, normalise_icd10
 from roster.extensions import db
 from roster.models import CONSENT_KINDS, POC_DISCIPLINES, Patient
 from roster.services import Conflict, NotFound, ServiceError, audit, billing
+from roster.services.patient_claim import CLAIM_FIELDS, validate_claim_fields
 from roster.services.validation import parse_date, reject_unknown, require_object, tags, text
 
 MRN_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,39}$")
 PATIENT_AUDIT_FIELDS = (
     "mrn", "first_name", "last_name", "dob", "payer", "member_id", "needs", "diagnosis_codes",
-    "consent_date", "consent_kind", "poc_discipline", "poc_start", "poc_end",
+    "consent_date", "consent_kind", "poc_discipline", "poc_start", "poc_end", *CLAIM_FIELDS,
 )
 
 
@@ -74,6 +75,7 @@ def validate_patient(data: dict, *, partial: bool = False) -> dict[str, Any]:
         out["payer"] = text(data, "payer", errors, required=False, max_len=80, label="Payer") or ""
     if wants("member_id"):
         out["member_id"] = text(data, "member_id", errors, required=False, max_len=40, label="Member id") or ""
+    out.update(validate_claim_fields(data, wants, errors))
     if wants("needs"):
         out["needs"] = tags(data.get("needs"), "needs", errors, "Needs")
     if wants("diagnosis_codes"):
@@ -83,7 +85,7 @@ def validate_patient(data: dict, *, partial: bool = False) -> dict[str, Any]:
     if wants("plan_of_care"):
         out.update(_plan_of_care(data.get("plan_of_care"), errors))
     reject_unknown(data, {"mrn", "first_name", "last_name", "dob", "payer", "member_id", "needs",
-                          "diagnosis_codes", "consent", "plan_of_care"}, errors)
+                          "diagnosis_codes", "consent", "plan_of_care", *CLAIM_FIELDS}, errors)
     if errors:
         raise ServiceError("Some patient fields are not valid.", errors)
     return out
@@ -186,6 +188,7 @@ def patient_from_flat(flat: dict[str, Any]) -> dict[str, Any]:
         key: value[key]
         for key in ("mrn", "first_name", "last_name", "payer", "member_id", "needs", "diagnosis_codes")
     }
+    data.update({key: str(flat[key] or "").strip() for key in CLAIM_FIELDS if key in flat})
     data["dob"] = value["dob"] or None
     kind = value["consent_kind"].lower()
     kind = "" if kind == "none" else kind

@@ -1,0 +1,71 @@
+"""Forms of the clinic billing settings page. They carry text; the clinic service checks it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import RadioField, SelectField, StringField
+
+from roster.forms import show_service_error
+from roster.services import ServiceError
+from roster.services.clinic import FILING_INDICATORS, SETTINGS_FIELDS
+
+
+class _TextForm(FlaskForm):
+    FIELDS: tuple[str, ...] = ()
+
+    def to_data(self) -> dict[str, Any]:
+        return {name: self[name].data or "" for name in self.FIELDS}
+
+    def show_error(self, exc: ServiceError) -> None:
+        show_service_error(self, exc)
+
+
+class SettingsForm(_TextForm):
+    FIELDS = SETTINGS_FIELDS
+
+    organization_name = StringField("Organisation name")
+    npi = StringField("Organisation NPI (type 2)", render_kw={"inputmode": "numeric"})
+    tax_id = StringField("Tax id (EIN)")
+    taxonomy = StringField("Taxonomy code")
+    address_line1 = StringField("Street address")
+    address_city = StringField("City")
+    address_state = StringField("State", render_kw={"size": 2, "maxlength": 2})
+    address_zip = StringField("ZIP+4")
+    contact_name = StringField("Billing contact")
+    contact_phone = StringField("Contact phone")
+    submitter_id = StringField("Submitter id (from the clearinghouse)")
+    receiver_id = StringField("Receiver id (the clearinghouse)")
+    receiver_name = StringField("Receiver name")
+    x12_usage = RadioField("Claim files are", choices=[("T", "Test files (ISA15 T)"),
+                                                       ("P", "Production files (ISA15 P)")], default="T")
+    hl7_host = StringField("Interface engine host")
+    hl7_port = StringField("Interface engine port", render_kw={"inputmode": "numeric"})
+    hl7_receiving_application = StringField("Receiving application (MSH-5)")
+    hl7_receiving_facility = StringField("Receiving facility (MSH-6)")
+
+    @classmethod
+    def of(cls, row) -> "SettingsForm":
+        data = {name: getattr(row, name) for name in SETTINGS_FIELDS}
+        data["hl7_port"] = "" if row.hl7_port is None else str(row.hl7_port)
+        return cls(data=data)
+
+
+FILING_CHOICES = [(code, f"{code} — {label}") for code, label in FILING_INDICATORS.items()]
+
+
+class PayerForm(_TextForm):
+    FIELDS = ("name", "payer_id", "claim_filing_indicator")
+
+    name = StringField("Payer name")
+    payer_id = StringField("Payer id (from the clearinghouse's payer list)")
+    claim_filing_indicator = SelectField("Claim filing indicator", choices=FILING_CHOICES, default="MB",
+                                         validate_choice=False)  # the service checks it
+
+
+class FeeForm(_TextForm):
+    FIELDS = ("cpt", "charge")
+
+    cpt = StringField("Code")
+    charge = StringField("Charge per unit ($)", render_kw={"inputmode": "decimal"})
