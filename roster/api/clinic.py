@@ -47,8 +47,9 @@ def list_fees():
                              for cpt, cents in sorted(clinic.fee_schedule().items())]})
 
 
-@bp.put("/billing/fees/<cpt>")
+@bp.post("/billing/fees")
 @requires("clinic.settings")
-def set_fee(cpt: str):
-    fee = clinic.set_fee(cpt, body().get("charge"))
+def set_fee():
+    data = body()
+    fee = clinic.set_fee(data.get("cpt"), data.get("charge"))
     return created({"cpt": fee.cpt, "charge": f"{fee.charge_cents / 100:.2f}"}, 200)

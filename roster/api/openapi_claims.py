@@ -27,9 +27,11 @@ def claim_paths() -> dict:
         },
         "/billing/payers/{payer_id}": {"patch": _op("Change a payer", "clinic.settings", body="Payer",
                                                     answer=_ref("Payer"), errors=_W)},
-        "/billing/fees": {"get": _op("The fee schedule (charge per unit by code)", "billing.view")},
-        "/billing/fees/{cpt}": {"put": _op("Set the charge per unit of a code", "clinic.settings", body="Fee",
-                                           errors=_W)},
+        "/billing/fees": {
+            "get": _op("The fee schedule (charge per unit by code)", "billing.view"),
+            "post": _op("Set the charge per unit of a code (replaces its fee)", "clinic.settings", body="Fee",
+                        errors=_W),
+        },
     }
 
 
@@ -45,5 +47,5 @@ def claim_schemas() -> dict:
             "hl7_receiving_facility": text}},
         "Payer": {"type": "object", "properties": {
             "id": {"type": "integer"}, "name": text, "payer_id": text, "claim_filing_indicator": text}},
-        "Fee": {"type": "object", "properties": {"charge": {"type": ["string", "number"]}}},
+        "Fee": {"type": "object", "properties": {"cpt": text, "charge": {"type": ["string", "number"]}}},
     }

@@ -108,9 +108,9 @@ def test_the_api_sets_settings_payers_and_fees(api):
                                                "claim_filing_indicator": "CI"}).status_code == 201
     assert admin.post("/billing/payers", json={"name": "aetna", "payer_id": "60054",
                                                "claim_filing_indicator": "CI"}).status_code == 409
-    assert admin._call("PUT", "/billing/fees/97552", {"charge": "35.00"}).status_code == 200
+    assert admin.post("/billing/fees", json={"cpt": "97552", "charge": "35.00"}).status_code == 200
     assert api("biller").get("/billing/fees").get_json() == {"fees": [{"cpt": "97552", "charge": "35.00"}]}
-    assert api("biller")._call("PUT", "/billing/fees/97552", {"charge": "1"}).status_code == 403
+    assert api("biller").post("/billing/fees", json={"cpt": "97552", "charge": "1"}).status_code == 403
 
 
 def test_patients_gain_sex_and_address_and_bad_ones_are_named(api):
