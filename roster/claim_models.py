@@ -85,6 +85,19 @@ class ControlCounter(db.Model):
     value: Mapped[int] = mapped_column(sa.BigInteger, default=0)
 
 
+class LineCharge(db.Model):
+    """A billing line's charge, fixed the first time it goes on a claim or a charge message, so a
+    later void or replacement repeats it whatever the fee schedule says by then."""
+
+    __tablename__ = "line_charge"
+    __table_args__ = (sa.CheckConstraint("charge_cents >= 0", name="charge_not_negative"),)
+
+    billing_line_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("billing_line.id", ondelete="RESTRICT"), primary_key=True
+    )
+    charge_cents: Mapped[int]
+
+
 class Claim(TimestampMixin, db.Model):
     """One claim Roster wrote: a patient's date of service in an export batch.
 

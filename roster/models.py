@@ -516,5 +516,6 @@ from roster.claim_models import (  # noqa: E402,F401
     ControlCounter,
     Fee,
     Hl7Message,
+    LineCharge,
     Payer,
 )

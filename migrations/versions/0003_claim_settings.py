@@ -66,6 +66,13 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_payer')),
     sa.UniqueConstraint('name_key', name=op.f('uq_payer_name_key'))
     )
+    op.create_table('line_charge',
+    sa.Column('billing_line_id', sa.Integer(), nullable=False),
+    sa.Column('charge_cents', sa.Integer(), nullable=False),
+    sa.CheckConstraint('charge_cents >= 0', name=op.f('ck_line_charge_charge_not_negative')),
+    sa.ForeignKeyConstraint(['billing_line_id'], ['billing_line.id'], name=op.f('fk_line_charge_billing_line_id_billing_line'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('billing_line_id', name=op.f('pk_line_charge'))
+    )
     op.create_table('claim',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('export_batch_id', sa.Integer(), nullable=False),
@@ -161,6 +168,7 @@ def downgrade():
         batch_op.drop_index('ix_claim_patient_dos')
 
     op.drop_table('claim')
+    op.drop_table('line_charge')
     op.drop_table('payer')
     op.drop_table('fee')
     op.drop_table('control_counter')

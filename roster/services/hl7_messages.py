@@ -1,0 +1,124 @@
+"""HL7 v2.5.1 DFT^P03 charge messages of an export batch, and the batch file.
+
+A batch's messages are made once (one per patient visit), checked by
+hl7apy and kept with their send status. A message the interface engine
+rejected is rebuilt from the data as it is now, under a new control id,
+when the biller re-sends it after a fix.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime
+
+import sqlalchemy as sa
+
+from roster.domain import claim_preflight as pf
+from roster.domain import hl7_dft as hl7
+from roster.domain.hl7_check import check_batch, check_message
+from roster.domain.x12_837p import split_name
+from roster.extensions import db
+from roster.models import Hl7Message
+from roster.services import Conflict, NotFound, audit, clinic
+from roster.services.claim_facts import BatchLine, batch_lines, clinic_facts, fix_charges
+from roster.services.claims import FileCheckFailed, PreflightFailed, clinic_now, get_batch, preflight_batch
+
+
+def _sender() -> hl7.Sender:
+    s = clinic.get_settings()
+    return hl7.Sender(s.organization_name, s.npi, s.hl7_receiving_application, s.hl7_receiving_facility)
+
+
+def _charge(bl: BatchLine) -> hl7.Charge:
+    last, first = split_name(bl.rendering_name)
+    return hl7.Charge(bl.line.id, "CD" if bl.action == "void" else "CG", bl.facts.cpt, bl.modifiers, bl.units,
+                      bl.facts.charge_cents, bl.facts.date_of_service, bl.facts.diagnosis_codes,
+                      bl.facts.rendering_npi or "", last, first)
+
+
+def _visit(group: list[BatchLine], control_id: str) -> hl7.Visit:
+    f, p = group[0].facts, group[0].line.patient
+    return hl7.Visit(
+        control_id=control_id, visit_number=f"{f.patient_mrn}-{f.date_of_service:%Y%m%d}", mrn=f.patient_mrn,
+        last_name=group[0].row["patient_last_name"], first_name=group[0].row["patient_first_name"], dob=f.dob,
+        sex=f.sex, address_line1=p.address_line1, address_city=p.address_city, address_state=p.address_state,
+        address_zip=p.address_zip, payer_name=f.payer.name, payer_id=f.payer.payer_id,
+        filing_indicator=f.payer.filing_indicator or "ZZ", member_id=f.member_id,
+        charges=tuple(_charge(bl) for bl in group),
+    )
+
+
+def _write(group: list[BatchLine], when: datetime) -> tuple[str, str]:
+    control_id = f"RH{clinic.next_number('hl7'):08d}"
+    text = hl7.write_message(_sender(), _visit(group, control_id), when)
+    problems = check_message(text)
+    if problems:
+        raise FileCheckFailed("HL7 charge message", tuple(problems))
+    return control_id, text
+
+
+def _groups(lines: list[BatchLine]) -> dict[tuple[int, date], list[BatchLine]]:
+    groups: dict[tuple[int, date], list[BatchLine]] = defaultdict(list)
+    for bl in lines:
+        groups[(bl.facts.patient_id, bl.facts.date_of_service)].append(bl)
+    return groups
+
+
+def ensure_messages(batch_id: int, now: datetime | None = None) -> list[Hl7Message]:
+    """The batch's charge messages, made (and kept) the first time. Raises PreflightFailed."""
+    batch = get_batch(batch_id)
+    kept = messages_of(batch.id)
+    if kept:
+        return kept
+    problems = preflight_batch(batch.id, pf.HL7)
+    if problems:
+        raise PreflightFailed(problems)
+    lines = batch_lines(batch.id)
+    when = clinic_now(now)
+    groups = _groups(lines)
+    for key in sorted(groups, key=lambda k: (k[1], groups[k][0].facts.patient_mrn)):
+        control_id, text = _write(groups[key], when)
+        db.session.add(Hl7Message(export_batch_id=batch.id, patient_id=key[0], date_of_service=key[1],
+                                  control_id=control_id, content=text, status="pending",
+                                  line_ids=[bl.line.id for bl in groups[key]]))
+    fix_charges([bl for bl in lines if bl.action == "new"])
+    db.session.flush()
+    audit.record("hl7.messages", "export_batch", batch.id, after={"messages": len(groups)})
+    return messages_of(batch.id)
+
+
+def messages_of(batch_id: int) -> list[Hl7Message]:
+    return list(db.session.scalars(
+        sa.select(Hl7Message).where(Hl7Message.export_batch_id == batch_id).order_by(Hl7Message.id)))
+
+
+def batch_file(batch_id: int, now: datetime | None = None) -> str:
+    """The FHS/BHS batch file of the batch's messages (as they stand: a rebuilt message is the new one)."""
+    messages = ensure_messages(batch_id, now)
+    text = hl7.write_batch(_sender(), [m.content for m in messages], f"RB{batch_id}", clinic_now(now))
+    problems = check_batch(text)
+    if problems:
+        raise FileCheckFailed("HL7 batch file", tuple(problems))
+    return text
+
+
+def rebuild(message_id: int, now: datetime | None = None) -> Hl7Message:
+    """A rejected message made again from today's data, under a new control id, to be sent again."""
+    message = db.session.get(Hl7Message, message_id)
+    if message is None:
+        raise NotFound(f"No HL7 message {message_id}.")
+    if message.status != "rejected":
+        raise Conflict("Only a message the interface engine rejected is sent again.",
+                       {"status": f"This message is {message.status}."})
+    wanted = set(message.line_ids)
+    lines = [bl for bl in batch_lines(message.export_batch_id) if bl.line.id in wanted]
+    problems = pf.preflight(clinic_facts(clinic.get_settings()), [bl.facts for bl in lines], pf.HL7)
+    if problems:
+        raise PreflightFailed(problems)
+    before = {"control_id": message.control_id, "status": message.status, "error": message.error}
+    message.control_id, message.content = _write(lines, clinic_now(now))
+    message.status, message.error = "pending", None
+    db.session.flush()
+    audit.record("hl7.rebuild", "hl7_message", message.id, before=before,
+                 after={"control_id": message.control_id, "status": "pending"})
+    return message
