@@ -11,6 +11,19 @@ PATIENT_CLAIM_FIELDS = {
 _W = ("400", "401", "403", "404", "409", "422")
 
 
+DATE = {"type": "string", "format": "date"}
+
+
+def _file_op(summary: str, mimetype: str) -> dict:
+    from roster.api.openapi import _json, _op, _ref
+
+    op = _op(summary, "billing.export", errors=("401", "403", "404"))
+    op["responses"]["200"] = {"description": "The file, as an attachment", "content": {mimetype: {}}}
+    op["responses"]["409"] = {"description": "Lines lack what a claim needs: the preflight's list",
+                              **_json(_ref("PreflightError"))}
+    return op
+
+
 def claim_paths() -> dict:
     from roster.api.openapi import _op, _ref
 
@@ -27,6 +40,25 @@ def claim_paths() -> dict:
         },
         "/billing/payers/{payer_id}": {"patch": _op("Change a payer", "clinic.settings", body="Payer",
                                                     answer=_ref("Payer"), errors=_W)},
+        "/billing/preflight": {"get": {**_op(
+            "Claim preflight: every ready line of the range that cannot go on a valid claim, and why",
+            "billing.view", answer=_ref("Problems"), errors=("401", "403", "422")),
+            "parameters": [{"name": "from", "in": "query", "required": True, "schema": DATE},
+                           {"name": "to", "in": "query", "required": True, "schema": DATE}]}},
+        "/billing/exports/{batch_id}.837": {"get": _file_op(
+            "The batch as an X12 837P (005010X222A1) claim file, checked by pyx12; kept, so a later "
+            "download repeats it", "application/edi-x12")},
+        "/billing/exports/{batch_id}.hl7": {"get": _file_op(
+            "The batch as HL7 v2.5.1 DFT^P03 messages in a FHS/BHS batch file, each checked by hl7apy",
+            "application/hl7-v2")},
+        "/billing/exports/{batch_id}/hl7-messages": {"get": _op(
+            "The batch's charge messages and their send status", "billing.view", errors=("401", "403", "404"))},
+        "/billing/exports/{batch_id}/hl7-send": {"post": _op(
+            "Send the batch's pending charge messages to the interface engine over MLLP, waiting for each ACK",
+            "billing.export", errors=_W)},
+        "/billing/hl7-messages/{message_id}/resend": {"post": _op(
+            "Rebuild a rejected message from today's data (new control id) and send it again",
+            "billing.export", errors=_W)},
         "/billing/fees": {
             "get": _op("The fee schedule (charge per unit by code)", "billing.view"),
             "post": _op("Set the charge per unit of a code (replaces its fee)", "clinic.settings", body="Fee",
@@ -47,5 +79,14 @@ def claim_schemas() -> dict:
             "hl7_receiving_facility": text}},
         "Payer": {"type": "object", "properties": {
             "id": {"type": "integer"}, "name": text, "payer_id": text, "claim_filing_indicator": text}},
+        "Problem": {"type": "object", "properties": {
+            "code": text, "message": text, "line_id": {"type": ["integer", "null"]},
+            "patient_mrn": {"type": ["string", "null"]}, "cpt": {"type": ["string", "null"]},
+            "date_of_service": {"type": ["string", "null"]}}},
+        "Problems": {"type": "object", "properties": {"problems": {
+            "type": "array", "items": {"$ref": "#/components/schemas/Problem"}}}},
+        "PreflightError": {"type": "object", "properties": {"error": {"type": "object", "properties": {
+            "code": {"const": "claim_preflight"}, "message": text, "fields": {"type": "object"},
+            "problems": {"type": "array", "items": {"$ref": "#/components/schemas/Problem"}}}}}},
         "Fee": {"type": "object", "properties": {"cpt": text, "charge": {"type": ["string", "number"]}}},
     }

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("billing", __name__)
 
-from roster.billing import settings_views, views  # noqa: E402,F401
+from roster.billing import claims_views, settings_views, views  # noqa: E402,F401

@@ -13,7 +13,7 @@ from roster.extensions import db
 from roster.models import ExportBatch, Job, utcnow
 from roster.permissions import requires
 from roster.services import audit as audit_trail
-from roster.services import billing, jobs
+from roster.services import billing, hl7_send, jobs
 from roster.transactions import discard_changes
 
 LINES_PER_PAGE = 100
@@ -42,7 +42,9 @@ def review():
 
 def _exports_page(form: ExportForm, status: int = 200):
     history = billing.export_page(_page(), current_app.config["PAGE_SIZE"])
-    return render_template("billing/exports.html", form=form, history=history, jobs=jobs.recent()), status
+    hl7_status = hl7_send.status_counts([b.id for b in history.batches])
+    return render_template("billing/exports.html", form=form, history=history, jobs=jobs.recent(),
+                           hl7_status=hl7_status), status
 
 
 @bp.get("/exports")

@@ -1,0 +1,121 @@
+"""Claims on the biller's pages: the preflight, a batch's 837P and HL7 downloads, and sending
+its charge messages to the interface engine. Thin handlers over the claims and HL7 services."""
+
+from __future__ import annotations
+
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
+
+from roster.billing import bp
+from roster.billing.forms import ReviewFilterForm, current_month
+from roster.domain.claim_preflight import HL7, X12, Problem
+from roster.extensions import db
+from roster.models import utcnow
+from roster.permissions import can, requires
+from roster.services import ServiceError, claims, hl7_messages, hl7_send
+from roster.services.claims import PreflightFailed
+
+PATIENT_ANCHORS = {"NO_ADDRESS": "address", "NO_SEX": "identity", "NO_DOB": "identity",
+                   "NO_MEMBER_ID": "insurance", "NO_PAYER": "insurance", "NO_DIAGNOSIS": "diagnoses"}
+
+
+def fix_link(problem: Problem) -> tuple[str, str] | None:
+    """(url, what the biller does there) for a preflight problem, or None when they may not fix it here."""
+    kind = problem.fix_kind
+    if kind == "patient" and can("people.edit"):
+        return (url_for("people.edit_patient", patient_id=problem.fix_id,
+                        _anchor=PATIENT_ANCHORS.get(problem.code, "identity")), "fix the patient's record")
+    if kind == "facilitator" and problem.fix_id is not None and can("people.edit"):
+        return url_for("people.edit_facilitator", facilitator_id=problem.fix_id), "fix the facilitator's NPI"
+    if can("clinic.settings"):
+        if kind == "payer":
+            return url_for("billing.edit_payer", payer_id=problem.fix_id), "complete the payer"
+        anchors = {"payer_list": "payers", "fee": "fees", "settings": "provider"}
+        if kind in anchors:
+            return url_for("billing.settings", _anchor=anchors[kind]), "open the billing settings"
+    return None
+
+
+@bp.get("/preflight")
+@requires("billing.view")
+def preflight():
+    first, last = current_month(utcnow(), current_app.config["CLINIC_TIMEZONE"])
+    form = ReviewFilterForm(request.args, date_from=first, date_to=last)
+    problems = None
+    if "from" in request.args and form.validate():
+        problems = claims.preflight_range(form.date_from.data, form.date_to.data)
+    return render_template("billing/preflight.html", form=form, problems=problems, fix_link=fix_link)
+
+
+def _batch_page(batch_id: int, problems: list[Problem] | None = None, status: int = 200):
+    batch = claims.get_batch(batch_id)
+    return render_template("billing/batch.html", batch=batch, messages=hl7_messages.messages_of(batch.id),
+                           problems=problems, fix_link=fix_link), status
+
+
+@bp.get("/exports/<int:batch_id>")
+@requires("billing.view")
+def batch(batch_id: int):
+    return _batch_page(batch_id, claims.preflight_batch(batch_id, X12))
+
+
+def _download(batch_id: int, kind: str, make, mimetype: str):
+    try:
+        text = make()
+    except PreflightFailed as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return _batch_page(batch_id, exc.problems, 409)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return _batch_page(batch_id, None, exc.status)
+    db.session.commit()
+    name = claims.claim_file_name(claims.get_batch(batch_id), kind)
+    return Response(text, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.get("/exports/<int:batch_id>.837")
+@requires("billing.export")
+def export_837(batch_id: int):
+    return _download(batch_id, "837", lambda: claims.claim_file(batch_id).content, "application/edi-x12")
+
+
+@bp.get("/exports/<int:batch_id>.hl7")
+@requires("billing.export")
+def export_hl7(batch_id: int):
+    return _download(batch_id, "hl7", lambda: hl7_messages.batch_file(batch_id), "application/hl7-v2")
+
+
+def _send(batch_id: int, prepare) -> Response:
+    try:
+        prepare()
+        transport = hl7_send.engine_transport()
+    except PreflightFailed as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return _batch_page(batch_id, exc.problems, 409)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return _batch_page(batch_id, None, exc.status)
+    db.session.commit()
+    report = hl7_send.send_pending(batch_id, transport, db.session.commit)
+    db.session.commit()
+    parts = [f"{report.acknowledged} acknowledged", f"{report.rejected} rejected"]
+    if report.unreachable:
+        parts.append(f"{report.unreachable} not delivered ({report.errors[0]})")
+    flash("Sent to the interface engine: " + ", ".join(parts) + ".",
+          "success" if not (report.rejected or report.unreachable) else "error")
+    return redirect(url_for("billing.batch", batch_id=batch_id) + "#messages")
+
+
+@bp.post("/exports/<int:batch_id>/send")
+@requires("billing.export")
+def send_hl7(batch_id: int):
+    return _send(batch_id, lambda: hl7_messages.ensure_messages(batch_id))
+
+
+@bp.post("/exports/<int:batch_id>/messages/<int:message_id>/resend")
+@requires("billing.export")
+def resend_hl7(batch_id: int, message_id: int):
+    return _send(batch_id, lambda: hl7_messages.rebuild(message_id))
