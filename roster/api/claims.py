@@ -10,9 +10,11 @@ from roster.extensions import db
 from roster.permissions import requires
 from roster.services import billing, claims, hl7_messages, hl7_send
 from roster.services.claims import PreflightFailed
+from roster.transactions import discard_changes
 
 
 def preflight_error(exc: PreflightFailed):
+    discard_changes()
     return jsonify({"error": {"code": exc.code, "message": exc.message, "fields": {},
                               "problems": [p.as_dict() for p in exc.problems]}}), 409
 
@@ -36,7 +38,6 @@ def export_837(batch_id: int):
         kept = claims.claim_file(batch_id)
     except PreflightFailed as exc:
         return preflight_error(exc)
-    db.session.commit()
     return _file(kept.content, batch_id, "837", "application/edi-x12")
 
 
@@ -47,7 +48,6 @@ def export_hl7(batch_id: int):
         text = hl7_messages.batch_file(batch_id)
     except PreflightFailed as exc:
         return preflight_error(exc)
-    db.session.commit()
     return _file(text, batch_id, "hl7", "application/hl7-v2")
 
 
@@ -71,9 +71,9 @@ def hl7_send_batch(batch_id: int):
         hl7_messages.ensure_messages(batch_id)
     except PreflightFailed as exc:
         return preflight_error(exc)
-    db.session.commit()
-    report = hl7_send.send_pending(batch_id, hl7_send.engine_transport(), db.session.commit)
-    db.session.commit()
+    transport = hl7_send.engine_transport()
+    db.session.commit()  # the messages exist before any is sent (hl7_send commits per message)
+    report = hl7_send.send_pending(batch_id, transport, db.session.commit)
     return jsonify({"acknowledged": report.acknowledged, "rejected": report.rejected,
                     "unreachable": report.unreachable, "errors": report.errors,
                     "messages": [message_dict(m) for m in hl7_messages.messages_of(batch_id)]})
@@ -87,7 +87,7 @@ def hl7_resend(message_id: int):
     except PreflightFailed as exc:
         return preflight_error(exc)
     batch_id = message.export_batch_id
-    db.session.commit()
-    hl7_send.send_pending(batch_id, hl7_send.engine_transport(), db.session.commit)
-    db.session.commit()
+    transport = hl7_send.engine_transport()
+    db.session.commit()  # the rebuilt message is kept before it is sent (hl7_send commits per message)
+    hl7_send.send_pending(batch_id, transport, db.session.commit)
     return created(message_dict(db.session.get(type(message), message_id)), 200)

@@ -13,6 +13,7 @@ from roster.models import utcnow
 from roster.permissions import can, requires
 from roster.services import ServiceError, claims, hl7_messages, hl7_send
 from roster.services.claims import PreflightFailed
+from roster.transactions import discard_changes
 
 PATIENT_ANCHORS = {"NO_ADDRESS": "address", "NO_SEX": "identity", "NO_DOB": "identity",
                    "NO_MEMBER_ID": "insurance", "NO_PAYER": "insurance", "NO_DIAGNOSIS": "diagnoses"}
@@ -62,14 +63,13 @@ def _download(batch_id: int, kind: str, make, mimetype: str):
     try:
         text = make()
     except PreflightFailed as exc:
-        db.session.rollback()
+        discard_changes()
         flash(exc.message, "error")
         return _batch_page(batch_id, exc.problems, 409)
     except ServiceError as exc:
-        db.session.rollback()
+        discard_changes()
         flash(exc.message, "error")
         return _batch_page(batch_id, None, exc.status)
-    db.session.commit()
     name = claims.claim_file_name(claims.get_batch(batch_id), kind)
     return Response(text, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
@@ -91,16 +91,15 @@ def _send(batch_id: int, prepare) -> Response:
         prepare()
         transport = hl7_send.engine_transport()
     except PreflightFailed as exc:
-        db.session.rollback()
+        discard_changes()
         flash(exc.message, "error")
         return _batch_page(batch_id, exc.problems, 409)
     except ServiceError as exc:
-        db.session.rollback()
+        discard_changes()
         flash(exc.message, "error")
         return _batch_page(batch_id, None, exc.status)
-    db.session.commit()
+    db.session.commit()  # the messages exist before any is sent (hl7_send commits per message, on purpose)
     report = hl7_send.send_pending(batch_id, transport, db.session.commit)
-    db.session.commit()
     parts = [f"{report.acknowledged} acknowledged", f"{report.rejected} rejected"]
     if report.unreachable:
         parts.append(f"{report.unreachable} not delivered ({report.errors[0]})")

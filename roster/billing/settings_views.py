@@ -7,7 +7,6 @@ from flask import flash, redirect, render_template, url_for
 
 from roster.billing import bp
 from roster.billing.settings_forms import FeeForm, PayerForm, SettingsForm
-from roster.extensions import db
 from roster.permissions import requires
 from roster.services import ServiceError, clinic
 
@@ -39,7 +38,6 @@ def save_settings():
     except ServiceError as exc:
         form.show_error(exc)
         return _page(settings_form=form, exc=exc)
-    db.session.commit()
     flash("Billing settings saved.", "success")
     return redirect(url_for("billing.settings"))
 
@@ -55,7 +53,6 @@ def add_payer():
     except ServiceError as exc:
         form.show_error(exc)
         return _page(payer_form=form, exc=exc)
-    db.session.commit()
     flash(f"{payer.name} added to the payer list.", "success")
     return redirect(url_for("billing.settings") + "#payers")
 
@@ -72,7 +69,6 @@ def edit_payer(payer_id: int):
     except ServiceError as exc:
         form.show_error(exc)
         return render_template("billing/payer.html", form=form, payer=payer), exc.status
-    db.session.commit()
     flash(f"{payer.name} saved.", "success")
     return redirect(url_for("billing.settings") + "#payers")
 
@@ -88,7 +84,6 @@ def set_fee():
     except ServiceError as exc:
         form.show_error(exc)
         return _page(fee_form=form, exc=exc)
-    db.session.commit()
     flash(f"Fee for {fee.cpt} saved: ${fee.charge_cents / 100:,.2f} per unit.", "success")
     return redirect(url_for("billing.settings") + "#fees")
 
@@ -97,6 +92,5 @@ def set_fee():
 @requires("clinic.settings")
 def remove_fee(cpt: str):
     clinic.remove_fee(cpt)
-    db.session.commit()
     flash(f"Fee for {cpt} removed.", "success")
     return redirect(url_for("billing.settings") + "#fees")

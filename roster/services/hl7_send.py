@@ -91,62 +91,71 @@ def parse_ack(ack: str) -> tuple[str, str, str]:
     return code, control, "; ".join(dict.fromkeys(t for t in texts if t))
 
 
-def _take(message_id: int) -> bool:
+def _take(message_id: int) -> tuple[str, str] | None:
+    """(control id, content) of the message when this sender got it (pending -> sending), else None."""
     taken = db.session.execute(
         sa.update(Hl7Message).where(Hl7Message.id == message_id, Hl7Message.status == "pending")
         .values(status="sending", attempts=Hl7Message.attempts + 1, sent_at=utcnow())
-        .returning(Hl7Message.id).execution_options(synchronize_session=False)
+        .returning(Hl7Message.control_id, Hl7Message.content).execution_options(synchronize_session=False)
     ).first()
-    return taken is not None
+    return (taken.control_id, taken.content) if taken is not None else None
 
 
-def _settle(message: Hl7Message, status: str, error: str | None) -> None:
-    message.status, message.error = status, error
+def _settle(message_id: int, control_id: str, status: str, error: str | None) -> None:
+    values = {"status": status, "error": error}
     if status == "acknowledged":
-        message.acknowledged_at = utcnow()
-    audit.record(f"hl7.{status}", "hl7_message", message.id,
-                 after={"control_id": message.control_id, "status": status, "error": error})
+        values["acknowledged_at"] = utcnow()
+    db.session.execute(sa.update(Hl7Message).where(Hl7Message.id == message_id).values(**values)
+                       .execution_options(synchronize_session=False))
+    audit.record(f"hl7.{status}", "hl7_message", message_id,
+                 after={"control_id": control_id, "status": status, "error": error})
 
 
 def send_pending(batch_id: int, transport: Transport, commit: Callable[[], None], *,
                  retries: int = 3, backoff: float = 0.5, sleep: Callable[[float], None] = time.sleep) -> SendReport:
-    """Send every pending message of the batch, one at a time, waiting for each ACK."""
+    """Send every pending message of the batch, one at a time, waiting for each ACK.
+
+    No database transaction is open while the engine is being waited for (on
+    SQLite a transaction holds the write lock)."""
     report = SendReport()
     ids = db.session.scalars(sa.select(Hl7Message.id).where(
         Hl7Message.export_batch_id == batch_id, Hl7Message.status == "pending").order_by(Hl7Message.id)).all()
+    commit()
     for message_id in ids:
-        if not _take(message_id):
-            report.skipped += 1  # another sender has it
-            continue
+        taken = _take(message_id)
         commit()
-        message = db.session.get(Hl7Message, message_id)
-        db.session.refresh(message)
+        if taken is None:
+            report.skipped += 1  # another sender has it, or it is settled
+            continue
+        control_id, content = taken
         ack, failure = None, ""
         for attempt in range(retries):
             try:
-                ack = transport(message.content)
+                ack = transport(content)
                 break
-            except OSError as exc:
+            except (OSError, UnicodeError) as exc:
                 failure = f"interface engine unreachable: {exc}"
                 if attempt + 1 < retries:
                     sleep(backoff * 2 ** attempt)
         if ack is None:
-            _settle(message, "pending", failure)
+            _settle(message_id, control_id, "pending", failure)
             report.unreachable += 1
             report.errors.append(failure)
             commit()
             break  # the engine is down: the rest wait for the next send
-        code, control, why = parse_ack(ack)
-        if control != message.control_id:
-            _settle(message, "pending", f"the acknowledgement names another message ({control or 'none'})")
+        code, acked, why = parse_ack(ack)
+        if acked != control_id:
+            _settle(message_id, control_id, "pending",
+                    f"the acknowledgement names another message ({acked or 'none'})")
             report.unreachable += 1
         elif code in ACCEPTED:
-            _settle(message, "acknowledged", None)
+            _settle(message_id, control_id, "acknowledged", None)
             report.acknowledged += 1
         else:
-            _settle(message, "rejected", why or f"rejected ({code or 'no MSA'})")
+            _settle(message_id, control_id, "rejected", why or f"rejected ({code or 'no MSA'})")
             report.rejected += 1
         commit()
+    db.session.expire_all()
     return report
 
 
