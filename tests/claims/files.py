@@ -20,7 +20,8 @@ SETTINGS = {
     "receiver_name": "Prairie Claims", "x12_usage": "T", "hl7_receiving_application": "HBS",
     "hl7_receiving_facility": "LMC",
 }
-FEES = {"97550": 9500, "97551": 4500, "97552": 3550}
+FEES = {"97550": 9500, "97551": 4500, "97552": 3550, "G0539": 9000, "G0540": 4000, "G0541": 9000,
+        "G0542": 4000, "G0543": 3000, "96202": 8550, "96203": 3000}
 
 
 def set_up_clinic(admin) -> None:
