@@ -1,8 +1,8 @@
 """claim settings: billing provider, payer list, fee schedule, patient address and sex,
 claims, claim files and HL7 charge messages
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-11-27 09:24:01.570773
 
 """
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0005'
-down_revision = '0004'
+revision = '0007'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
