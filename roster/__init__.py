@@ -36,12 +36,17 @@ def configure(app: Flask, overrides: dict | None) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from roster.extensions import csrf, db, login_manager, migrate
+    from roster.extensions import babel, csrf, db, login_manager, migrate
 
     from roster.transactions import init_engines
 
     db.init_app(app)
     init_engines(app)  # SQLite: real transactions (BEGIN IMMEDIATE), WAL, busy timeout
+    babel.init_app(  # one clinic, one locale: dates and times are written as it writes them
+        app,
+        locale_selector=lambda: app.config["CLINIC_LOCALE"],
+        timezone_selector=lambda: app.config["CLINIC_TIMEZONE"],
+    )
     migrate.init_app(
         app,
         db,

@@ -6,6 +6,8 @@ import os
 import tempfile
 from datetime import timedelta
 
+from roster.domain.locale_format import valid_locale
+
 
 class Config:
     SQLALCHEMY_TRACK_MODIFICATIONS = False
@@ -22,6 +24,7 @@ class Config:
     LOGIN_LOCK_MINUTES = 15  # failures of one e-mail from one address are forgotten after this
     # The other limits (per e-mail, per address, global, code step): roster/services/throttle.py
     CLINIC_TIMEZONE = "America/Chicago"
+    CLINIC_LOCALE = "en_US"  # how dates and times are written (Babel/CLDR locale)
     CLINIC_NAME = "Riverside Rehabilitation"
     PAGE_SIZE = 25
     MAX_CONTENT_LENGTH = 4 * 1024 * 1024  # no request body is larger (CSV imports are capped at 2 MB)
@@ -41,7 +44,11 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         settings["REMEMBER_COOKIE_SECURE"] = False
     if env.get("CLINIC_TIMEZONE"):
         settings["CLINIC_TIMEZONE"] = env["CLINIC_TIMEZONE"]
+    if env.get("CLINIC_LOCALE"):
+        settings["CLINIC_LOCALE"] = env["CLINIC_LOCALE"]
     settings.update(overrides or {})
+    if not valid_locale(settings["CLINIC_LOCALE"]):
+        raise ValueError(f"CLINIC_LOCALE {settings['CLINIC_LOCALE']!r} is not a locale Babel knows (e.g. en_US)")
     return settings
 
 

@@ -1,11 +1,14 @@
-"""Template globals and filters: navigation by role, local times, permission checks."""
+"""Template globals and filters: navigation by role, local dates and times (Babel), permission checks."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
+from flask_babel import get_locale
+
+from roster.domain import locale_format as lf
 
 from roster.permissions import ROLE_LABELS, can
 
@@ -30,11 +33,41 @@ def navigation_for_user() -> list[tuple[str, str]]:
     return [(label, ep) for label, ep, perm in NAVIGATION if ep in endpoints and can(perm)]
 
 
-def local_time(value: datetime | None, tz: str | None = None, fmt: str = "%a %d %b %Y, %H:%M") -> str:
+def clinic_locale() -> str:
+    """The locale dates and times are written in (``CLINIC_LOCALE``, default en_US)."""
+    return str(get_locale() or current_app.config["CLINIC_LOCALE"])
+
+
+def html_lang() -> str:
+    return clinic_locale().replace("_", "-")
+
+
+def _formatter(fn: Callable, takes_zone: bool = True) -> Callable:
+    """A template filter over a domain formatter: blank for None, the clinic's locale and zone."""
+    def apply(value, tz: str | None = None):
+        if value is None or value == "":
+            return ""
+        if takes_zone:
+            return fn(value, clinic_locale(), tz or current_app.config["CLINIC_TIMEZONE"])
+        return fn(value, clinic_locale())
+    return apply
+
+
+def local_iso_date(value: datetime | None, tz: str | None = None) -> str:
+    """The local date as YYYY-MM-DD (for links and date inputs, not for reading)."""
     if value is None:
         return ""
-    zone = ZoneInfo(tz or current_app.config["CLINIC_TIMEZONE"])
-    return value.astimezone(zone).strftime(fmt)
+    return lf.to_local(value, tz or current_app.config["CLINIC_TIMEZONE"]).date().isoformat()
+
+
+def local_time(value: datetime | None, tz: str | None = None) -> str:
+    """ "Fri, Nov 27, 2026, 3:00 PM" in the zone ``tz`` (default the clinic's)."""
+    return _formatter(lf.day_and_clock)(value, tz)
+
+
+# The same formats for messages written in views (flash)
+format_clock = _formatter(lf.clock)
+format_day = _formatter(lf.day)
 
 
 def init_templating(app: Flask) -> None:
@@ -43,7 +76,15 @@ def init_templating(app: Flask) -> None:
         navigation_for_user=navigation_for_user,
         role_label=lambda role: ROLE_LABELS.get(role, role),
     )
-    app.jinja_env.filters["local_time"] = local_time
-    app.jinja_env.filters["hm"] = lambda v, tz=None: local_time(v, tz, "%H:%M")
-    app.jinja_env.filters["day"] = lambda v, tz=None: local_time(v, tz, "%a %d %b %Y")
-    app.jinja_env.filters["isodate"] = lambda d: d.isoformat() if d else ""
+    app.jinja_env.globals.update(html_lang=html_lang, date_hint=lambda: lf.date_pattern_hint(clinic_locale()))
+    app.jinja_env.filters.update(
+        local_time=local_time,
+        hm=format_clock,                          # 3:00 PM
+        day=format_day,                           # Fri, Nov 27, 2026
+        long_day=_formatter(lf.long_day),         # Friday, November 27, 2026
+        short_day=_formatter(lf.short_day),       # Fri, Nov 27
+        date=_formatter(lf.medium_date),          # Nov 27, 2026
+        tzname=lambda tz: lf.zone_name(tz or current_app.config["CLINIC_TIMEZONE"], clinic_locale()),
+        local_iso_date=local_iso_date,            # 2026-11-27, for links
+        isodate=lambda d: d.isoformat() if d else "",
+    )

@@ -15,6 +15,7 @@ from roster.permissions import requires
 from roster.services import audit as audit_trail
 from roster.services import billing, hl7_send, jobs
 from roster.transactions import discard_changes
+from roster.templating import format_day
 
 LINES_PER_PAGE = 100
 BACKGROUND_EXPORT_DAYS = 31  # a longer range is exported by a background job, with progress on the page
@@ -65,11 +66,11 @@ def create_export():
     batch = billing.export_range(date_from, date_to, current_user)
     if batch.row_count:
         flash(f"Exported {batch.row_count} row{'s' if batch.row_count != 1 else ''} "
-              f"({date_from:%Y-%m-%d} to {date_to:%Y-%m-%d}) as batch #{batch.id}. Download its CSV below.",
+              f"({format_day(date_from)} to {format_day(date_to)}) as batch #{batch.id}. Download its CSV below.",
               "success")
     else:
         discard_changes()  # no empty batch in the history
-        flash(f"Nothing new to export from {date_from:%Y-%m-%d} to {date_to:%Y-%m-%d}: "
+        flash(f"Nothing new to export from {format_day(date_from)} to {format_day(date_to)}: "
               f"every ready line is already exported and no exported line was voided.", "info")
     return redirect(url_for("billing.exports"))
 

@@ -17,6 +17,7 @@ from roster.permissions import can, requires
 from roster.services import ServiceError, attendance, frontdesk
 from roster.services.attendance import CheckInResult
 from roster.services.validation import parse_date
+from roster.templating import format_clock
 from roster.transactions import discard_changes
 
 
@@ -75,7 +76,7 @@ def search(session_id: int):
 def _checkin_message(result: CheckInResult, tz: str) -> str:
     c = result.checkin
     who = f"{c.caregiver.full_name} for {c.patient.full_name}"
-    at = utc_to_local(c.checked_in_at, tz).strftime("%H:%M")
+    at = format_clock(c.checked_in_at, tz)
     if not result.created:
         return f"{who}: already checked in at {at}."
     return f"{who}: checked in at {at}" + (" (walk-in, not enrolled in this class)." if c.walk_in else ".")

@@ -26,6 +26,7 @@ from roster.schedule.forms import (
     with_choice,
 )
 from roster.services import ServiceError, calendar, people, scheduling, search
+from roster.templating import format_clock, format_day
 
 PATIENT_MATCHES = 10
 CLASSES_PER_PAGE = 50
@@ -155,7 +156,7 @@ def add_session(class_id: int):
         except ServiceError as exc:
             show_service_error(form, exc)
         else:
-            flash(f"Session added on {form.date.data:%a %d %b %Y} at {form.start_time.data:%H:%M}.", "success")
+            flash(f"Session added on {format_day(form.date.data)} at {format_clock(form.start_time.data)}.", "success")
             return redirect(url_for("schedule.class_detail", class_id=class_id, _anchor=f"session-{session.id}"))
     return render_class_page(class_id, session_form=form, status=422)
 
@@ -254,7 +255,7 @@ def cancel_session(session_id: int):
             show_service_error(form, exc)
         else:
             tz = session.group_class.timezone
-            flash(f"The session of {utc_to_local(session.starts_at, tz):%a %d %b %Y at %H:%M} is cancelled. "
+            flash(f"The session of {format_day(session.starts_at, tz)} at {format_clock(session.starts_at, tz)} is cancelled. "
                   "Calendar feeds show it as cancelled.", "success")
             return redirect(url_for("schedule.class_detail", class_id=session.class_id))
     return form_page("schedule/cancel_session.html", form, session=session, group_class=session.group_class)

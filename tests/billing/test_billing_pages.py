@@ -41,7 +41,7 @@ def test_review_defaults_to_the_current_month_in_the_clinic_zone(client, login, 
     page = _text(client.get("/billing/review"))
     assert 'name="from" required type="date" value="2026-02-01"' in page
     assert 'name="to" required type="date" value="2026-02-28"' in page
-    assert "Lines from 2026-02-01 to 2026-02-28" in page
+    assert "Lines from Sun, Feb 1, 2026 to Sat, Feb 28, 2026" in page
 
 
 def test_review_shows_counts_totals_lines_and_findings_as_sentences(app, client, login, clinic):
@@ -110,7 +110,7 @@ def test_review_lists_session_findings_that_have_no_line(client, login, clinic):
     section = page[page.index("Session findings without a line"):]
     assert "Hana Present" in section and "was present at this session" in section
     assert "lasted 10 minutes" in section
-    assert "2026-02-03 · Stroke caregiver skills" in section and "2026-02-05 · Stroke caregiver skills" in section
+    assert "Tue, Feb 3, 2026 · Stroke caregiver skills" in section and "Thu, Feb 5, 2026 · Stroke caregiver skills" in section
     assert "lasted 10 minutes" not in _text(client.get("/billing/review?from=2026-02-04&to=2026-02-04"))
 
 
@@ -133,12 +133,12 @@ def test_a_biller_exports_sees_the_history_and_downloads_the_csv(app, client, lo
     response = client.post("/billing/exports", data={"from": "2026-02-01", "to": "2026-02-28"})
     assert response.status_code == 302 and response.location.endswith("/billing/exports")
     page = _text(client.get("/billing/exports"))
-    assert "Exported 2 rows (2026-02-01 to 2026-02-28) as batch #" in page
+    assert "Exported 2 rows (Sun, Feb 1, 2026 to Sat, Feb 28, 2026) as batch #" in page
     with app.app_context():
         (batch,) = db.session.scalars(sa.select(ExportBatch)).all()
     assert batch.created_by_id == biller.id and batch.row_count == 2
     history = page[page.index("History"):]
-    assert "2026-02-01 to 2026-02-28" in history and "Bea Biller" in history
+    assert "Sun, Feb 1, 2026</span> to <span class=\"nowrap\">Sat, Feb 28, 2026" in history and "Bea Biller" in history
     assert f'href="/billing/exports/{batch.id}.csv"' in history
 
     download = client.get(f"/billing/exports/{batch.id}.csv")
@@ -156,7 +156,7 @@ def test_exporting_again_says_there_was_nothing_new_and_adds_no_batch(app, clien
     client.get("/billing/exports")  # read the first flash
     client.post("/billing/exports", data={"from": "2026-02-01", "to": "2026-02-28"})
     page = _text(client.get("/billing/exports"))
-    assert "Nothing new to export from 2026-02-01 to 2026-02-28" in page
+    assert "Nothing new to export from Sun, Feb 1, 2026 to Sat, Feb 28, 2026" in page
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(ExportBatch)) == 1
 

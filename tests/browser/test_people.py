@@ -45,8 +45,8 @@ def test_a_coordinator_adds_a_patient_and_a_caregiver_and_sees_both(ui, build):
     caregivers = page.locator("#caregivers")
     assert "Owen Quinn" in caregivers.inner_text() and "son" in caregivers.inner_text()
     assert "555-0142" in caregivers.inner_text()
-    assert "Written consent, given 2026-01-05" in page.locator("#consent").inner_text()
-    assert "PT, 2026-01-02 to 2026-04-01" in page.locator("#plan-of-care").inner_text()
+    assert "Written consent, given Jan 5, 2026" in page.locator("#consent").inner_text()
+    assert "PT, Jan 2, 2026 to Apr 1, 2026" in page.locator("#plan-of-care").inner_text()
     assert "I69.351" in page.locator("#diagnoses").inner_text()
 
 

@@ -49,9 +49,9 @@ def test_today_lists_the_days_sessions_with_counts_and_a_link_to_check_in(client
     post_check_in(client, desk, desk.caregivers[0], desk.patients[0])
 
     html = client.get("/frontdesk/today").get_data(as_text=True)
-    assert f"Today, {desk.day.strftime('%A %d %B %Y')}" in html
-    assert "09:00–10:00" in html and "14:30–15:30" in html
-    assert html.index("09:00–10:00") < html.index("14:30–15:30")
+    assert f"Today, {desk.day.strftime('%A, %B')} {desk.day.day}, {desk.day.year}" in html  # en_US, through Babel
+    assert "9:00\u202fAM–10:00\u202fAM" in html and "2:30\u202fPM–3:30\u202fPM" in html
+    assert html.index("9:00\u202fAM–10:00\u202fAM") < html.index("2:30\u202fPM–3:30\u202fPM")
     assert "Dana Reyes, PT" in html and desk.group_class.room in html
     assert "<dd>3</dd>" in html  # enrolled sets
     assert "1 of 3" in html and "0 of 1" in html
@@ -85,7 +85,7 @@ def test_check_in_is_one_post_and_a_second_answers_calmly(app, client, login, sc
     assert first.location.endswith(f"after={c.id}-{p.id}#cg-{c.id}-{p.id}")
     html = client.get(first.location).get_data(as_text=True)
     assert "checked in at" in html
-    assert re.search(r"Checked in \d\d:\d\d by Jo", html)
+    assert re.search(r"Checked in \d\d?:\d\d\u202f[AP]M by Jo", html)
     # focus moves on to the next caregiver still to come
     nxt = f"checkin-{desk.caregivers[1].id}-{desk.patients[1].id}"
     assert re.search(rf'id="{nxt}" autofocus', html)

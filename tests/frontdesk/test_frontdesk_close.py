@@ -100,7 +100,7 @@ def test_closing_a_group_of_two_makes_two_97552_lines_and_shows_them_to_billing(
     html = client.get(response.location).get_data(as_text=True)
     assert "Session closed." in html and "Closed" in html
     assert html.count("<td>97552</td>") == 2
-    assert "09:02–10:00" in html
+    assert "9:02\u202fAM–10:00\u202fAM" in html
 
 
 def test_without_billing_rights_the_closer_sees_just_closed(client, login, scene):

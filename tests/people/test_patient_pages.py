@@ -197,7 +197,7 @@ def test_the_patient_page_shows_caregivers_classes_attendance_and_billing(client
     html = client.get(f"/people/patients/{patient.id}").get_data(as_text=True)
     assert caregiver.full_name in html and "spouse" in html and caregiver.phone in html
     assert "Class 10" in html and "Class 11" in html and "Enrolled" in html
-    assert "Tue 10 Mar 2026, 10:00" in html and "Wed 11 Mar 2026, 10:00" in html  # in the class's zone
+    assert "Tue, Mar 10, 2026, 10:00\u202fAM" in html and "Wed, Mar 11, 2026, 10:00\u202fAM" in html  # in the class's zone
     assert 'badge warn">Present' in html  # marked present at the first session
     assert 'id="billing"' in html and "97550" in html
     for anchor in ("consent", "plan-of-care", "diagnoses", "needs"):
