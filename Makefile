@@ -1,10 +1,11 @@
 # Roster: the two commands.
-#   make run   create .venv, install, migrate, seed a demo clinic on first run, serve on 127.0.0.1:5000
+#   make run   create .venv, install, migrate, seed a demo clinic on first run, serve on 127.0.0.1:$PORT (default 5000)
 #   make test  install what the tests need, then the whole suite on SQLite and on a throwaway PostgreSQL
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+PORT ?= 5000
 export FLASK_APP := app
 
 .PHONY: run test bench load chromium postgresql
@@ -25,8 +26,8 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 run: $(VENV)/.runtime-installed
 	$(BIN)/flask db upgrade
 	$(BIN)/flask roster seed-demo --if-empty
-	@echo "Roster is on http://127.0.0.1:5000 (Ctrl-C stops it)."
-	ROSTER_INSECURE_COOKIES=1 $(BIN)/flask run --host 127.0.0.1 --port 5000
+	@echo "Roster is on http://127.0.0.1:$(PORT) (Ctrl-C stops it)."
+	ROSTER_INSECURE_COOKIES=1 $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 # Debian's Chromium drives the browser tests (Playwright's own browser download does not work here).
 chromium:

@@ -74,13 +74,24 @@ def revoke_token(prefix: str) -> None:
 
 @roster_cli.command("seed-demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has staff.")
-def seed_demo(if_empty: bool) -> None:
+@click.option("--reset", is_flag=True,
+              help="Delete everything and rebuild the demo clinic around today (refused if a real staff account exists).")
+def seed_demo(if_empty: bool, reset: bool) -> None:
     """Fill the database with a believable demo clinic and print the demo logins."""
-    from roster.seed import DEMO_PASSWORD, demo_logins, seed_demo_clinic
+    from roster.seed import DEMO_PASSWORD, demo_logins, only_demo_staff, reset_database, seed_demo_clinic
 
     g.cli_actor = "seed"
-    if if_empty and db.session.scalar(sa.select(sa.func.count(User.id))):
-        click.echo("The database already has data; demo not loaded.")
+    has_staff = bool(db.session.scalar(sa.select(sa.func.count(User.id))))
+    if reset:
+        if not only_demo_staff():
+            raise click.ClickException(
+                "This database has staff accounts that are not the demo ones: --reset would delete real data. Nothing changed.")
+        reset_database()
+        seed_demo_clinic()
+        db.session.commit()
+        click.echo("Demo clinic rebuilt around today.")
+    elif if_empty and has_staff:
+        click.echo("The database already has data; demo not loaded (roster seed-demo --reset rebuilds it around today).")
     else:
         seed_demo_clinic()
         db.session.commit()

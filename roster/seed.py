@@ -89,6 +89,21 @@ def demo_logins() -> list[tuple[str, str]]:
     return [(email, role) for email, role, _ in DEMO_USERS]
 
 
+def reset_database() -> None:
+    """Delete every row of every table (children first), keeping the schema. The caller commits."""
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
+
+
+def only_demo_staff() -> bool:
+    """True when no staff account is a real one (every e-mail is a demo address)."""
+    from roster.models import User
+
+    return not db.session.scalar(
+        sa.select(sa.func.count(User.id)).where(User.email.not_in([email for email, _, _ in DEMO_USERS]))
+    )
+
+
 def seed_demo_clinic(now: datetime | None = None) -> None:
     """Create the demo clinic (the caller commits). Safe only on an empty database."""
     now = now or utcnow()
@@ -186,7 +201,7 @@ def _enrol(rng, classes, patients, caregivers) -> None:
 def _hold_past_sessions(rng, classes, now: datetime) -> None:
     from roster.models import Enrollment, EnrollmentCaregiver
 
-    for group_class in classes:
+    for index, group_class in enumerate(classes):
         sets = db.session.execute(
             sa.select(Enrollment.patient_id, EnrollmentCaregiver.caregiver_id, Patient.mrn)
             .join(EnrollmentCaregiver, EnrollmentCaregiver.enrollment_id == Enrollment.id)
@@ -196,17 +211,16 @@ def _hold_past_sessions(rng, classes, now: datetime) -> None:
         sessions = db.session.scalars(
             sa.select(ClassSession).where(ClassSession.class_id == group_class.id).order_by(ClassSession.starts_at)
         ).all()
-        for number, session in enumerate(sessions):
-            if session.ends_at > now:
-                break
+        past = [session for session in sessions if session.ends_at <= now]
+        for number, session in enumerate(past):
             for arrival, (patient_id, caregiver_id, mrn) in enumerate(sets):
                 if rng.random() < 0.8:
                     result = attendance.check_in(session, caregiver_id, mrn, None)
                     result.checkin.checked_in_at = session.starts_at - timedelta(minutes=10 - arrival % 10)
             if number == 2 and sets:
                 attendance.set_present(session, db.session.get(Patient, sets[0].patient_id), True, None)
-            if number == len(sessions) - 3:
-                continue  # one past session left open, for the end-of-day list
+            if index == 0 and number == len(past) - 1:
+                continue  # the first class's latest past session is left open, for the end-of-day list
             tz = group_class.timezone
             start = utc_to_local(session.starts_at, tz) + timedelta(minutes=rng.choice((0, 2, 5)))
             end = utc_to_local(session.ends_at, tz)

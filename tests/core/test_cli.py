@@ -67,3 +67,32 @@ def test_seed_demo_builds_a_believable_clinic_once(app, runner):
     assert "already has data" in again.output
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Patient)) == 30
+
+
+def test_seed_demo_reset_rebuilds_around_today_with_a_session_left_open(app, runner, monkeypatch):
+    from datetime import datetime, timedelta, timezone
+
+    from roster.services.frontdesk import open_sessions
+
+    assert runner.invoke(args=["roster", "seed-demo"]).exit_code == 0
+    for days_later in (9, 12, 16):  # later days, other weekdays: the demo follows "today"
+        now = datetime(2026, 11, 27, 18, 0, tzinfo=timezone.utc) + timedelta(days=days_later)
+        monkeypatch.setattr("roster.seed.utcnow", lambda now=now: now)
+        result = runner.invoke(args=["roster", "seed-demo", "--reset"])
+        assert result.exit_code == 0, result.output
+        assert "rebuilt around today" in result.output
+        with app.app_context():
+            assert db.session.scalar(sa.select(sa.func.count()).select_from(Patient)) == 30
+            assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 5
+            starts = list(db.session.scalars(sa.select(ClassSession.starts_at)))
+            assert min(starts) < now < max(starts)  # past sessions and upcoming ones around that day
+            rows, _ = open_sessions(now)
+            assert [r for r in rows if r.session.status == "scheduled"], "no session left open for end of day"
+
+
+def test_seed_demo_reset_refuses_a_database_with_real_staff(app, runner):
+    runner.invoke(args=["roster", "create-user", "kim@clinic.test", "--role", "biller", "--password", "a-long-password"])
+    result = runner.invoke(args=["roster", "seed-demo", "--reset"])
+    assert result.exit_code != 0 and "not the demo ones" in result.output
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 1
