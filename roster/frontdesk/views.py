@@ -45,9 +45,13 @@ def today():
         flash(f"{errors['date']} Showing today instead.", "error")
     clinic_today = _clinic_today()
     day = day or clinic_today
-    rows = frontdesk.day_sessions(day, current_app.config["CLINIC_TIMEZONE"])
+    # A facilitator whose account is linked to their Facilitator record sees their own sessions first
+    mine = current_user.facilitator_id if current_user.role == "facilitator" else None
+    show_all = mine is None or request.args.get("show") == "all"
+    rows = frontdesk.day_sessions(day, current_app.config["CLINIC_TIMEZONE"], None if show_all else mine)
     return render_template("frontdesk/today.html", rows=rows, day=day, clinic_today=clinic_today,
-                           previous_day=day - timedelta(days=1), next_day=day + timedelta(days=1))
+                           previous_day=day - timedelta(days=1), next_day=day + timedelta(days=1),
+                           mine=mine, show_all=show_all, show_arg="all" if mine is not None and show_all else None)
 
 
 # --------------------------------------------------------------------------- one session

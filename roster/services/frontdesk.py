@@ -83,10 +83,15 @@ class DayRow:
     checked_in: int  # distinct caregivers checked in (walk-ins too)
 
 
-def day_sessions(day: date, tz: str) -> list[DayRow]:
-    """The sessions of a local day in zone ``tz``, with enrolment and arrival counts."""
+def day_sessions(day: date, tz: str, facilitator_id: int | None = None) -> list[DayRow]:
+    """The sessions of a local day in zone ``tz``, with enrolment and arrival counts.
+
+    With ``facilitator_id``: only the sessions that facilitator runs (planned, or recorded once held).
+    """
     start, end = scheduling.local_day_bounds(day, tz)
     sessions = scheduling.sessions_between(start, end)
+    if facilitator_id is not None:
+        sessions = [s for s in sessions if (f := facilitator_of(s)) is not None and f.id == facilitator_id]
     seats = _enrolled_counts({s.class_id for s in sessions})
     arrived = _arrivals([s.id for s in sessions])
     return [

@@ -92,7 +92,7 @@ def test_front_desk_and_facilitator_by_keyboard_only(ui, build, app):
     present.focus()
     enter(ui, present)
     expect(page.locator(f"#set-{ann.id}")).to_contain_text(f"{ann.first_name} {ann.last_name} {NOTICE}")
-    expect(present).to_have_attribute("aria-pressed", "true")
+    expect(present).to_have_attribute("aria-checked", "true")
     expect(present).to_be_focused()
 
     # --- the printable sheet, and back

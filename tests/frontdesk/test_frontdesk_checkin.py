@@ -234,7 +234,9 @@ def test_patient_present_shows_a_clear_notice_and_is_audited(app, client, login,
     assert response.location.endswith(f"focus=present-{p.id}#set-{p.id}")
     html = client.get(response.location).get_data(as_text=True)
     assert f"{p.first_name} {p.last_name} {NOTICE}" in html
-    assert re.search(rf'id="present-{p.id}" class="button done" aria-pressed="true"', html)
+    # a switch that says its state and its consequence (issue 13: not green like a success)
+    assert re.search(rf'id="present-{p.id}" role="switch" aria-checked="true"\s+class="switch is-on"', html)
+    assert "so this session is <strong>not billed</strong> for them" in html
     client.post(url, data={"patient_id": p.id, "present": "yes"})  # twice: still one mark
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(PatientPresence.id))) == 1
