@@ -12,6 +12,7 @@ from flask import current_app, url_for
 
 from roster.domain import billing as rules
 from roster.models import BillingLine, Finding
+from roster.permissions import ENDPOINT_PERMISSIONS, can
 
 # finding code -> (section of the patient's edit page, what the biller does there)
 PATIENT_SECTIONS = {
@@ -33,13 +34,25 @@ CLOSE_AGAIN = frozenset({
 class FixLink:
     url: str
     label: str  # what the biller does there, for the link's accessible name
+    verb: str = "Fix"  # "See" when the page only shows the facts and says who can fix them
 
 
 def fix_link(finding: Finding, line: BillingLine | None = None) -> FixLink | None:
-    """The page where `finding` is fixed, or None when that page does not exist."""
+    """The page where `finding` is fixed, or None when that page does not exist.
+
+    A user who may not use that page (a biller and attendance or closing) is sent to a
+    read-only view of the session that says who can fix it, never to Forbidden.
+    """
     endpoint, values, label = _target(finding, line)
     if endpoint not in current_app.view_functions:
         return None
+    permission = ENDPOINT_PERMISSIONS.get(endpoint)
+    if permission is not None and not can(permission):
+        if finding.session_id is None or "billing.session_facts" not in current_app.view_functions:
+            return None
+        return FixLink(url_for("billing.session_facts", session_id=finding.session_id),
+                       f"see the session's {'closing' if endpoint == 'frontdesk.close_session' else 'attendance'}"
+                       " and who can fix it", "See")
     return FixLink(url_for(endpoint, **values), label)
 
 

@@ -7,7 +7,8 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField
+from wtforms import DateField, HiddenField, IntegerField, SelectField
+from wtforms.widgets import HiddenInput
 from wtforms.validators import DataRequired, NumberRange, Optional, ValidationError
 
 from roster.services import billing
@@ -53,6 +54,16 @@ class ReviewFilterForm(RangeForm):
         csrf = False
 
     status = SelectField("Status", choices=STATUS_CHOICES, default="all")
+    # narrowing links from the counters (no field of their own on the form)
+    cpt = HiddenField()
+    facilitator = IntegerField(widget=HiddenInput(), validators=[Optional()])
+    patient = IntegerField(widget=HiddenInput(), validators=[Optional()])
+
+    @property
+    def narrowing(self) -> dict:
+        """The counter filters in use, as URL arguments."""
+        out = {"cpt": self.cpt.data or None, "facilitator": self.facilitator.data, "patient": self.patient.data}
+        return {k: v for k, v in out.items() if v not in (None, "")}
 
     @property
     def status_filter(self) -> str | None:

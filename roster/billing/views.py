@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from roster.billing import bp
 from roster.billing.fixes import fix_link
 from roster.billing.forms import AuditFilterForm, ExportForm, ReviewFilterForm, current_month
+from roster.domain.recurrence import utc_to_local
 from roster.downloads import csv_response
 from roster.extensions import db
-from roster.models import ExportBatch, Job, utcnow
-from roster.permissions import requires
+from roster.models import ExportBatch, Job, Patient, utcnow
+from roster.permissions import can, requires
 from roster.services import audit as audit_trail
-from roster.services import billing, hl7_send, jobs
+from roster.services import billing, frontdesk, hl7_send, jobs
+from roster.services.billing.overview import export_preview, grouped_findings
 from roster.transactions import discard_changes
 from roster.templating import format_day
 
@@ -34,11 +38,17 @@ def _page() -> int:
 @requires("billing.view")
 def review():
     form = ReviewFilterForm(request.args, **_this_month())
-    result = None
+    result = groups = patient = None
     if form.validate():
         result = billing.review(form.date_from.data, form.date_to.data, form.status_filter, _page(), LINES_PER_PAGE,
-                                request.args.get("fpage", 1, type=int))
-    return render_template("billing/review.html", form=form, review=result, fix_link=fix_link)
+                                request.args.get("fpage", 1, type=int),
+                                cpt=form.cpt.data or None, facilitator_id=form.facilitator.data,
+                                patient_id=form.patient.data)
+        groups = grouped_findings(form.date_from.data, form.date_to.data)
+        if form.patient.data:
+            patient = db.session.get(Patient, form.patient.data)
+    return render_template("billing/review.html", form=form, review=result, fix_link=fix_link, groups=groups,
+                           patient=patient)
 
 
 def _exports_page(form: ExportForm, status: int = 200):
@@ -48,10 +58,31 @@ def _exports_page(form: ExportForm, status: int = 200):
                            hl7_status=hl7_status), status
 
 
+def _up_to_yesterday() -> dict:
+    """The default export range: the month of yesterday, up to yesterday (today may still change)."""
+    today = utc_to_local(utcnow(), current_app.config["CLINIC_TIMEZONE"]).date()
+    yesterday = today - timedelta(days=1)
+    return {"date_from": yesterday.replace(day=1), "date_to": yesterday}
+
+
 @bp.get("/exports")
 @requires("billing.view")
 def exports():
-    return _exports_page(ExportForm(formdata=None, **_this_month()))
+    return _exports_page(ExportForm(formdata=None, **_up_to_yesterday()))
+
+
+@bp.get("/exports/confirm")
+@requires("billing.export")
+def confirm_export():
+    """Step one of an export: say what it will take ("N new lines, M voids for DATE–DATE") before it is done."""
+    form = ExportForm(request.args, meta={"csrf": False})
+    if not form.validate():
+        return _exports_page(form, 422)
+    preview = export_preview(form.date_from.data, form.date_to.data)
+    confirm_form = ExportForm(formdata=None, date_from=form.date_from.data, date_to=form.date_to.data)
+    history = billing.export_page(_page(), current_app.config["PAGE_SIZE"])
+    return render_template("billing/exports.html", form=form, history=history, preview=preview,
+                           confirm_form=confirm_form)
 
 
 @bp.post("/exports")
@@ -111,3 +142,12 @@ def audit():
         trail = audit_trail.trail(form.session_id.data, form.entity_type.data or None, _page(),
                                   current_app.config["PAGE_SIZE"])
     return render_template("billing/audit.html", form=form, trail=trail)
+
+
+@bp.get("/sessions/<int:session_id>")
+@requires("billing.view")
+def session_facts(session_id: int):
+    """A session's attendance and closing, read-only, for a biller whose finding points there."""
+    closing = frontdesk.close_page(session_id, with_billing=False)
+    return render_template("billing/session.html", page=closing.checkin, closing=closing,
+                           can_fix_attendance=can("frontdesk.checkin"), can_close=can("session.close"))

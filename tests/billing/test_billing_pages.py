@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import re
 from datetime import datetime, timezone
 
 import pytest
@@ -59,9 +60,10 @@ def test_review_shows_counts_totals_lines_and_findings_as_sentences(app, client,
 
     counts = page[page.index('class="status-counts"'):page.index("</ul>", page.index('class="status-counts"'))]
     assert [c.split('<span class="stat">')[1].split("<")[0] for c in counts.split("<li>")[1:]] == ["1", "3", "0", "0"]
-    assert "<th scope=\"row\">97552</th><td class=\"num\">4</td><td class=\"num\">4</td>" in page
-    assert "<th scope=\"row\">Dana Reyes, PT</th><td class=\"num\">2</td>" in page
-    assert "<th scope=\"row\">Omar Ortiz, OT</th><td class=\"num\">2</td>" in page
+    # each total is a link to its lines (issue 13: counters are filters)
+    assert re.search(r'97552<span class="visually-hidden">: show these lines</span></a></th><td class="num">4</td><td class="num">4</td>', page)
+    assert re.search(r'Dana Reyes, PT<span class="visually-hidden">: show these lines</span></a></th><td class="num">2</td>', page)
+    assert re.search(r'Omar Ortiz, OT<span class="visually-hidden">: show these lines</span></a></th><td class="num">2</td>', page)
     held = _line_block(page, lines[missing]["id"])
     for cell in ("2026-02-03", "Stroke caregiver skills", "Omar Cruz", f"({missing})", "97552", "GP", "I69.351",
                  "1234567893", '<span class="badge held">held</span>'):
@@ -93,7 +95,7 @@ def test_review_pages_keep_the_filter(client, login, clinic, monkeypatch):
     assert 'href="/billing/review?page=2&status=ready&from=2026-02-01&to=2026-02-28"' in first
     second = _text(client.get("/billing/review?page=2&status=ready&from=2026-02-01&to=2026-02-28"))
     assert second.count('<tbody class="line"') == 1 and "Page 2 of 2" in second
-    assert 'href="/billing/review?status=held&from=2026-02-01&to=2026-02-28"' in first  # the count links
+    assert 'href="/billing/review?status=held&from=2026-02-01&to=2026-02-28#lines-heading"' in first  # the count links, to the lines
 
 
 def test_review_lists_session_findings_that_have_no_line(client, login, clinic):

@@ -58,6 +58,7 @@ class FacilitatorTotal:
     name: str
     lines: int
     units: int
+    facilitator_id: int | None = None  # None: lines with no facilitator recorded
 
 
 @dataclass(frozen=True)
@@ -94,9 +95,20 @@ FINDINGS_PER_PAGE = 50
 
 
 def review(date_from: date, date_to: date, status: str | None, page: int = 1, per_page: int = 100,
-           findings_page: int = 1) -> Review:
-    """The biller's review of a range, in a fixed number of queries whatever its size."""
+           findings_page: int = 1, cpt: str | None = None, facilitator_id: int | None = None,
+           patient_id: int | None = None) -> Review:
+    """The biller's review of a range, in a fixed number of queries whatever its size.
+
+    ``cpt``, ``facilitator_id`` (0: none recorded) and ``patient_id`` narrow the lines, counts and totals.
+    """
     in_range = _in_range(date_from, date_to)
+    if cpt:
+        in_range = sa.and_(in_range, BillingLine.cpt == cpt)
+    if facilitator_id is not None:
+        in_range = sa.and_(in_range, BillingLine.facilitator_id.is_(None) if facilitator_id == 0
+                           else BillingLine.facilitator_id == facilitator_id)
+    if patient_id is not None:
+        in_range = sa.and_(in_range, BillingLine.patient_id == patient_id)
     counts = dict.fromkeys(LINE_STATUS_ORDER, 0)
     counts.update(db.session.execute(
         sa.select(BillingLine.status, sa.func.count()).where(in_range).group_by(BillingLine.status)
@@ -109,7 +121,7 @@ def review(date_from: date, date_to: date, status: str | None, page: int = 1, pe
         )
     ]
     by_facilitator = [
-        FacilitatorTotal(name or NO_FACILITATOR_LABEL, n, int(units or 0)) for _, name, n, units in db.session.execute(
+        FacilitatorTotal(name or NO_FACILITATOR_LABEL, n, int(units or 0), fid) for fid, name, n, units in db.session.execute(
             sa.select(Facilitator.id, Facilitator.name, sa.func.count(BillingLine.id), sa.func.sum(BillingLine.units))
             .select_from(BillingLine).outerjoin(Facilitator, Facilitator.id == BillingLine.facilitator_id)
             .where(billable).group_by(Facilitator.id, Facilitator.name).order_by(Facilitator.name)

@@ -1,0 +1,124 @@
+"""Issue 13 for billers: export confirmed with its counts, counters that filter, findings grouped,
+and fix links that never lead to Forbidden."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import datetime, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from roster.extensions import db
+from roster.models import ExportBatch
+from tests.billing.clinic import Clinic
+
+FEBRUARY = "/billing/review?from=2026-02-01&to=2026-02-28"
+
+
+@pytest.fixture
+def clinic(api) -> Clinic:
+    return Clinic(api("admin"))
+
+
+def _text(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def test_the_export_range_defaults_to_yesterday(client, login, monkeypatch):
+    # 15:00 UTC on 1 March: in Chicago yesterday was 28 February
+    monkeypatch.setattr("roster.billing.views.utcnow", lambda: datetime(2026, 3, 1, 15, 0, tzinfo=timezone.utc))
+    login("biller")
+    page = _text(client.get("/billing/exports"))
+    assert 'name="from" required type="date" value="2026-02-01"' in page
+    assert 'name="to" required type="date" value="2026-02-28"' in page
+    monkeypatch.setattr("roster.billing.views.utcnow", lambda: datetime(2026, 3, 18, 15, 0, tzinfo=timezone.utc))
+    page = _text(client.get("/billing/exports"))
+    assert 'value="2026-03-01"' in page and 'value="2026-03-17"' in page
+
+
+def test_an_export_says_what_it_will_take_and_waits_for_the_biller(app, client, login, clinic):
+    fid = clinic.facilitator()
+    clinic.group_session([clinic.patient(), clinic.patient(), clinic.patient(consent=None)], fid)
+    login("biller")
+
+    page = _text(client.get("/billing/exports/confirm?from=2026-02-01&to=2026-02-28"))
+    assert "2 new lines, 0 voids for Sun, Feb 1, 2026 – Sat, Feb 28, 2026" in page
+    assert "1 held line waits for a fix" in page
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(ExportBatch.id))) == 0  # nothing done yet
+
+    form = page[page.index('<form method="post" action="/billing/exports"'):]
+    assert 'name="from" value="2026-02-01"' in form and 'name="to" value="2026-02-28"' in form
+    assert "Export 2 new lines and 0 voids</button>" in form
+    response = client.post("/billing/exports", data={"from": "2026-02-01", "to": "2026-02-28"})
+    assert response.status_code == 302
+    assert "Exported 2 rows" in _text(client.get("/billing/exports"))
+    again = _text(client.get("/billing/exports/confirm?from=2026-02-01&to=2026-02-28"))
+    assert "Nothing to export for Sun, Feb 1, 2026 – Sat, Feb 28, 2026" in again
+    assert "Export 0" not in again
+
+
+def test_confirming_a_backwards_range_says_what_is_wrong(client, login):
+    login("biller")
+    response = client.get("/billing/exports/confirm?from=2026-02-28&to=2026-02-01")
+    assert response.status_code == 422 and "The range must end on or after its start." in _text(response)
+
+
+def test_the_summary_counters_filter_the_lines(client, login, clinic):
+    fid = clinic.facilitator(name="Dana Reyes, PT")
+    other = clinic.facilitator(name="Omar Ortiz, OT", discipline="OT")
+    clinic.group_session([clinic.patient(last_name="Alpha"), clinic.patient(last_name="Beta")], fid)
+    a = clinic.patient(last_name="Gamma")
+    clinic.held_session([(clinic.caregiver(a), a)], other, start="2026-02-10T10:00")  # one set: 97550
+    login("biller")
+    page = _text(client.get(FEBRUARY))
+    link = re.search(r'href="(/billing/review\?[^"]*cpt=97550[^"]*)"', page).group(1)
+    narrowed = _text(client.get(link))
+    assert narrowed.count('<tbody class="line"') == 1 and "Gamma" in narrowed and "Only CPT 97550" in narrowed
+    link = re.search(r'href="(/billing/review\?[^"]*facilitator=\d+[^"]*)#lines-heading">Dana Reyes', page).group(1)
+    narrowed = _text(client.get(link))
+    assert narrowed.count('<tbody class="line"') == 2 and "lines of Dana Reyes, PT" in narrowed
+
+
+def test_identical_findings_are_grouped_by_patient_and_code(client, login, clinic):
+    fid = clinic.facilitator()
+    no_consent = clinic.patient(first_name="Omar", last_name="Cruz", consent=None)
+    for day in (3, 10, 17):
+        clinic.group_session([no_consent, clinic.patient()], fid, start=f"2026-02-{day:02d}T10:00")
+    login("biller")
+    page = _text(client.get(FEBRUARY))
+    grouped = page[page.index("Findings by patient"):page.index('id="lines-heading"')]
+    assert "<span class=\"muted\">Omar Cruz · 3 lines · Tue, Feb 3 – Tue, Feb 17:</span>" in grouped
+    assert grouped.count('<li class="finding') == 1
+    show = re.search(r'href="(/billing/review\?[^"]*patient=\d+[^"]*)"', grouped).group(1)
+    assert _text(client.get(show)).count('<tbody class="line"') == 3
+
+
+def test_a_biller_is_never_sent_to_forbidden_by_a_fix_link(client, login, clinic):
+    fid = clinic.facilitator()
+    a, b = clinic.patient(), clinic.patient(first_name="Hana", last_name="Present")
+    sid = clinic.held_session([(clinic.caregiver(a), a), (clinic.caregiver(b), b)], None)  # no facilitator
+    clinic.close(sid, "2026-02-03T10:00", fid, present=(b,))
+    login("biller")
+    page = _text(client.get(FEBRUARY))
+    links = set(re.findall(r'<a class="fix" href="([^"]+)"', page))
+    assert links and not any(l.startswith("/frontdesk") for l in links)
+    assert f"/billing/sessions/{sid}" in links
+    for url in links:
+        assert client.get(url).status_code == 200, url
+    facts = _text(client.get(f"/billing/sessions/{sid}"))
+    assert "Who can fix this" in facts and "closing the session again" in facts
+    assert "Hana Present" in facts and "Patient was here: not billed" in facts
+    assert "/frontdesk/" not in facts  # no link to a page the biller may not open
+
+
+def test_an_admin_still_gets_the_real_fix_page(client, login, clinic):
+    fid = clinic.facilitator()
+    a, b = clinic.patient(), clinic.patient()
+    sid = clinic.group_session([a, b], fid)
+    clinic.close(sid, "2026-02-03T10:00", fid, present=(b,))
+    login("admin")
+    page = _text(client.get(FEBRUARY))
+    assert f'href="/frontdesk/sessions/{sid}/close"' in page
