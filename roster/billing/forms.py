@@ -7,9 +7,9 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, IntegerField, SelectField
+from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField
 from wtforms.widgets import HiddenInput
-from wtforms.validators import DataRequired, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from roster.services import billing
 
@@ -78,11 +78,27 @@ class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
+    date_from = _DateField("From", name="from", validators=[Optional()])
+    date_to = _DateField("To", name="to", validators=[Optional()])
+    actor = SelectField("Person", default="")
+    patient = StringField("Patient MRN", validators=[Length(max=40)], render_kw={"maxlength": 40})
+    entity_type = SelectField("Kind of record", default="")
     session_id = IntegerField("Session number", validators=[
         Optional(), NumberRange(min=1, message="A session number is a whole number from 1."),
     ])
-    entity_type = SelectField("Record type", default="")
 
-    def __init__(self, *args, entity_types: list[str], **kwargs):
+    def __init__(self, *args, entity_types: list[str], actors: list[tuple[int, str]], **kwargs):
+        from roster.billing.audit_view import kind_label
+
         super().__init__(*args, **kwargs)
-        self.entity_type.choices = [("", "All")] + [(t, t.replace("_", " ")) for t in entity_types]
+        self.entity_type.choices = [("", "All")] + [(t, kind_label(t)) for t in entity_types]
+        self.actor.choices = [("", "Anyone")] + [(str(uid), name) for uid, name in actors]
+
+    def validate_date_to(self, field):
+        if self.date_from.data and field.data and field.data < self.date_from.data:
+            raise ValidationError("The range must end on or after its start.")
+
+    @property
+    def narrowed(self) -> bool:
+        return any(f.data for f in (self.date_from, self.date_to, self.actor, self.patient, self.entity_type,
+                                    self.session_id))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from roster.billing import bp
+from roster.billing.audit_view import readable
 from roster.billing.fixes import fix_link
 from roster.billing.forms import AuditFilterForm, ExportForm, ReviewFilterForm, current_month
 from roster.domain.recurrence import utc_to_local
@@ -16,7 +18,7 @@ from roster.extensions import db
 from roster.models import ExportBatch, Job, Patient, utcnow
 from roster.permissions import can, requires
 from roster.services import audit as audit_trail
-from roster.services import billing, frontdesk, hl7_send, jobs
+from roster.services import ServiceError, billing, frontdesk, hl7_send, jobs, people
 from roster.services.billing.overview import export_preview, grouped_findings
 from roster.transactions import discard_changes
 from roster.templating import format_day
@@ -136,12 +138,31 @@ def export_csv(batch_id: int):
 @bp.get("/audit")
 @requires("audit.view")
 def audit():
-    form = AuditFilterForm(request.args, entity_types=audit_trail.entity_types())
-    trail = None
+    form = AuditFilterForm(request.args, entity_types=audit_trail.entity_types(), actors=audit_trail.actors())
+    trail = entries = None
     if form.validate():
-        trail = audit_trail.trail(form.session_id.data, form.entity_type.data or None, _page(),
-                                  current_app.config["PAGE_SIZE"])
-    return render_template("billing/audit.html", form=form, trail=trail)
+        patient_id, mrn = None, (form.patient.data or "").strip()
+        if mrn:
+            try:
+                patient_id = people.get_patient_by_mrn(mrn).id
+            except ServiceError:
+                form.patient.errors = [f"No patient has the MRN {mrn}."]
+        if not form.patient.errors:
+            tz = current_app.config["CLINIC_TIMEZONE"]
+            narrow = audit_trail.TrailFilter(
+                actor_id=int(form.actor.data) if form.actor.data else None, patient_id=patient_id,
+                since=local_day_start(form.date_from.data, tz) if form.date_from.data else None,
+                until=local_day_start(form.date_to.data + timedelta(days=1), tz) if form.date_to.data else None,
+            )
+            trail = audit_trail.trail(form.session_id.data, form.entity_type.data or None, _page(),
+                                      current_app.config["PAGE_SIZE"], narrow)
+            entries = readable(trail.entries)
+    return render_template("billing/audit.html", form=form, trail=trail, entries=entries)
+
+
+def local_day_start(day, tz: str):
+    """Midnight of a local day in zone ``tz``, as an aware UTC moment."""
+    return datetime.combine(day, time(0), tzinfo=ZoneInfo(tz)).astimezone(timezone.utc)
 
 
 @bp.get("/sessions/<int:session_id>")

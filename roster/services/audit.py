@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -116,12 +117,36 @@ def changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list
     return out
 
 
-def _trail_filter(session_id: int | None, entity_type: str | None):
+@dataclass(frozen=True)
+class TrailFilter:
+    """What the trail is narrowed to; None means any."""
+
+    session_id: int | None = None
+    entity_type: str | None = None
+    actor_id: int | None = None
+    patient_id: int | None = None
+    since: datetime | None = None  # UTC, inclusive
+    until: datetime | None = None  # UTC, exclusive
+
+
+def _trail_filter(f: TrailFilter):
     conditions = []
-    if session_id is not None:
-        conditions.append(AuditEvent.session_id == session_id)
-    if entity_type:
-        conditions.append(AuditEvent.entity_type == entity_type)
+    if f.session_id is not None:
+        conditions.append(AuditEvent.session_id == f.session_id)
+    if f.entity_type:
+        conditions.append(AuditEvent.entity_type == f.entity_type)
+    if f.actor_id is not None:
+        conditions.append(AuditEvent.actor_id == f.actor_id)
+    if f.patient_id is not None:  # the patient's own record, or any change that names them
+        conditions.append(sa.or_(
+            sa.and_(AuditEvent.entity_type == "patient", AuditEvent.entity_id == f.patient_id),
+            AuditEvent.after["patient_id"].as_integer() == f.patient_id,
+            AuditEvent.before["patient_id"].as_integer() == f.patient_id,
+        ))
+    if f.since is not None:
+        conditions.append(AuditEvent.at >= f.since)
+    if f.until is not None:
+        conditions.append(AuditEvent.at < f.until)
     return sa.and_(sa.true(), *conditions)
 
 
@@ -132,9 +157,12 @@ class TrailPage:
     pages: int
 
 
-def trail(session_id: int | None, entity_type: str | None, page: int | None, per_page: int) -> TrailPage:
+def trail(session_id: int | None, entity_type: str | None, page: int | None, per_page: int,
+          narrow: TrailFilter | None = None) -> TrailPage:
     """One page of the audit trail, newest first (three queries whatever its size)."""
-    where = _trail_filter(session_id, entity_type)
+    narrow = narrow or TrailFilter()
+    where = _trail_filter(TrailFilter(session_id, entity_type, narrow.actor_id, narrow.patient_id,
+                                      narrow.since, narrow.until))
     total = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(where))
     events = paginate(
         sa.select(AuditEvent).where(where).order_by(AuditEvent.at.desc(), AuditEvent.id.desc()),
@@ -145,3 +173,48 @@ def trail(session_id: int | None, entity_type: str | None, page: int | None, per
 
 def entity_types() -> list[str]:
     return list(db.session.scalars(sa.select(AuditEvent.entity_type).distinct().order_by(AuditEvent.entity_type)))
+
+
+def actors() -> list[tuple[int, str]]:
+    """(user id, name) of everyone who appears in the trail, by name."""
+    from roster.models import User
+
+    rows = db.session.execute(
+        sa.select(User.id, User.name, User.email)
+        .where(User.id.in_(sa.select(AuditEvent.actor_id).where(AuditEvent.actor_id.is_not(None)).distinct()))
+        .order_by(User.name, User.email)
+    ).all()
+    return [(uid, name or email) for uid, name, email in rows]
+
+
+# kind of id -> model, for showing names instead of numbers (one query per kind present on a page)
+def names_for(ids_by_kind: dict[str, set[int]]) -> dict[tuple[str, int], str]:
+    from roster.models import Caregiver, ClassSession, Facilitator, GroupClass, Patient, User
+
+    out: dict[tuple[str, int], str] = {}
+    for kind, ids in ids_by_kind.items():
+        ids = {i for i in ids if isinstance(i, int)}
+        if not ids:
+            continue
+        if kind in ("patient", "caregiver"):
+            model = Patient if kind == "patient" else Caregiver
+            for row in db.session.execute(sa.select(model.id, model.first_name, model.last_name,
+                                                    *( [Patient.mrn] if kind == "patient" else []))
+                                          .where(model.id.in_(ids))):
+                label = f"{row[1]} {row[2]}" + (f" ({row[3]})" if kind == "patient" else "")
+                out[(kind, row[0])] = label
+        elif kind == "facilitator":
+            out.update({(kind, i): n for i, n in db.session.execute(
+                sa.select(Facilitator.id, Facilitator.name).where(Facilitator.id.in_(ids)))})
+        elif kind == "class":
+            out.update({(kind, i): t for i, t in db.session.execute(
+                sa.select(GroupClass.id, GroupClass.title).where(GroupClass.id.in_(ids)))})
+        elif kind == "session":
+            for i, title, starts in db.session.execute(
+                    sa.select(ClassSession.id, GroupClass.title, ClassSession.starts_at)
+                    .join(GroupClass, GroupClass.id == ClassSession.class_id).where(ClassSession.id.in_(ids))):
+                out[(kind, i)] = (title, starts)
+        elif kind == "user":
+            out.update({(kind, i): n or e for i, n, e in db.session.execute(
+                sa.select(User.id, User.name, User.email).where(User.id.in_(ids)))})
+    return out

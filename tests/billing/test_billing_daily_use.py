@@ -122,3 +122,53 @@ def test_an_admin_still_gets_the_real_fix_page(client, login, clinic):
     login("admin")
     page = _text(client.get(FEBRUARY))
     assert f'href="/frontdesk/sessions/{sid}/close"' in page
+
+
+# --------------------------------------------------------------------------- audit trail
+
+
+def test_the_audit_trail_shows_names_and_readable_changes(client, login, clinic):
+    fid = clinic.facilitator(name="Dana Reyes, PT")
+    ann = clinic.patient(first_name="Ann", last_name="Lee")
+    sid = clinic.group_session([ann, clinic.patient()], fid)
+    login("biller")
+    page = _text(client.get(f"/billing/audit?session_id={sid}&entity_type=check_in"))
+    rows = page[page.index("<tbody>"):page.index("</tbody>")]
+    assert "Checked in" in rows and f"Patient: <span class=\"after\">Ann Lee ({ann})</span>" in rows
+    assert "patient_id" not in rows and "Walk-in: <span class=\"after\">No</span>" in rows
+    assert "Check-in" in rows and "Stroke caregiver skills, Tue, Feb 3, 2026 10:00\u202fAM" in rows
+    closing = _text(client.get(f"/billing/audit?session_id={sid}&entity_type=class_session"))
+    assert "Facilitator who ran it: " in closing and "Dana Reyes, PT</span>" in closing
+
+
+def test_the_audit_trail_filters_by_date_person_patient_and_kind(app, client, login, clinic, build):
+    from roster.models import AuditEvent
+
+    fid = clinic.facilitator()
+    ann, bob = clinic.patient(first_name="Ann", last_name="Lee"), clinic.patient(first_name="Bob", last_name="Ray")
+    clinic.group_session([ann, bob], fid)
+    biller = login("biller", name="Bea Biller")
+    page = _text(client.get("/billing/audit"))
+    for label in ("From", "To", "Person", "Patient MRN", "Kind of record"):
+        assert f">{label}</label>" in page
+
+    by_patient = _text(client.get(f"/billing/audit?patient={ann}"))
+    assert f"Ann Lee ({ann})" in by_patient and f"Bob Ray ({bob})" not in by_patient
+    assert "Checked in" in by_patient and "Billing line made" in by_patient and "Patient added" in by_patient
+    assert "No patient has the MRN NOPE1." in _text(client.get("/billing/audit?patient=NOPE1"))
+
+    kinds = _text(client.get("/billing/audit?entity_type=patient"))
+    assert "Patient added" in kinds and "Checked in" not in kinds
+
+    with app.app_context():
+        admin_id = db.session.scalar(sa.select(AuditEvent.actor_id).where(AuditEvent.action == "patient.create").limit(1))
+        moved = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "patient.create").limit(1))
+        moved.at = datetime(2026, 1, 10, 17, 0, tzinfo=timezone.utc)
+        db.session.commit()
+    by_person = _text(client.get(f"/billing/audit?actor={admin_id}"))
+    assert "Patient added" in by_person
+    assert "Nothing recorded for this filter" in _text(client.get(f"/billing/audit?actor={admin_id}&from=2030-01-01"))
+    assert biller.id != admin_id
+    jan = _text(client.get("/billing/audit?from=2026-01-10&to=2026-01-10"))
+    assert jan.count("Patient added") == 1 and "Checked in" not in jan
+    assert "The range must end on or after its start." in _text(client.get("/billing/audit?from=2026-01-10&to=2026-01-01"))

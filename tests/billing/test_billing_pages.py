@@ -216,8 +216,9 @@ def test_audit_trail_newest_first_filtered_with_changed_keys_only(client, login,
     rows = page[page.index("<tbody>"):page.index("</tbody>")].split("<tr>")[1:]
     assert [r.split("<code>")[1].split("<")[0] for r in rows] == ["line.update", "line.create", "line.create"]
     update = rows[0]
-    assert '<code>status</code>: <span class="before">"held"</span> → <span class="after">"ready"</span>' in update
-    assert "diagnosis_codes" not in update  # unchanged keys are left out
+    # readable changes (issue 13): labels and values, not raw keys and JSON
+    assert 'Status: <span class="before">held</span> → <span class="after">ready</span>' in update
+    assert "Diagnosis codes" not in update  # unchanged keys are left out
     assert f"session_id={other}\"" not in page
     everything = _text(client.get("/billing/audit"))
     assert "patient.update" in everything and "session.close" in everything
