@@ -12,7 +12,7 @@ from flask import current_app, url_for
 
 from roster.domain import billing as rules
 from roster.models import BillingLine, Finding
-from roster.permissions import ENDPOINT_PERMISSIONS, can
+from roster.permissions import can
 
 # finding code -> (section of the patient's edit page, what the biller does there)
 PATIENT_SECTIONS = {
@@ -46,7 +46,7 @@ def fix_link(finding: Finding, line: BillingLine | None = None) -> FixLink | Non
     endpoint, values, label = _target(finding, line)
     if endpoint not in current_app.view_functions:
         return None
-    permission = ENDPOINT_PERMISSIONS.get(endpoint)
+    permission = getattr(current_app.view_functions[endpoint], "_roster_permission", None)  # set by @requires
     if permission is not None and not can(permission):
         if finding.session_id is None or "billing.session_facts" not in current_app.view_functions:
             return None
