@@ -95,6 +95,11 @@ def edit_class(class_id: int):
             show_service_error(form, exc)
         else:
             flash(f"“{group_class.title}” is saved.", "success")
+            for moved in group_class.promoted:
+                flash(f"{moved.patient.full_name}'s caregivers moved from the waitlist into the class "
+                      "(seats were added).", "success")
+            if group_class.promoted:
+                return redirect(url_for("schedule.class_detail", class_id=class_id, at="sets", _anchor="sets"))
             return redirect(url_for("schedule.class_detail", class_id=class_id))
     return form_page("schedule/edit_class.html", form, group_class=group_class)
 
@@ -174,7 +179,7 @@ def enroll(class_id: int):
             show_service_error(form, exc)
         else:
             flash_enrolment(patient, result)
-            return redirect(url_for("schedule.class_detail", class_id=class_id, _anchor="sets"))
+            return _to_sets(class_id)
     return render_class_page(class_id, patient_id=patient.id, enrol_form=form, status=422)
 
 
@@ -197,7 +202,26 @@ def withdraw(enrollment_id: int):
     flash(f"{enrollment.patient.full_name}'s caregivers are withdrawn from the class.", "success")
     for moved in promoted:
         flash(f"{moved.patient.full_name}'s caregivers moved from the waitlist into the class.", "success")
-    return redirect(url_for("schedule.class_detail", class_id=enrollment.class_id, _anchor="sets"))
+    return _to_sets(enrollment.class_id)
+
+
+@bp.route("/enrollments/<int:enrollment_id>/move-in", methods=["POST"])
+@requires("enrollment.edit")
+def move_into_class(enrollment_id: int):
+    """Move a waiting set into the class by hand (when its seats are free)."""
+    enrollment = db.get_or_404(Enrollment, enrollment_id)
+    try:
+        scheduling.move_into_class(enrollment)
+    except ServiceError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(f"{enrollment.patient.full_name}'s caregivers moved from the waitlist into the class.", "success")
+    return _to_sets(enrollment.class_id)
+
+
+def _to_sets(class_id: int):
+    """Back to the class's caregiver sets, where the messages are shown (not at the top of the page)."""
+    return redirect(url_for("schedule.class_detail", class_id=class_id, at="sets", _anchor="sets"))
 
 
 # --------------------------------------------------------------------------- one session

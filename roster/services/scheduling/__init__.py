@@ -26,6 +26,7 @@ from roster.services.scheduling.enrolment import (
     class_roster,
     enroll,
     find_enrollment,
+    move_into_class,
     promote_waiting,
     seats_taken,
     withdraw,
@@ -52,7 +53,7 @@ __all__ = [
     "CLASS_AUDIT_FIELDS", "MAX_SESSIONS", "SESSION_AUDIT_FIELDS", "ClassPage", "ClassSummary", "EnrollResult",
     "NewClass", "PlannedSession", "add_session", "cancel_session", "check_conflicts", "class_page", "class_roster",
     "class_summaries", "create_class", "edit_session", "enroll", "find_conflict", "find_enrollment", "get_session",
-    "local_day_bounds", "parse_local", "patient_for_enrolment", "plan_sessions", "promote_waiting",
+    "local_day_bounds", "move_into_class", "parse_local", "patient_for_enrolment", "plan_sessions", "promote_waiting",
     "seats_taken", "sessions_between", "update_class", "utc_to_local", "valid_timezone", "validate_class",
     "withdraw",
 ]

@@ -20,7 +20,7 @@ from roster.extensions import db
 from roster.models import MODALITIES, ClassSession, Facilitator, GroupClass
 from roster.services import ServiceError, audit, billing
 from roster.services.scheduling.conflicts import check_conflicts
-from roster.services.scheduling.enrolment import seats_taken
+from roster.services.scheduling.enrolment import _lock_class, promote_waiting, seats_taken
 from roster.services.validation import (
     parse_date,
     parse_local,
@@ -211,6 +211,7 @@ def create_class(data: dict) -> NewClass:
 def update_class(group_class: GroupClass, data: dict) -> GroupClass:
     clean = validate_class(data, partial=True)
     if "capacity" in clean and clean["capacity"] is not None:
+        _lock_class(group_class.id)  # seats are counted and promoted under the class's lock
         used = seats_taken(group_class.id)
         if clean["capacity"] < used:
             raise ServiceError(
@@ -226,8 +227,12 @@ def update_class(group_class: GroupClass, data: dict) -> GroupClass:
               s.facilitator_id if s.facilitator_id is not None else fid) for s in future],
             ignore_ids=[s.id for s in group_class.sessions],
         )
+    old_capacity = group_class.capacity
+    group_class.promoted = []  # waiting sets moved in because seats were added
     if audit.apply_changes(group_class, clean, CLASS_AUDIT_FIELDS, "class.update", "group_class"):
         for s in group_class.sessions:
             s.sequence += 1
         billing.reevaluate_sessions([s.id for s in group_class.sessions if s.status == "held"])
+        if group_class.capacity > old_capacity:
+            group_class.promoted = promote_waiting(_lock_class(group_class.id))
     return group_class

@@ -152,6 +152,26 @@ def promote_waiting(group_class: GroupClass) -> list[Enrollment]:
     return promoted
 
 
+def move_into_class(enrollment: Enrollment) -> Enrollment:
+    """Move one waiting set into the class by hand, ahead of its turn, when its seats are free."""
+    group_class = _lock_class(enrollment.class_id)
+    if enrollment.status != "waitlisted":
+        raise Conflict(f"{enrollment.patient.full_name}'s caregivers are not on the waitlist.",
+                       {"enrollment": f"Already {enrollment.status}."})
+    free = group_class.capacity - seats_taken(group_class.id)
+    if enrollment.seats > free:
+        raise Conflict(
+            f"{enrollment.patient.full_name}'s set needs {enrollment.seats} seat{'s' if enrollment.seats != 1 else ''}"
+            f" and {free} {'is' if free == 1 else 'are'} free: raise the class's capacity or withdraw a set first.",
+            {"enrollment": "Not enough free seats."},
+        )
+    enrollment.status, enrollment.position = "enrolled", 0
+    db.session.flush()
+    audit.record("enrollment.promote", "enrollment", enrollment.id,
+                 before={"status": "waitlisted"}, after={"status": "enrolled", "by_hand": True})
+    return enrollment
+
+
 def class_roster(class_id: int) -> list[Enrollment]:
     """Enrolments of a class with patient and caregivers loaded, in a fixed number of queries."""
     return list(
