@@ -74,6 +74,11 @@ class Facilitator(TimestampMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
 
 
+def mrn_key(mrn: str | None) -> str:
+    """An MRN compared without regard to case."""
+    return (mrn or "").strip().upper()
+
+
 class Patient(SearchKeyMixin, TimestampMixin, db.Model):
     __tablename__ = "patient"
     SEARCH_FIELDS = ("first_name", "last_name", "mrn")
@@ -98,6 +103,8 @@ class Patient(SearchKeyMixin, TimestampMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     mrn: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    # the MRN without regard to case (a1001 and A1001 are one patient): unique, set whenever mrn is
+    mrn_key: Mapped[str] = mapped_column(sa.String(60), unique=True)
     first_name: Mapped[str] = mapped_column(sa.String(80))
     last_name: Mapped[str] = mapped_column(sa.String(80), index=True)
     dob: Mapped[Optional[date]]
@@ -128,6 +135,8 @@ class Patient(SearchKeyMixin, TimestampMixin, db.Model):
 
     @orm.validates("first_name", "last_name", "mrn")
     def _names_changed(self, key: str, value):
+        if key == "mrn":
+            self.mrn_key = mrn_key(value)  # MRNs are unique without regard to case
         return self._refresh_search_key(key, value)
 
 
@@ -201,6 +210,7 @@ class GroupClass(TimestampMixin, db.Model):
     # The caregiver-training code family (rule book R17-R21).
     training: Mapped[str] = mapped_column(sa.String(12), default=DEFAULT_TRAINING,
                                           server_default=DEFAULT_TRAINING)
+    archived_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)  # kept for its attendance, no longer run
 
     facilitator: Mapped[Optional[Facilitator]] = relationship()
     sessions: Mapped[list[ClassSession]] = relationship(

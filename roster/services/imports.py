@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from roster.domain.validators import phone_digits
 from roster.extensions import db
-from roster.models import Caregiver
+from roster.models import Caregiver, mrn_key
 from roster.services import Conflict, ServiceError, people
 
 KINDS = ("patients", "caregivers")
@@ -197,12 +197,13 @@ def _check_patients(rows: list[_Row]) -> list[dict[str, Any]]:
         except ServiceError as exc:
             row.reasons.extend((people.flat_field(key), why) for key, why in exc.fields.items())
         mrn = data["mrn"]
+        key = mrn_key(mrn) if isinstance(mrn, str) else mrn  # a1001 and A1001 are the same MRN
         if mrn in existing:
-            row.reasons.append(("mrn", f"A patient with MRN {mrn} already exists."))
-        elif mrn in first_line:
-            row.reasons.append(("mrn", f"MRN {mrn} is also on line {first_line[mrn]}."))
+            row.reasons.append(("mrn", f"A patient with MRN {existing[mrn].mrn} already exists."))
+        elif key in first_line:
+            row.reasons.append(("mrn", f"MRN {mrn} is also on line {first_line[key]}."))
         elif mrn:
-            first_line[mrn] = row.line
+            first_line[key] = row.line
         if not row.reasons:
             records.append(data)
     return records

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from roster.domain.validators import icd10_shape_ok, normalise_icd10
 from roster.extensions import db
-from roster.models import CONSENT_KINDS, POC_DISCIPLINES, Patient
+from roster.models import CONSENT_KINDS, POC_DISCIPLINES, Patient, mrn_key
 from roster.services import Conflict, NotFound, ServiceError, audit, billing
 from roster.services.patient_claim import CLAIM_FIELDS, validate_claim_fields
 from roster.services.validation import parse_date, reject_unknown, require_object, tags, text
@@ -126,10 +126,20 @@ def _plan_of_care(value: Any, errors: dict) -> dict[str, Any]:
     return {"poc_discipline": discipline, "poc_start": start, "poc_end": end}
 
 
+def _refuse_taken_mrn(mrn: str, own_id: int | None) -> None:
+    """MRNs are unique without regard to case: a1001 is taken when A1001 exists."""
+    taken = db.session.scalar(
+        sa.select(Patient.mrn).where(Patient.mrn_key == mrn_key(mrn), Patient.id != (own_id or 0))
+    )
+    if taken is not None:
+        same = "" if taken == mrn else f" (as {taken}; case does not make a different MRN)"
+        raise Conflict(f"A patient with MRN {mrn} already exists{same}.",
+                       {"mrn": "Already in use" + (f" as {taken}." if taken != mrn else ".")})
+
+
 def create_patient(data: dict) -> Patient:
     clean = validate_patient(data)
-    if db.session.scalar(sa.select(Patient.id).where(Patient.mrn == clean["mrn"])) is not None:
-        raise Conflict(f"A patient with MRN {clean['mrn']} already exists.", {"mrn": "Already in use."})
+    _refuse_taken_mrn(clean["mrn"], None)
     patient = Patient(**clean)
     db.session.add(patient)
     db.session.flush()
@@ -140,29 +150,27 @@ def create_patient(data: dict) -> Patient:
 def update_patient(patient: Patient, data: dict) -> Patient:
     clean = validate_patient(data, partial=True)
     if "mrn" in clean and clean["mrn"] != patient.mrn:
-        taken = db.session.scalar(
-            sa.select(Patient.id).where(Patient.mrn == clean["mrn"], Patient.id != patient.id)
-        )
-        if taken is not None:
-            raise Conflict(f"A patient with MRN {clean['mrn']} already exists.", {"mrn": "Already in use."})
+        _refuse_taken_mrn(clean["mrn"], patient.id)
     if audit.apply_changes(patient, clean, PATIENT_AUDIT_FIELDS, "patient.update", "patient"):
         billing.reevaluate_for_patients([patient.id])
     return patient
 
 
 def get_patient_by_mrn(mrn: str) -> Patient:
-    patient = db.session.scalar(sa.select(Patient).where(Patient.mrn == mrn))
+    patient = db.session.scalar(sa.select(Patient).where(Patient.mrn_key == mrn_key(mrn)))
     if patient is None:
         raise NotFound(f"No patient with MRN {mrn}.", {"patient_mrn": "Unknown MRN."})
     return patient
 
 
 def patients_by_mrn(mrns: Iterable[str]) -> dict[str, Patient]:
-    """The patients with these MRNs, by MRN, in one query (keep the list to a few thousand)."""
-    wanted = set(mrns)
+    """The patients with these MRNs (without regard to case), by the MRN as given, in one query."""
+    wanted = {m for m in mrns if m}
     if not wanted:
         return {}
-    return {p.mrn: p for p in db.session.scalars(sa.select(Patient).where(Patient.mrn.in_(wanted)))}
+    found = {p.mrn_key: p for p in db.session.scalars(
+        sa.select(Patient).where(Patient.mrn_key.in_({mrn_key(m) for m in wanted})))}
+    return {m: found[mrn_key(m)] for m in wanted if mrn_key(m) in found}  # keyed as asked (case aside)
 
 
 # A patient as one flat record (a form, a CSV row): the nested consent and plan
