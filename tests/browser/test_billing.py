@@ -42,7 +42,10 @@ def test_biller_fixes_a_held_line_exports_and_downloads_the_csv(ui, build):
     ui.click(page.get_by_role("navigation", name="Main").get_by_role("link", name="Exports"))
     page.get_by_label("From", exact=True).fill("2026-02-01")
     page.get_by_label("To", exact=True).fill("2026-02-28")
-    ui.click(page.get_by_role("button", name="Export ready lines"))
+    # issue 13: the export says what it will take and waits for a confirm
+    ui.click(page.get_by_role("button", name="Count what would be exported"))
+    assert "2 new lines, 0 voids for Sun, Feb 1, 2026 – Sat, Feb 28, 2026" in page.locator("#confirm").inner_text()
+    ui.click(page.get_by_role("button", name="Export 2 new lines and 0 voids"))
     assert "Exported 2 rows" in page.locator(".flashes").inner_text()
 
     with page.expect_download() as download:
