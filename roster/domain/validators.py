@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 # ICD-10-CM: a letter, a digit, a letter or digit (the category), then up to four
 # more letters or digits. Dotted form puts a "." after the category and needs at
@@ -38,3 +39,37 @@ def parse_tags(text: str) -> list[str]:
         if tag:
             tags.setdefault(tag)
     return list(tags)
+
+
+# --------------------------------------------------------------------------- believable dates and phones
+# (pass the clinic's today in: no clock here)
+
+EARLIEST_BIRTH_DATE = date(1900, 1, 1)
+MAX_PHONE_DIGITS = 15  # E.164: no phone number has more digits, country code included
+MIN_PHONE_DIGITS = 7
+
+
+def birth_date_problem(dob: date, today: date) -> str | None:
+    """Why a date of birth cannot be right (in the future, or before 1900), or None."""
+    if dob > today:
+        return "Date of birth cannot be in the future."
+    if dob < EARLIEST_BIRTH_DATE:
+        return "Date of birth must be in 1900 or later."
+    return None
+
+
+def not_after_today_problem(day: date, today: date, label: str) -> str | None:
+    """A day that must already have happened (a consent given, say)."""
+    if day > today:
+        return f"{label} cannot be in the future."
+    return None
+
+
+def phone_problem(phone: str) -> str | None:
+    """Too few or too many digits for a phone number, or None."""
+    digits = len(phone_digits(phone))
+    if digits < MIN_PHONE_DIGITS:
+        return f"Phone needs at least {MIN_PHONE_DIGITS} digits."
+    if digits > MAX_PHONE_DIGITS:
+        return f"Phone has {digits} digits; a phone number has at most {MAX_PHONE_DIGITS}."
+    return None

@@ -43,21 +43,21 @@ DISCIPLINE_NAMES = {
 RELATIONSHIPS = ("spouse", "partner", "daughter", "son", "parent", "sibling", "friend", "neighbour", "other family")
 
 
-def _date_field(label: str) -> StringField:
+def _date_field(label: str, **attrs) -> StringField:
     """A date typed or picked as YYYY-MM-DD; the service checks it."""
-    return StringField(label, widget=DateInput())
+    return StringField(label, widget=DateInput(), render_kw=attrs or None)
 
 
 # --------------------------------------------------------------------------- patients
 
 
 class PatientForm(FlaskForm):
-    mrn = StringField("MRN (medical record number)")
-    first_name = StringField("First name")
-    last_name = StringField("Last name")
-    dob = _date_field("Date of birth")
-    payer = StringField("Payer", render_kw={"list": "payer-list", "autocomplete": "off"})
-    member_id = StringField("Member id")
+    mrn = StringField("MRN (medical record number)", render_kw={"maxlength": 40})
+    first_name = StringField("First name", render_kw={"maxlength": 80})
+    last_name = StringField("Last name", render_kw={"maxlength": 80})
+    dob = _date_field("Date of birth", min="1900-01-01")
+    payer = StringField("Payer", render_kw={"list": "payer-list", "autocomplete": "off", "maxlength": 80})
+    member_id = StringField("Member id", render_kw={"maxlength": 40})
     sex = SelectField("Sex", choices=[("", "Not recorded"), ("F", "Female"), ("M", "Male"), ("U", "Unknown")],
                       validate_choice=False)  # the service checks it
     address_line1 = StringField("Street address", render_kw={"autocomplete": "off"})
@@ -110,16 +110,17 @@ def _iso(day) -> str:
 
 class LinkForm(Form):
     patient_mrn = StringField("Patient MRN")
-    relationship = StringField("Relationship", render_kw={"list": "relationships"})
+    relationship = StringField("Relationship", render_kw={"list": "relationships", "maxlength": 40})
 
 
 class CaregiverForm(FlaskForm):
-    first_name = StringField("First name")
-    last_name = StringField("Last name")
-    phone = TelField("Phone")
-    email = EmailField("E-mail (optional)")
+    first_name = StringField("First name", render_kw={"maxlength": 80})
+    last_name = StringField("Last name", render_kw={"maxlength": 80})
+    phone = TelField("Phone", render_kw={"maxlength": 40, "autocomplete": "off"})
+    email = EmailField("E-mail (optional)", render_kw={"maxlength": 254})
     links = FieldList(FormField(LinkForm), min_entries=3)
     add_link = SubmitField("Add another patient")
+    confirm_new = HiddenField()  # "1": save a new caregiver although a likely duplicate exists
 
     @classmethod
     def of(cls, caregiver: Caregiver) -> CaregiverForm:
@@ -131,6 +132,10 @@ class CaregiverForm(FlaskForm):
         })
         form.leave_a_blank_link()
         return form
+
+    def first_mrn(self) -> str:
+        rows = self._filled_links()
+        return (rows[0].patient_mrn.data or "").strip() if rows else ""
 
     def leave_a_blank_link(self) -> None:
         """At least one empty patient row, so another patient can be added."""
@@ -167,11 +172,11 @@ class CaregiverForm(FlaskForm):
 
 
 class FacilitatorForm(FlaskForm):
-    name = StringField("Name, as on claims")
+    name = StringField("Name, as on claims", render_kw={"maxlength": 120})
     discipline = SelectField(
         "Discipline", choices=[("", "Choose a discipline")] + [(d, f"{d} — {DISCIPLINE_NAMES[d]}") for d in DISCIPLINES]
     )
-    npi = StringField("NPI (10 digits)", render_kw={"inputmode": "numeric", "autocomplete": "off"})
+    npi = StringField("NPI (10 digits)", render_kw={"inputmode": "numeric", "autocomplete": "off", "maxlength": 10})
 
     def to_data(self) -> dict[str, Any]:
         return {"name": self.name.data, "discipline": self.discipline.data or None,

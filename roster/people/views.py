@@ -6,7 +6,7 @@ rules as the API), write and audit; each request commits once.
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 
 from roster.extensions import db
 from roster.models import Facilitator, Patient
@@ -21,6 +21,7 @@ from roster.people.forms import (
 )
 from roster.permissions import can, requires
 from roster.services import ServiceError, clinic, imports, people, search
+from roster.templating import format_day
 
 
 def _form_page(template: str, exc: ServiceError | None = None, **context):
@@ -108,11 +109,26 @@ def new_caregiver():
     return _caregiver_form(form, None)
 
 
+@bp.get("/patients/lookup")
+@requires("people.view")
+def patient_lookup():
+    """Patients matching what is typed (name or MRN), as JSON, for picking one in a form."""
+    query = request.args.get("q", "").strip()
+    found = search.patient_page(query, 1, 10).items if len(query) >= 2 else []
+    return jsonify([{"mrn": p.mrn, "name": f"{p.last_name}, {p.first_name}",
+                     "dob": format_day(p.dob) if p.dob else ""} for p in found])
+
+
 @bp.route("/caregivers/<int:caregiver_id>/edit", methods=["GET", "POST"])
 @requires("people.edit")
 def edit_caregiver(caregiver_id: int):
     caregiver = people.get_caregiver(caregiver_id)
-    return _caregiver_form(CaregiverForm.of(caregiver), caregiver)
+    form = CaregiverForm.of(caregiver)
+    add = request.args.get("add_mrn", "").strip() if request.method == "GET" else ""
+    if add and add not in {link.patient.mrn for link in caregiver.links}:  # "use the existing one"
+        form.links.entries[-1].form.patient_mrn.data = add
+        form.links.entries[-1].form.relationship.data = request.args.get("relationship", "")
+    return _caregiver_form(form, caregiver)
 
 
 def _caregiver_form(form: CaregiverForm, caregiver):
@@ -124,6 +140,11 @@ def _caregiver_form(form: CaregiverForm, caregiver):
     if form.add_link.data:
         form.links.append_entry()
         return _form_page(template, **context)
+    if caregiver is None and not form.confirm_new.data:
+        twins = people.likely_duplicates(form.first_name.data, form.last_name.data, form.phone.data)
+        if twins:  # probably someone we know: offer them before making a second record
+            form.leave_a_blank_link()
+            return _form_page(template, **context, twins=twins, first_mrn=form.first_mrn())
     saved, exc = _save(form, caregiver, people.create_caregiver, people.update_caregiver)
     if exc:
         form.leave_a_blank_link()

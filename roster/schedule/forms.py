@@ -86,9 +86,9 @@ def show_service_error(form: FlaskForm, exc: ServiceError) -> None:
 class ClassDetailsForm(FlaskForm):
     """What a class is, apart from its sessions: created with them, changed on its own."""
 
-    title = StringField("Title", validators=[InputRequired("Give the class a title.")])
+    title = StringField("Title", validators=[InputRequired("Give the class a title.")], render_kw={"maxlength": 160})
     needs = StringField("Focus needs")
-    room = StringField("Room")
+    room = StringField("Room", render_kw={"maxlength": 80})
     capacity = IntegerField("Caregiver seats", validators=[InputRequired("Say how many caregivers it seats.")])
     facilitator_id = SelectField("Planned facilitator")
     timezone = SelectField("Time zone")
@@ -146,7 +146,7 @@ class SessionTimeForm(FlaskForm):
 
 
 class EditSessionForm(SessionTimeForm):
-    room = StringField("Room")
+    room = StringField("Room", render_kw={"maxlength": 80})
     facilitator_id = SelectField("Facilitator")
     scope = RadioField(
         "Apply to",
@@ -156,7 +156,7 @@ class EditSessionForm(SessionTimeForm):
 
 
 class CancelSessionForm(FlaskForm):
-    reason = TextAreaField("Reason")
+    reason = TextAreaField("Reason", render_kw={"maxlength": 300})
 
 
 class EnrolForm(FlaskForm):

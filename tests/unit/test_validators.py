@@ -72,3 +72,29 @@ def test_parse_tags_properties(text):
         assert tag and tag == tag.strip() and tag == tag.lower()
         assert not any(sep in tag for sep in ",;\n\r")
     assert parse_tags(", ".join(tags)) == tags
+
+
+# --------------------------------------------------------------------------- believable dates and phones (issue 13)
+from datetime import date as _date  # noqa: E402
+
+from roster.domain.validators import birth_date_problem, not_after_today_problem, phone_problem  # noqa: E402
+
+TODAY = _date(2026, 11, 27)
+
+
+def test_a_birth_date_is_neither_in_the_future_nor_before_1900():
+    assert birth_date_problem(_date(1950, 4, 2), TODAY) is None
+    assert birth_date_problem(_date(1900, 1, 1), TODAY) is None and birth_date_problem(TODAY, TODAY) is None
+    assert birth_date_problem(_date(2026, 11, 28), TODAY) == "Date of birth cannot be in the future."
+    assert birth_date_problem(_date(1899, 12, 31), TODAY) == "Date of birth must be in 1900 or later."
+
+
+def test_a_consent_date_is_not_in_the_future():
+    assert not_after_today_problem(TODAY, TODAY, "Consent date") is None
+    assert not_after_today_problem(_date(2026, 12, 1), TODAY, "Consent date") == "Consent date cannot be in the future."
+
+
+def test_a_phone_has_seven_to_fifteen_digits():
+    assert phone_problem("(312) 555-0101") is None and phone_problem("+44 20 7946 0958") is None
+    assert phone_problem("555-01") == "Phone needs at least 7 digits."
+    assert phone_problem("1" * 20) == "Phone has 20 digits; a phone number has at most 15."

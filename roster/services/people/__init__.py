@@ -12,6 +12,7 @@ from roster.services.people.caregivers import (
     CAREGIVER_AUDIT_FIELDS,
     create_caregiver,
     get_caregiver,
+    likely_duplicates,
     update_caregiver,
     validate_caregiver,
 )
@@ -45,7 +46,7 @@ from roster.services.validation import parse_date, reject_unknown
 __all__ = [
     "CAREGIVER_AUDIT_FIELDS", "FACILITATOR_AUDIT_FIELDS", "FLAT_PATIENT_FIELDS", "MRN_RE",
     "PATIENT_AUDIT_FIELDS", "Attendance", "PatientOverview", "all_facilitators",
-    "create_caregiver", "create_facilitator", "create_patient", "flat_field", "get_caregiver",
+    "create_caregiver", "create_facilitator", "create_patient", "flat_field", "get_caregiver", "likely_duplicates",
     "get_patient_by_mrn", "npi_warning", "parse_date", "patient_from_flat", "patient_overview",
     "patients_by_mrn", "reject_unknown", "update_caregiver", "update_facilitator",
     "update_patient", "validate_caregiver", "validate_facilitator", "validate_patient",

@@ -8,10 +8,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from roster.domain.validators import phone_digits
+from roster.domain.validators import phone_digits, phone_problem
 from roster.extensions import db
 from roster.models import Caregiver, CaregiverLink, Patient
-from roster.services import NotFound, ServiceError, audit, billing
+from roster.services import Conflict, NotFound, ServiceError, audit, billing
 from roster.services.people.patients import patients_by_mrn
 from roster.services.validation import reject_unknown, require_object, text
 
@@ -34,8 +34,9 @@ def validate_caregiver(
             out[key] = text(data, key, errors, required=True, max_len=80, label=label)
     if not partial or "phone" in data:
         phone = text(data, "phone", errors, required=False, max_len=40, label="Phone") or ""
-        if phone and len(phone_digits(phone)) < 7:
-            errors["phone"] = "Phone needs at least 7 digits."
+        problem = phone and phone_problem(phone)
+        if problem:
+            errors["phone"] = problem
         out["phone"] = phone
         out["phone_digits"] = phone_digits(phone)
     if not partial or "email" in data:
@@ -88,9 +89,38 @@ def _links(value: Any, errors: dict, known: dict[str, Patient] | None = None) ->
     return out
 
 
+def likely_duplicates(first_name: str, last_name: str, phone: str) -> list[Caregiver]:
+    """Caregivers with the same name (case aside) and the same phone digits: probably the same person."""
+    digits = phone_digits(phone or "")
+    if not digits or not (first_name or "").strip() or not (last_name or "").strip():
+        return []
+    return list(db.session.scalars(
+        sa.select(Caregiver)
+        .options(selectinload(Caregiver.links).selectinload(CaregiverLink.patient))
+        .where(sa.func.lower(Caregiver.first_name) == first_name.strip().lower(),
+               sa.func.lower(Caregiver.last_name) == last_name.strip().lower(),
+               Caregiver.phone_digits == digits)
+        .order_by(Caregiver.id)
+    ))
+
+
+def _refuse_identical(clean: dict, links: list[tuple[Patient, str]]) -> None:
+    """The same person (name and phone) may not be added twice for one patient (the CSV import refuses it too)."""
+    wanted = {patient.id: patient for patient, _ in links}
+    for twin in likely_duplicates(clean["first_name"], clean["last_name"], clean.get("phone", "")):
+        shared = [link.patient for link in twin.links if link.patient_id in wanted]
+        if shared:
+            raise Conflict(
+                f"{twin.full_name} ({twin.phone}) is already a caregiver of {shared[0].full_name}: "
+                "use the existing one.",
+                {"first_name": f"Already a caregiver of {shared[0].full_name}."},
+            )
+
+
 def create_caregiver(data: dict) -> Caregiver:
     clean = validate_caregiver(data)
     links = clean.pop("links")
+    _refuse_identical(clean, links)
     caregiver = Caregiver(**clean)
     db.session.add(caregiver)
     for patient, relationship in links:

@@ -11,9 +11,12 @@ from typing import Any, Iterable
 
 import sqlalchemy as sa
 
-from roster.domain.validators import icd10_shape_ok, normalise_icd10
+from flask import current_app
+
+from roster.domain.recurrence import utc_to_local
+from roster.domain.validators import birth_date_problem, icd10_shape_ok, normalise_icd10, not_after_today_problem
 from roster.extensions import db
-from roster.models import CONSENT_KINDS, POC_DISCIPLINES, Patient, mrn_key
+from roster.models import CONSENT_KINDS, POC_DISCIPLINES, Patient, mrn_key, utcnow
 from roster.services import Conflict, NotFound, ServiceError, audit, billing
 from roster.services.patient_claim import CLAIM_FIELDS, validate_claim_fields
 from roster.services.validation import parse_date, reject_unknown, require_object, tags, text
@@ -45,6 +48,11 @@ def _codes(value: Any, key: str, errors: dict) -> list[str]:
     return codes
 
 
+def clinic_today() -> date:
+    """Today in the clinic's zone (dates of birth and consent are checked against it)."""
+    return utc_to_local(utcnow(), current_app.config["CLINIC_TIMEZONE"]).date()
+
+
 def validate_patient(data: dict, *, partial: bool = False) -> dict[str, Any]:
     """Clean patient fields; raise ServiceError listing every bad field.
 
@@ -68,8 +76,9 @@ def validate_patient(data: dict, *, partial: bool = False) -> dict[str, Any]:
             out[key] = text(data, key, errors, required=True, max_len=80, label=label)
     if wants("dob"):
         dob = parse_date(data.get("dob"), "dob", errors, "Date of birth")
-        if dob and dob > date(2200, 1, 1):
-            errors["dob"] = "Date of birth is not believable."
+        problem = dob and birth_date_problem(dob, clinic_today())
+        if problem:
+            errors["dob"] = problem
         out["dob"] = dob
     if wants("payer"):
         out["payer"] = text(data, "payer", errors, required=False, max_len=80, label="Payer") or ""
@@ -98,6 +107,9 @@ def _consent(value: Any, errors: dict) -> dict[str, Any]:
         errors["consent"] = "Consent must be an object with date and kind, or null."
         return {}
     when = parse_date(value.get("date"), "consent.date", errors, "Consent date")
+    problem = when and not_after_today_problem(when, clinic_today(), "Consent date")
+    if problem:
+        errors["consent.date"] = problem
     kind = value.get("kind")
     if when is None and "consent.date" not in errors:
         errors["consent.date"] = "Consent date is required when consent is given."
