@@ -88,7 +88,7 @@ def test_front_desk_and_facilitator_by_keyboard_only(ui, build, app):
     expect(page.locator(f"#checkin-{bob_carer.id}-{bob.id}")).to_be_focused()
 
     # --- Ann came along: patient present
-    present = page.get_by_role("button", name=f"Patient is here ({ann.first_name} {ann.last_name})")
+    present = page.get_by_role("switch", name=f"Patient is here ({ann.first_name} {ann.last_name})")
     present.focus()
     enter(ui, present)
     expect(page.locator(f"#set-{ann.id}")).to_contain_text(f"{ann.first_name} {ann.last_name} {NOTICE}")

@@ -71,7 +71,7 @@ def test_coordinator_schedules_fills_and_cancels_and_the_feed_follows(ui, build)
     assert "Cancelled" in row.inner_text() and "Reason: Facilitator ill" in row.inner_text()
 
     ui.goto("/account")
-    feed_url = page.locator(".feeds li", has_text=TITLE).locator("code").inner_text()
+    feed_url = page.locator(".feeds li", has_text=TITLE).locator("input.feed-url").input_value()  # issue 13: a field to copy from
     feed = page.request.get(feed_url)
     assert feed.status == 200 and feed.headers["content-type"] == "text/calendar; charset=utf-8"
     body = feed.text()
