@@ -6,6 +6,7 @@ from datetime import datetime
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     IntegerField,
     RadioField,
@@ -122,6 +123,11 @@ class ClassForm(ClassDetailsForm):
     first_date = DateField("First date", validators=[InputRequired("Give the first date.")])
     count = IntegerField("Number of sessions", validators=[Optional()])
     until = DateField("Or: last date", validators=[Optional()])
+    confirm_past = BooleanField("Yes, create sessions in the past (to record attendance that already happened)")
+
+    def local_start(self) -> datetime:
+        """The first date at the start time: the earliest any session of the series can be."""
+        return datetime.combine(self.first_date.data, self.start_time.data)
 
     def service_data(self) -> dict:
         return super().service_data() | {
@@ -140,6 +146,7 @@ class SessionTimeForm(FlaskForm):
     date = DateField("Date", validators=[InputRequired("Give the date.")])
     start_time = TimeField("Start time", validators=[InputRequired("Give the start time.")])
     duration_minutes = IntegerField("Duration (minutes)", validators=[InputRequired("Give the length in minutes.")])
+    confirm_past = BooleanField("Yes, add a session in the past")
 
     def local_start(self) -> datetime:
         return datetime.combine(self.date.data, self.start_time.data)

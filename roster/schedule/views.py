@@ -9,7 +9,7 @@ from roster.domain.recurrence import utc_to_local
 from roster.extensions import db
 from roster.forms import optional_id
 from roster.models import ClassSession, Enrollment, GroupClass, Patient, utcnow
-from roster.permissions import requires
+from roster.permissions import can, requires
 from roster.schedule import bp
 from roster.schedule.forms import (
     PLACE_OF_SERVICE_CHOICES,
@@ -26,6 +26,7 @@ from roster.schedule.forms import (
     with_choice,
 )
 from roster.services import ServiceError, calendar, people, scheduling, search
+from roster.services.validation import valid_timezone
 from roster.templating import format_clock, format_day
 
 PATIENT_MATCHES = 10
@@ -41,8 +42,36 @@ def form_page(template: str, form, **context):
 @bp.route("/classes")
 @requires("schedule.view")
 def classes():
-    listing = scheduling.class_summaries(utcnow(), request.args.get("page", 1, type=int), CLASSES_PER_PAGE)
-    return render_template("schedule/classes.html", summaries=listing.summaries, listing=listing)
+    archived = request.args.get("archived") == "1"
+    listing = scheduling.class_summaries(utcnow(), request.args.get("page", 1, type=int), CLASSES_PER_PAGE,
+                                         archived=archived)
+    return render_template("schedule/classes.html", summaries=listing.summaries, listing=listing, archived=archived)
+
+
+@bp.route("/classes/<int:class_id>/delete", methods=["POST"])
+@requires("schedule.edit")
+def delete_class(class_id: int):
+    """Delete a class made by mistake (no attendance); one with attendance is archived instead."""
+    group_class = db.get_or_404(GroupClass, class_id)
+    title = group_class.title
+    try:
+        scheduling.delete_class(group_class)
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("schedule.class_detail", class_id=class_id))
+    flash(f"“{title}” is deleted, with its sessions and enrolments.", "success")
+    return redirect(url_for("schedule.classes"))
+
+
+@bp.route("/classes/<int:class_id>/archive", methods=["POST"])
+@requires("schedule.edit")
+def archive_class(class_id: int):
+    group_class = db.get_or_404(GroupClass, class_id)
+    cancelled = scheduling.archive_class(group_class, utcnow())
+    flash(f"“{group_class.title}” is archived: it keeps its attendance and billing and leaves the class list"
+          + (f"; {cancelled} session{'s' if cancelled != 1 else ''} still to come cancelled." if cancelled else "."),
+          "success")
+    return redirect(url_for("schedule.class_detail", class_id=class_id))
 
 
 @bp.route("/classes/new", methods=["GET", "POST"])
@@ -52,7 +81,7 @@ def new_class():
     form = ClassForm(timezone=clinic_zone)
     form.timezone.choices = timezone_choices(clinic_zone)
     form.facilitator_id.choices = facilitator_choices(people.all_facilitators(active_only=True), "Not chosen yet")
-    if form.validate_on_submit():
+    if form.validate_on_submit() and not _refuse_past_unconfirmed(form, form.timezone.data):
         try:
             new = scheduling.create_class(form.service_data())
         except ServiceError as exc:
@@ -132,11 +161,24 @@ def render_class_page(class_id: int, *, patient_id: int | None = None, query: st
         enrol_form.caregiver_ids.choices = caregiver_choices(candidate)
     return render_template(
         "schedule/class.html", page=page, group_class=page.group_class, query=query, matches=matches,
+        deletable=can("schedule.edit") and not scheduling.has_attendance(page.group_class),
         candidate=candidate, enrol_form=enrol_form,
         session_form=session_form or SessionTimeForm(formdata=None, prefix="add",
                                                      **_next_session_defaults(page.group_class)),
         checkin_endpoint=CHECKIN_ENDPOINT if CHECKIN_ENDPOINT in current_app.view_functions else None,
     ), status
+
+
+def _refuse_past_unconfirmed(form, tz: str) -> bool:
+    """Sessions that would start in the past need a tick first (usually a wrong date). True: refused."""
+    if form.confirm_past.data or not valid_timezone(tz):
+        return False
+    if form.local_start() >= utc_to_local(utcnow(), tz).replace(tzinfo=None):
+        return False
+    form.confirm_past.errors = [
+        f"{format_day(form.local_start())} at {format_clock(form.local_start().time())} is in the past. "
+        "Check the date, or tick this box to create it anyway."]
+    return True
 
 
 def _next_session_defaults(group_class: GroupClass) -> dict:
@@ -154,7 +196,8 @@ def _next_session_defaults(group_class: GroupClass) -> dict:
 @requires("schedule.edit")
 def add_session(class_id: int):
     form = SessionTimeForm(prefix="add")
-    if form.validate_on_submit():
+    group_class = db.get_or_404(GroupClass, class_id)
+    if form.validate_on_submit() and not _refuse_past_unconfirmed(form, group_class.timezone):
         try:
             session = scheduling.add_session(db.get_or_404(GroupClass, class_id), form.local_start(),
                                              form.duration_minutes.data)

@@ -77,3 +77,67 @@ def test_enrol_messages_show_beside_the_sets(app, client, login, build):
     page = html.unescape(client.get(response.location).get_data(as_text=True))
     sets = page[page.index('id="sets"'):]
     assert "enrolled for Ida Moss." in sets and "Billing will flag NEEDS_MISMATCH" in sets
+
+
+# --------------------------------------------------------------------------- a class made by mistake
+
+
+def test_sessions_in_the_past_need_a_tick_first(app, client, login):
+    from tests.schedule.test_schedule_pages import class_count, class_form
+
+    login("coordinator")
+    response = client.post("/schedule/classes/new", data=class_form(first_date="2020-02-04"))
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 422 and class_count(app) == 0
+    assert "Tue, Feb 4, 2020 at 10:00\u202fAM is in the past" in page and "tick this box" in page
+    response = client.post("/schedule/classes/new", data=class_form(first_date="2020-02-04", confirm_past="y"))
+    assert response.status_code == 302 and class_count(app) == 1
+
+
+def test_adding_a_past_session_needs_a_tick_too(app, client, login, build):
+    group_class = build.group_class(sessions=[{"starts_at": "2099-03-03T10:00", "duration_minutes": 60}])
+    login("coordinator")
+    data = {"add-date": "2020-07-07", "add-start_time": "10:00", "add-duration_minutes": "60"}
+    response = client.post(f"/schedule/classes/{group_class.id}/sessions", data=data)
+    assert response.status_code == 422 and "is in the past" in html.unescape(response.get_data(as_text=True))
+    assert client.post(f"/schedule/classes/{group_class.id}/sessions",
+                       data=data | {"add-confirm_past": "y"}).status_code == 302
+
+
+def test_a_class_without_attendance_is_deleted(app, client, login, build):
+    from roster.models import AuditEvent, ClassSession, GroupClass
+
+    group_class = build.group_class(sessions=[{"starts_at": "2099-03-03T10:00", "duration_minutes": 60}])
+    p = build.patient()
+    build.enroll(group_class, p, [build.caregiver([p])])
+    login("coordinator")
+    page = client.get(f"/schedule/classes/{group_class.id}").get_data(as_text=True)
+    assert "Delete class" in page and "Archive class" not in page
+    response = client.post(f"/schedule/classes/{group_class.id}/delete")
+    assert response.status_code == 302 and response.location.endswith("/schedule/classes")
+    with app.app_context():
+        assert db.session.get(GroupClass, group_class.id) is None
+        assert db.session.scalar(sa.select(sa.func.count(ClassSession.id))) == 0
+        assert db.session.scalar(sa.select(sa.func.count(Enrollment.id))) == 0
+        assert db.session.scalar(sa.select(AuditEvent.action).where(AuditEvent.action == "class.delete"))
+
+
+def test_a_class_with_attendance_is_archived_not_deleted(app, client, login, build):
+    from tests.frontdesk.desk import make_scene
+
+    desk = make_scene(build, sets=1)
+    later = desk.group_class
+    login("coordinator")
+    client.post(f"/frontdesk/sessions/{desk.session_id}/checkins",
+                data={"caregiver_id": desk.caregivers[0].id, "patient_id": desk.patients[0].id})
+    page = client.get(f"/schedule/classes/{later.id}").get_data(as_text=True)
+    assert "Archive class" in page and "Delete class" not in page
+    refused = client.post(f"/schedule/classes/{later.id}/delete")
+    assert "has attendance, so it cannot be deleted; archive it instead" in html.unescape(
+        client.get(refused.location).get_data(as_text=True))
+    done = client.post(f"/schedule/classes/{later.id}/archive")
+    assert "is archived: it keeps its attendance" in html.unescape(client.get(done.location).get_data(as_text=True))
+    assert later.title not in client.get("/schedule/classes").get_data(as_text=True)
+    archived = html.unescape(client.get("/schedule/classes?archived=1").get_data(as_text=True))
+    assert later.title in archived
+    assert "Archived" in client.get(f"/schedule/classes/{later.id}").get_data(as_text=True)

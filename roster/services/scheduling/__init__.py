@@ -15,7 +15,10 @@ from roster.services.scheduling.classes import (
     MAX_SESSIONS,
     NewClass,
     PlannedSession,
+    archive_class,
     create_class,
+    delete_class,
+    has_attendance,
     plan_sessions,
     update_class,
     validate_class,
@@ -51,8 +54,9 @@ from roster.services.validation import parse_local, valid_timezone
 
 __all__ = [
     "CLASS_AUDIT_FIELDS", "MAX_SESSIONS", "SESSION_AUDIT_FIELDS", "ClassPage", "ClassSummary", "EnrollResult",
-    "NewClass", "PlannedSession", "add_session", "cancel_session", "check_conflicts", "class_page", "class_roster",
-    "class_summaries", "create_class", "edit_session", "enroll", "find_conflict", "find_enrollment", "get_session",
+    "NewClass", "PlannedSession", "add_session", "archive_class", "cancel_session", "check_conflicts", "class_page", "class_roster",
+    "class_summaries", "create_class", "delete_class", "edit_session", "enroll", "find_conflict", "find_enrollment", "get_session",
+    "has_attendance",
     "local_day_bounds", "move_into_class", "parse_local", "patient_for_enrolment", "plan_sessions", "promote_waiting",
     "seats_taken", "sessions_between", "update_class", "utc_to_local", "valid_timezone", "validate_class",
     "withdraw",

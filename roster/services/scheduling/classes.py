@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
+import sqlalchemy as sa
+
 from roster.domain.families import DEFAULT_TRAINING, TRAININGS
 from roster.domain.recurrence import (
     MAX_DURATION,
@@ -18,7 +20,7 @@ from roster.domain.recurrence import (
 )
 from roster.extensions import db
 from roster.models import MODALITIES, ClassSession, Facilitator, GroupClass
-from roster.services import ServiceError, audit, billing
+from roster.services import Conflict, ServiceError, audit, billing
 from roster.services.scheduling.conflicts import check_conflicts
 from roster.services.scheduling.enrolment import _lock_class, promote_waiting, seats_taken
 from roster.services.validation import (
@@ -236,3 +238,71 @@ def update_class(group_class: GroupClass, data: dict) -> GroupClass:
         if group_class.capacity > old_capacity:
             group_class.promoted = promote_waiting(_lock_class(group_class.id))
     return group_class
+
+
+# --------------------------------------------------------------------------- removing a class made by mistake
+
+
+def has_attendance(group_class: GroupClass) -> bool:
+    """Whether anything happened in the class: a check-in, a patient marked present, a held session or a line."""
+    from roster.models import BillingLine, CheckIn, PatientPresence
+
+    session_ids = sa.select(ClassSession.id).where(ClassSession.class_id == group_class.id)
+    if db.session.scalar(sa.select(ClassSession.id).where(ClassSession.class_id == group_class.id,
+                                                          ClassSession.status == "held").limit(1)):
+        return True
+    return any(
+        db.session.scalar(sa.select(model.id).where(model.session_id.in_(session_ids)).limit(1)) is not None
+        for model in (CheckIn, PatientPresence, BillingLine)
+    )
+
+
+def delete_class(group_class: GroupClass) -> None:
+    """Delete a class that never had attendance, with its sessions and enrolments (audited)."""
+    from roster.models import Enrollment, EnrollmentCaregiver, Finding
+
+    _lock_class(group_class.id)
+    if has_attendance(group_class):
+        raise Conflict(
+            f"“{group_class.title}” has attendance, so it cannot be deleted; archive it instead.",
+            {"class": "Has attendance."},
+        )
+    before = audit.snapshot(group_class, CLASS_AUDIT_FIELDS) | {"sessions": len(group_class.sessions)}
+    session_ids = sa.select(ClassSession.id).where(ClassSession.class_id == group_class.id)
+    enrollment_ids = sa.select(Enrollment.id).where(Enrollment.class_id == group_class.id)
+    db.session.execute(sa.delete(Finding).where(Finding.session_id.in_(session_ids)))
+    db.session.execute(sa.delete(EnrollmentCaregiver).where(EnrollmentCaregiver.enrollment_id.in_(enrollment_ids)))
+    db.session.execute(sa.delete(Enrollment).where(Enrollment.class_id == group_class.id))
+    db.session.execute(sa.delete(ClassSession).where(ClassSession.class_id == group_class.id))
+    class_id = group_class.id
+    db.session.execute(sa.delete(GroupClass).where(GroupClass.id == class_id))
+    db.session.expire_all()
+    audit.record("class.delete", "group_class", class_id, before=before)
+
+
+def archive_class(group_class: GroupClass, now: datetime) -> int:
+    """Archive a class (kept with its attendance, off the lists); its sessions still to come (and not
+    attended yet) are cancelled.
+
+    Returns how many sessions were cancelled.
+    """
+    from roster.services.scheduling.sessions import cancel_session
+
+    _lock_class(group_class.id)
+    if group_class.archived_at is not None:
+        return 0
+    from roster.models import CheckIn, PatientPresence
+
+    attended = {sid for model in (CheckIn, PatientPresence) for sid in db.session.scalars(
+        sa.select(model.session_id).join(ClassSession, ClassSession.id == model.session_id)
+        .where(ClassSession.class_id == group_class.id))}
+    cancelled = 0
+    for session in group_class.sessions:
+        if session.status == "scheduled" and session.starts_at > now and session.id not in attended:
+            cancel_session(session, "The class was archived.")
+            cancelled += 1
+    group_class.archived_at = now
+    db.session.flush()
+    audit.record("class.archive", "group_class", group_class.id, before={"archived": False},
+                 after={"archived": True, "sessions_cancelled": cancelled})
+    return cancelled

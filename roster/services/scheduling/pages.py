@@ -29,8 +29,10 @@ class ClassListPage:
     pages: int
 
 
-def class_summaries(now: datetime, page: int = 1, per_page: int = 50) -> ClassListPage:
+def class_summaries(now: datetime, page: int = 1, per_page: int = 50, archived: bool | None = None) -> ClassListPage:
     """One page of the classes, with next session, seats taken and waitlist, in five queries.
+
+    ``archived``: only archived classes (True), only current ones (False), or all (None).
 
     Classes with a session to come are listed first, soonest first; the others by title.
     Ordered and paged in the database, so the list costs the same for 20 classes or 2,000.
@@ -41,12 +43,15 @@ def class_summaries(now: datetime, page: int = 1, per_page: int = 50) -> ClassLi
         .group_by(ClassSession.class_id)
         .subquery()
     )
-    total = db.session.scalar(sa.select(sa.func.count(GroupClass.id)))
+    which = sa.true() if archived is None else (
+        GroupClass.archived_at.is_not(None) if archived else GroupClass.archived_at.is_(None))
+    total = db.session.scalar(sa.select(sa.func.count(GroupClass.id)).where(which))
     pages = max(1, -(-total // per_page))
     page = min(max(page, 1), pages)
     rows = db.session.execute(
         sa.select(GroupClass, upcoming.c.next_start)
         .outerjoin(upcoming, upcoming.c.class_id == GroupClass.id)
+        .where(which)
         .options(selectinload(GroupClass.facilitator))
         .order_by(upcoming.c.next_start.is_(None), upcoming.c.next_start, GroupClass.title, GroupClass.id)
         .limit(per_page).offset((page - 1) * per_page)
