@@ -110,7 +110,7 @@ def new_caregiver():
 
 
 @bp.get("/patients/lookup")
-@requires("people.view")
+@requires("people.edit")  # for the caregiver form (which needs it); front desk sees fewer patient fields
 def patient_lookup():
     """Patients matching what is typed (name or MRN), as JSON, for picking one in a form."""
     query = request.args.get("q", "").strip()
