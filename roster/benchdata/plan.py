@@ -168,7 +168,7 @@ def _patient(rng, year: Year, need: str, codes, discipline: str, first: date, la
     poc_end = last + timedelta(days=60) if rng.random() > 0.02 else first + timedelta(days=20)
     year.patients.append({
         "id": pid, "mrn": mrn, "first_name": first_name, "last_name": last_name,
-        "search_key": patient_search_key(first_name, last_name, mrn),
+        "search_key": patient_search_key(first_name, last_name, mrn), "mrn_key": mrn.upper(),
         "dob": date(1930 + rng.randrange(36), 1 + rng.randrange(12), 1 + rng.randrange(28)),
         "payer": rng.choice(PAYERS), "member_id": f"{rng.randrange(10**10):010d}", "needs": [need],
         "diagnosis_codes": [] if rng.random() < 0.01 else list(codes),

@@ -83,7 +83,8 @@ def confirm_export():
     preview = export_preview(form.date_from.data, form.date_to.data)
     confirm_form = ExportForm(formdata=None, date_from=form.date_from.data, date_to=form.date_to.data)
     history = billing.export_page(_page(), current_app.config["PAGE_SIZE"])
-    return render_template("billing/exports.html", form=form, history=history, preview=preview,
+    return render_template("billing/exports.html", form=form, history=history, preview=preview, jobs=jobs.recent(),
+                           hl7_status=hl7_send.status_counts([b.id for b in history.batches]),
                            confirm_form=confirm_form)
 
 

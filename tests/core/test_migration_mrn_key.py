@@ -1,4 +1,4 @@
-"""Migration 0007 carries patients over: MRN keys without regard to case, even for existing look-alikes."""
+"""Migration 0008 carries patients over: MRN keys without regard to case, even for existing look-alikes."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ def test_existing_patients_get_case_free_keys_and_look_alikes_are_kept(tmp_path)
     with app.app_context():
         from flask_migrate import upgrade
 
-        upgrade(revision="0006")
+        upgrade(revision="0007")
         now = "2026-01-01 00:00:00"
         with db.engine.begin() as conn:
             for mrn in ("A1001", "a1001", "B-7"):

@@ -1,7 +1,7 @@
 """MRNs unique without regard to case (patient.mrn_key); classes can be archived
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-11-27 10:20:00
 
 Existing patients get mrn_key = upper(mrn). Should two existing MRNs differ only in
@@ -12,8 +12,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0007'
-down_revision = '0006'
+revision = '0008'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
