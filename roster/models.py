@@ -262,6 +262,12 @@ class ClassSession(db.Model):
     closed_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     sequence: Mapped[int] = mapped_column(default=0)  # iCalendar SEQUENCE, raised on every change
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # What billing reads from the class, as it was when the session was held (S8): later
+    # class edits apply to sessions not yet held. NULL while the session is not held.
+    held_modality: Mapped[Optional[str]] = mapped_column(sa.String(12))
+    held_place_of_service: Mapped[Optional[str]] = mapped_column(sa.String(2))
+    held_timezone: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    held_needs: Mapped[Optional[list]] = mapped_column(sa.JSON)
 
     group_class: Mapped[GroupClass] = relationship(back_populates="sessions")
     planned_facilitator: Mapped[Optional[Facilitator]] = relationship(foreign_keys=[facilitator_id])
@@ -346,6 +352,9 @@ class CheckIn(db.Model):
     caregiver: Mapped[Caregiver] = relationship()
     patient: Mapped[Patient] = relationship()
     checked_in_by: Mapped[Optional[User]] = relationship()
+    # The caregiver's relationship to the patient at check-in (S9): later link edits keep it.
+    # (Last: the name shadows relationship() in the class body.)
+    relationship: Mapped[str] = mapped_column(sa.String(40), default="")
 
 
 class PatientPresence(db.Model):
@@ -427,6 +436,13 @@ class BillingLine(TimestampMixin, db.Model):
     void_batch_id: Mapped[Optional[int]] = mapped_column(
         sa.ForeignKey("export_batch.id", ondelete="RESTRICT"), index=True
     )
+    # The patient's claim identity the line was derived with (S6): a change voids an exported line.
+    patient_mrn: Mapped[Optional[str]] = mapped_column(sa.String(40))
+    patient_last_name: Mapped[Optional[str]] = mapped_column(sa.String(80))
+    patient_first_name: Mapped[Optional[str]] = mapped_column(sa.String(80))
+    patient_dob: Mapped[Optional[date]]
+    payer: Mapped[Optional[str]] = mapped_column(sa.String(80))
+    member_id: Mapped[Optional[str]] = mapped_column(sa.String(40))
     # The roster row exactly as exported: later downloads and the void row repeat it unchanged.
     exported_row: Mapped[Optional[dict]] = mapped_column(sa.JSON)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

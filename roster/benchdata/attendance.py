@@ -80,13 +80,17 @@ def _hold(rng, s: dict, klass: dict, desk_user, out: Attendance) -> None:
     no_facilitator = rng.random() < 0.005
     s.update(status="held", actual_start=start, actual_end=end,
              actual_facilitator_id=None if no_facilitator else klass["facilitator_id"],
-             closed_at=end + timedelta(minutes=rng.randint(2, 40)), closed_by_id=desk_user[0], sequence=1)
+             closed_at=end + timedelta(minutes=rng.randint(2, 40)), closed_by_id=desk_user[0], sequence=1,
+             held_modality=klass["modality"], held_place_of_service=klass["place_of_service"],
+             held_timezone=klass["timezone"], held_needs=list(klass["needs"]))  # S8
     out.audit.append(_event(desk_user, s["closed_at"], "session.close", "class_session", s["id"], s["id"], None,
                             {"status": "held", "actual_start": start.isoformat(), "actual_end": end.isoformat(),
                              "actual_facilitator_id": s["actual_facilitator_id"]}))
 
 
 def _attend(rng, year: Year, s: dict, klass: dict, desk_user, out: Attendance) -> None:
+    if not hasattr(year, "relationship_of"):
+        year.relationship_of = {(l["caregiver_id"], l["patient_id"]): l["relationship"] for l in year.links}
     for patient_id, chosen in year.enrolled_sets[klass["id"]]:
         if rng.random() > (0.97 if patient_id in year.regulars else 0.7):
             continue
@@ -101,7 +105,8 @@ def _attend(rng, year: Year, s: dict, klass: dict, desk_user, out: Attendance) -
             walk_in = caregiver_id in walk_ins
             out.checkins.append({"id": cid, "session_id": s["id"], "caregiver_id": caregiver_id,
                                  "patient_id": patient_id, "checked_in_at": at,
-                                 "checked_in_by_id": desk_user[0], "walk_in": walk_in})
+                                 "checked_in_by_id": desk_user[0], "walk_in": walk_in,
+                                 "relationship": year.relationship_of.get((caregiver_id, patient_id), "")})
             out.audit.append(_event(desk_user, at, "checkin.create", "check_in", cid, s["id"], None,
                                     {"caregiver_id": caregiver_id, "patient_id": patient_id, "walk_in": walk_in}))
         if rng.random() < 0.02:
@@ -116,6 +121,7 @@ def _patient_facts(year: Year) -> dict[int, rules.PatientFacts]:
             needs=frozenset(p["needs"]), diagnosis_codes=tuple(p["diagnosis_codes"]),
             consent_date=p["consent_date"], consent_kind=p["consent_kind"],
             poc_discipline=p["poc_discipline"], poc_start=p["poc_start"], poc_end=p["poc_end"],
+            dob=p.get("dob"), payer=p.get("payer") or "", member_id=p.get("member_id") or "",
         ) for p in year.patients
     }
 
@@ -135,7 +141,7 @@ def _bill(evaluations: dict[int, rules.Evaluation], facts: dict[int, rules.Sessi
                 "modifiers": list(draft.modifiers), "place_of_service": draft.place_of_service,
                 "diagnosis_codes": list(draft.diagnosis_codes), "rendering_npi": draft.rendering_npi,
                 "facilitator_id": s["actual_facilitator_id"], "created_at": s["closed_at"],
-                "updated_at": s["closed_at"],
+                "updated_at": s["closed_at"], **_claim_identity(facts[sid].patients[draft.patient_id]),
             }
             out.lines.append(line)
             out.audit.append(_event((None, "system"), s["closed_at"], "line.create", "billing_line", line_id, sid,
@@ -148,6 +154,12 @@ def _bill(evaluations: dict[int, rules.Evaluation], facts: dict[int, rules.Sessi
         for f in evaluation.findings:
             if (f.patient_id, f.code) not in on_lines:
                 out.findings.append(_finding(sid, None, f))
+
+
+def _claim_identity(p: rules.PatientFacts) -> dict:
+    """The patient's claim identity a line keeps (S6), as the billing service stores it."""
+    return {"patient_mrn": p.mrn, "patient_last_name": p.last_name, "patient_first_name": p.first_name,
+            "patient_dob": p.dob, "payer": p.payer, "member_id": p.member_id}
 
 
 def _finding(session_id: int, line_id: int | None, f: rules.Finding) -> dict:

@@ -26,7 +26,7 @@ from roster.models import (
     User,
     utcnow,
 )
-from roster.services import Conflict, NotFound, ServiceError, audit
+from roster.services import Conflict, NotFound, ServiceError, audit, billing
 
 
 @dataclass
@@ -113,9 +113,15 @@ def _check_in_pair(session: ClassSession, caregiver: Caregiver, patient: Patient
     if existing is not None:
         return CheckInResult(existing, False)
     enrolled = _is_enrolled(session.class_id, caregiver.id, patient.id)
-    checkin = CheckIn(
+    relationship = db.session.scalar(
+        sa.select(CaregiverLink.relationship).where(
+            CaregiverLink.caregiver_id == caregiver.id, CaregiverLink.patient_id == patient.id
+        )
+    )
+    checkin = CheckIn(  # the relationship as it is now: later link edits keep it (S9)
         session_id=session.id, caregiver_id=caregiver.id, patient_id=patient.id,
         checked_in_at=utcnow(), checked_in_by_id=_actor_id(user), walk_in=not enrolled,
+        relationship=relationship or "",
     )
     try:
         with db.session.begin_nested():
@@ -128,7 +134,8 @@ def _check_in_pair(session: ClassSession, caregiver: Caregiver, patient: Patient
         return CheckInResult(existing, False)
     audit.record(
         "checkin.create", "check_in", checkin.id, session_id=session.id,
-        after={"caregiver_id": caregiver.id, "patient_id": patient.id, "walk_in": checkin.walk_in},
+        after={"caregiver_id": caregiver.id, "patient_id": patient.id, "walk_in": checkin.walk_in,
+               "relationship": checkin.relationship},
     )
     _after_attendance_change(session)
     return CheckInResult(checkin, True)
@@ -212,9 +219,7 @@ def set_present(session: ClassSession, patient: Patient, present: bool, user: Us
 
 def _after_attendance_change(session: ClassSession) -> None:
     if session.status == "held":
-        from roster.services import billing
-
-        billing.reevaluate_sessions([session.id])
+        billing.facts_changed(session_ids=[session.id])
 
 
 # --------------------------------------------------------------------------- closing
@@ -278,15 +283,15 @@ def close_session(
     session.status = "held"
     session.closed_at = utcnow()
     session.closed_by_id = _actor_id(user)
+    if before["status"] != "held" or session.held_timezone is None:
+        billing.keep_class_facts(session)  # closing again keeps the facts it was held with (S8)
     session.sequence += 1 if before["status"] != "held" else 0
     _replace_presence(session, {p.id for p in present}, user)
     db.session.flush()
     audit.record("session.close", "class_session", session.id, session_id=session.id,
                  before=before, after=audit.snapshot(session, CLOSE_AUDIT_FIELDS)
                  | {"patients_present": sorted(patients_present)})
-    from roster.services import billing
-
-    billing.reevaluate_sessions([session.id])
+    billing.facts_changed(session_ids=[session.id])
     return session
 
 
@@ -316,12 +321,11 @@ def reopen_session(session: ClassSession, reason: str, user: User | None) -> Cla
     before = audit.snapshot(session, CLOSE_AUDIT_FIELDS)
     session.status = "scheduled"
     session.sequence += 1
+    billing.forget_class_facts(session)  # when held again, it is held with the class as it is then
     db.session.flush()
     audit.record("session.reopen", "class_session", session.id, session_id=session.id,
                  before=before, after=audit.snapshot(session, CLOSE_AUDIT_FIELDS) | {"reason": reason})
-    from roster.services import billing
-
-    billing.reevaluate_sessions([session.id])
+    billing.facts_changed(session_ids=[session.id])
     return session
 
 

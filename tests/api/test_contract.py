@@ -226,7 +226,8 @@ def test_openapi_document_lists_every_api_route(app, client):
             assert path in documented, path
 
 
-def test_patch_class_re_evaluates_its_held_sessions(app, api):
+def test_patch_class_applies_to_sessions_not_yet_held(app, api):
+    """S8 (this test pinned re-billing held sessions before the rule book settled it)."""
     client = api("admin")
     fid = client.post("/facilitators", json={"name": "D", "npi": "1234567893", "discipline": "PT"}).get_json()["id"]
     for mrn in ("A1", "A2"):
@@ -245,6 +246,10 @@ def test_patch_class_re_evaluates_its_held_sessions(app, api):
     too_small = client.patch(f"/classes/{answer['id']}", json={"capacity": 1})
     assert too_small.status_code == 422 and "capacity" in too_small.get_json()["error"]["fields"]
     assert client.patch(f"/classes/{answer['id']}", json={"needs": ["dementia"]}).status_code == 200
+    assert client.get(f"/sessions/{sid}/billing").get_json()["findings"] == []  # held with "stroke"
+    assert client.post(f"/sessions/{sid}/reopen", json={"reason": "fix"}).status_code == 200
+    client.post(f"/sessions/{sid}/close", json={"facilitator_id": fid, "started_at": "2026-02-03T10:00",
+                                                "ended_at": "2026-02-03T11:00", "patients_present": []})
     codes = {(f["patient_mrn"], f["code"]) for f in client.get(f"/sessions/{sid}/billing").get_json()["findings"]}
     assert codes == {("A1", "NEEDS_MISMATCH"), ("A2", "NEEDS_MISMATCH")}
     with app.app_context():

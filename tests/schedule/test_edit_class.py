@@ -126,7 +126,8 @@ def test_room_clash_with_another_class_is_refused_naming_its_session(app, client
     assert class_updates(app) == [] and sequences(app, group_class.id) == [0, 0]
 
 
-def test_changing_needs_re_evaluates_the_held_sessions_needs_mismatch(app, client, login, api):
+def test_changing_needs_applies_to_sessions_not_yet_held(app, client, login, api):
+    """S8 (changes what this test pinned before: a needs edit used to re-bill held sessions)."""
     clinic = Clinic(api("admin"))
     stroke, aphasia = clinic.patient(needs=["stroke"]), clinic.patient(needs=["aphasia", "stroke"])
     session_id = clinic.group_session([stroke, aphasia], clinic.facilitator(), needs=["stroke"])
@@ -136,13 +137,13 @@ def test_changing_needs_re_evaluates_the_held_sessions_needs_mismatch(app, clien
 
     response = client.post(f"/schedule/classes/{class_id}/edit", data=edit_form(app, class_id, needs="dementia"))
     assert response.status_code == 302
+    assert clinic.billing(session_id)["findings"] == []  # held with focus "stroke": kept
+
+    # Re-opened and held again, the session is held with the class as it is now.
+    clinic.call("post", f"/sessions/{session_id}/reopen", {"reason": "late sign-in sheet"})
+    clinic.close(session_id, "2026-02-03T10:00", clinic.facilitator())
     assert {(f["patient_mrn"], f["code"]) for f in clinic.billing(session_id)["findings"]} == {
         (stroke, "NEEDS_MISMATCH"), (aphasia, "NEEDS_MISMATCH")}
-
-    response = client.post(f"/schedule/classes/{class_id}/edit",
-                           data=edit_form(app, class_id, needs="dementia, stroke"))
-    assert response.status_code == 302
-    assert clinic.billing(session_id)["findings"] == []
 
 
 def test_front_desk_may_not_edit_a_class(app, client, login, build):

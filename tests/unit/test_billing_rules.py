@@ -596,6 +596,22 @@ def test_r9_evaluate_day_ignores_cancelled_sessions_and_other_days():
     assert results[3].findings == ()
 
 
+def test_s3_lines_of_sessions_not_evaluated_count_where_their_session_is():
+    """evaluate_day(others=...): the stored lines of unchanged sessions of the day (S3)."""
+    from roster.domain.billing import SameDayLine
+
+    now = scenario_session(RITA, JUNE, session_id=5, sort_key=(12,))
+    earlier = [SameDayLine(DOS, (9,), 9, (WALTER.id, "97552"))]
+    later = [SameDayLine(DOS, (15,), 1, (WALTER.id, "97552"))]
+    tie_lower_id = [SameDayLine(DOS, (12,), 4, (WALTER.id, "97552"))]
+    other_day = [SameDayLine(date(2026, 2, 2), (9,), 9, (WALTER.id, "97552"))]
+    flagged = lambda others: {f.code for f in evaluate_day([now], others=others)[5].findings}  # noqa: E731
+    assert flagged(earlier) == {"DUPLICATE_SAME_DAY"}
+    assert flagged(tie_lower_id) == {"DUPLICATE_SAME_DAY"}
+    assert flagged(later) == set()
+    assert flagged(other_day) == set()
+
+
 def test_r9_ties_in_sort_key_go_by_session_id():
     first = scenario_session(RITA, JUNE, session_id=4)
     second = scenario_session(RITA, JUNE, session_id=5)
@@ -621,12 +637,17 @@ def test_r10_patient_without_needs_mismatches_a_focused_class():
     assert codes_of(line) == ["NEEDS_MISMATCH"]
 
 
-def test_r10_one_shared_need_is_enough_and_an_unfocused_class_never_warns():
+def test_r10_one_shared_need_is_enough():
     helen = dataclasses.replace(HELEN, needs=frozenset({"dementia", "stroke"}))
     assert evaluate_session(session((RITA, WALTER), (JUNE, helen))).findings == ()
+
+
+def test_s4_a_class_without_focus_needs_warns_every_billed_patient():
     other = dataclasses.replace(HELEN, needs=frozenset({"dementia"}))
-    assert evaluate_session(session((RITA, WALTER), (JUNE, other),
-                                    class_needs=frozenset())).findings == ()
+    evaluation = evaluate_session(session((RITA, WALTER), (JUNE, other), class_needs=frozenset()))
+    assert codes_of(line_for(evaluation, WALTER.id)) == ["NEEDS_MISMATCH"]
+    assert codes_of(line_for(evaluation, HELEN.id)) == ["NEEDS_MISMATCH"]
+    assert "no focus needs" in line_for(evaluation, WALTER.id).findings[0].message
 
 
 # ---------------------------------------------------------------- R11 shared caregiver

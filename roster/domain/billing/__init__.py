@@ -50,6 +50,7 @@ from roster.domain.billing.facts import (
     Finding,
     LineDraft,
     PatientFacts,
+    SameDayLine,
     SessionFacts,
 )
 from roster.domain.billing.ladders import (
@@ -100,6 +101,7 @@ __all__ = [
     "Finding",
     "LineDraft",
     "PatientFacts",
+    "SameDayLine",
     "SessionFacts",
     "individual_codes",
     "line_modifiers",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import date
 
@@ -19,6 +19,7 @@ from roster.domain.billing.facts import (
     Finding,
     LineDraft,
     PatientFacts,
+    SameDayLine,
     SessionFacts,
     _finding,
 )
@@ -74,25 +75,42 @@ def evaluate_session(
 
 
 def evaluate_day(
-    sessions: list[SessionFacts], policy: BillingPolicy = DEFAULT_POLICY
+    sessions: list[SessionFacts],
+    policy: BillingPolicy = DEFAULT_POLICY,
+    others: Iterable[SameDayLine] = (),
 ) -> dict[int, Evaluation]:
     """Evaluate the sessions of a day in order (sort_key, then session_id).
 
     Each session sees the line keys of the earlier sessions with the same date of
     service, so a repeated (patient, code) is flagged on the later line (R9).
     Sessions of different dates may be mixed; each date is tracked separately.
+    `others` are lines of held sessions not evaluated now (their facts did not
+    change); they count as earlier when their session is earlier (S3).
     """
+    by_day: dict[date, list[SameDayLine]] = defaultdict(list)
+    for line in others:
+        by_day[line.date_of_service].append(line)
     seen: dict[date, frozenset[tuple[int, str]]] = {}
     units: dict[date, Counter] = {}
     results: dict[int, Evaluation] = {}
-    for facts in sorted(sessions, key=lambda s: (s.sort_key, s.session_id)):
+    for facts in sorted(sessions, key=_day_order):
+        order = _day_order(facts)
+        context = [line for line in by_day.get(facts.date_of_service, ())
+                   if (line.sort_key, line.session_id) < order]
         earlier = seen.get(facts.date_of_service, frozenset())
         counted = units.setdefault(facts.date_of_service, Counter())
-        evaluation = evaluate_session(facts, policy, earlier, counted)
+        context_units = Counter(counted)
+        for line in context:
+            context_units[line.key] += line.units
+        evaluation = evaluate_session(facts, policy, earlier | {line.key for line in context}, context_units)
         seen[facts.date_of_service] = earlier | {line.key for line in evaluation.lines}
         counted.update({line.key: line.units for line in evaluation.lines})
         results[facts.session_id] = evaluation
     return results
+
+
+def _day_order(facts: SessionFacts) -> tuple:
+    return (facts.sort_key, facts.session_id)
 
 
 def _codes_by_patient(

@@ -99,6 +99,10 @@ class PatientFacts:
     poc_end: date | None = None
     # The patient's payer's own answers (telehealth, verbal consent, families); None: Medicare's.
     payer_profile: PayerProfile | None = None
+    # The rest of the claim identity (S6); MRN and names above are part of it too.
+    dob: date | None = None
+    payer: str = ""
+    member_id: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "needs", frozenset(self.needs))
@@ -129,13 +133,27 @@ class SessionFacts:
     patients: Mapping[int, PatientFacts] = field(hash=False)
     checkins: tuple[CheckInFacts, ...]
     present_patient_ids: frozenset[int] = frozenset()
-    sort_key: tuple = ()  # order of sessions within a day (R9); filled by the service
+    # Order of sessions within a day (R9, S3): the service gives the actual start instant;
+    # equal keys go by session id (the higher id is the later session).
+    sort_key: tuple = ()
     training: str = DEFAULT_TRAINING  # the code family the session was held with (R17-R21)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "class_needs", frozenset(self.class_needs))
         object.__setattr__(self, "checkins", tuple(self.checkins))
         object.__setattr__(self, "present_patient_ids", frozenset(self.present_patient_ids))
+
+
+@dataclass(frozen=True)
+class SameDayLine:
+    """A line of a held session that is not being evaluated now, for R9: its date of service,
+    its session's place in the day (the session's `sort_key`) and its (patient_id, cpt)."""
+
+    date_of_service: date
+    sort_key: tuple
+    session_id: int
+    key: tuple[int, str]
+    units: int = 1  # for the unit caps of R21
 
 
 # --------------------------------------------------------------------------

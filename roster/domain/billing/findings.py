@@ -179,10 +179,17 @@ def _duplicate_same_day(
     )
 
 
-def _needs_findings(facts: SessionFacts, patient: PatientFacts) -> list[Finding]:  # R10
-    if not facts.class_needs or patient.needs & facts.class_needs:
+def _needs_findings(facts: SessionFacts, patient: PatientFacts) -> list[Finding]:  # R10, S4
+    if patient.needs & facts.class_needs:
         return []
     patient_needs = ", ".join(sorted(patient.needs)) or "none recorded"
+    if not facts.class_needs:
+        return [_finding(
+            NEEDS_MISMATCH, patient,
+            f"This class has no focus needs recorded, so {patient.display_name}'s needs "
+            f"({patient_needs}) cannot be shown to be similar to the group's; record the class's "
+            f"focus needs on the class page.",
+        )]
     return [_finding(
         NEEDS_MISMATCH, patient,
         f"{patient.display_name}'s needs ({patient_needs}) share none with this class's focus "

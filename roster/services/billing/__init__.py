@@ -14,6 +14,7 @@ Every public name stays importable from ``roster.services.billing``.
 """
 
 from roster.services.billing.evaluate import (
+    facts_changed,
     reevaluate_for_caregiver,
     reevaluate_for_facilitator,
     reevaluate_for_patients,
@@ -27,7 +28,15 @@ from roster.services.billing.export import (
     export_range,
     iter_batch_csv,
 )
-from roster.services.billing.facts import date_of_service, load_facts
+from roster.services.billing.facts import (
+    HELD_FROM_CLASS,
+    class_fact,
+    date_of_service,
+    forget_class_facts,
+    keep_class_facts,
+    load_facts,
+    session_timezone,
+)
 from roster.services.billing.reading import (
     MAX_RANGE_DAYS,
     finding_dict,
@@ -50,6 +59,8 @@ from roster.services.billing.review import (
 )
 
 __all__ = [
+    "HELD_FROM_CLASS", "class_fact", "facts_changed", "forget_class_facts", "keep_class_facts",
+    "session_timezone",
     "CSV_CHUNK", "LINE_CONTENT", "LINE_STATUS_ORDER", "MAX_RANGE_DAYS", "NO_FACILITATOR_LABEL",
     "CodeTotal", "ExportPage", "FacilitatorTotal", "Review", "SessionFinding",
     "date_of_service", "export_history", "export_page", "export_range", "finding_dict",

@@ -1,9 +1,28 @@
-"""Re-evaluation: which sessions a change touches, evaluated together by date of service (R9)."""
+"""Re-evaluation: exactly the held sessions a change touches, locked, then evaluated (R9, S3).
+
+`facts_changed` is the one entry point every service calls after changing a
+fact billing reads. It re-evaluates
+
+- the sessions named (their attendance, times, facilitator or status changed),
+- every held session of the patients named (consent, plan of care, diagnoses,
+  needs, claim identity), and of the facilitators named,
+- and the held sessions that share a patient and a date of service with the
+  sessions named, for the date their lines had before (old) and the date they
+  have now (new), so R9's `DUPLICATE_SAME_DAY` never stays behind (S3).
+
+Nothing else is read or written: a consent change for a patient with 50 held
+sessions evaluates those 50 sessions.
+
+On PostgreSQL the sessions are locked (``FOR NO KEY UPDATE``, in id order) before
+any fact is read, so two desks re-evaluating one session run one after the
+other and the second reads what the first committed (the ``NO KEY`` strength
+lets other transactions keep inserting check-ins that reference the session).
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date
 from typing import Iterable
 
 import sqlalchemy as sa
@@ -11,50 +30,190 @@ import sqlalchemy as sa
 from roster.domain import billing as rules
 from roster.extensions import db
 from roster.models import BillingLine, CheckIn, ClassSession, Finding, PatientPresence
-from roster.services.billing.facts import _session_query, _utc_midnight, date_of_service, load_facts
+from roster.services.billing.facts import _session_query, date_of_service, load_facts, sort_key
 from roster.services.billing.reconcile import _reconcile
 
+# How often the set of sessions may grow while its locks are taken before we settle for it.
+LOCK_ROUNDS = 5
 
-def reevaluate_sessions(session_ids: Iterable[int]) -> None:
-    """Re-derive the lines of these sessions and of every held session sharing a DOS (R9)."""
-    ids = sorted(set(session_ids))
-    if not ids:
-        return
+
+def facts_changed(
+    *,
+    session_ids: Iterable[int] = (),
+    patient_ids: Iterable[int] = (),
+    patient_dates: Iterable[tuple[int, date]] = (),
+    facilitator_ids: Iterable[int] = (),
+) -> list[int]:
+    """Re-derive the lines of the sessions these changes touch; returns the ids evaluated.
+
+    ``patient_dates`` are (patient_id, date of service) pairs whose held sessions
+    must be re-evaluated (for a change known to concern one date).
+    """
     db.session.flush()
-    targets = list(db.session.scalars(_session_query().where(ClassSession.id.in_(ids))))
-    days = {date_of_service(s) for s in targets if s.status == "held"}
-    same_day: list[ClassSession] = []
-    if days:
-        lo = _utc_midnight(min(days) - timedelta(days=2))
-        hi = _utc_midnight(max(days) + timedelta(days=2))
-        candidates = db.session.scalars(
-            _session_query().where(
-                ClassSession.status == "held",
-                sa.func.coalesce(ClassSession.actual_start, ClassSession.starts_at) >= lo,
-                sa.func.coalesce(ClassSession.actual_start, ClassSession.starts_at) < hi,
-            )
-        )
-        same_day = [s for s in candidates if date_of_service(s) in days]
-    sessions = {s.id: s for s in targets + same_day}
+    direct = set(session_ids)
+    patient_ids = set(patient_ids)
+    facilitator_ids = set(facilitator_ids)
+    pairs = set(patient_dates)
+    if not (direct or patient_ids or facilitator_ids or pairs):
+        return []
+    locked: set[int] = set()
+    targets: set[int] = set()
+    for _ in range(LOCK_ROUNDS):
+        targets = _targets(direct, patient_ids, facilitator_ids, pairs)
+        if targets <= locked:
+            break
+        _lock_sessions(targets - locked)
+        locked |= targets
+    return _evaluate(sorted(targets))
+
+
+def reevaluate_sessions(session_ids: Iterable[int]) -> list[int]:
+    return facts_changed(session_ids=session_ids)
+
+
+def reevaluate_for_patients(patient_ids: Iterable[int]) -> list[int]:
+    return facts_changed(patient_ids=patient_ids)
+
+
+def reevaluate_for_facilitator(facilitator_id: int) -> list[int]:
+    return facts_changed(facilitator_ids=[facilitator_id])
+
+
+def reevaluate_for_caregiver(caregiver_id: int) -> list[int]:
+    """Caregiver details and links do not reach past check-ins or lines (S9): nothing to do."""
+    return []
+
+
+# --------------------------------------------------------------------------- which sessions
+
+
+def _targets(direct: set[int], patient_ids: set[int], facilitator_ids: set[int],
+             pairs: set[tuple[int, date]]) -> set[int]:
+    """The sessions named, their same-day neighbours (old and new date), and the held sessions of
+    the patients and facilitators named. A patient's or facilitator's details never change which
+    codes a session bills, only its findings and line content, so they need no neighbours; the
+    codes (R9's keys) and dates follow a session's own attendance, times and status."""
+    targets = set(direct) | _sessions_with_lines_for(pairs | _pairs_of(direct))
+    if patient_ids:
+        targets |= _held_sessions_of_patients(patient_ids)
+    if facilitator_ids:
+        targets |= set(db.session.scalars(
+            sa.select(ClassSession.id).where(ClassSession.actual_facilitator_id.in_(facilitator_ids),
+                                             ClassSession.status == "held")
+        ))
+    return targets
+
+
+def _held_sessions_of_patients(patient_ids: set[int]) -> set[int]:
+    touched = sa.union(
+        sa.select(CheckIn.session_id).where(CheckIn.patient_id.in_(patient_ids)),
+        sa.select(PatientPresence.session_id).where(PatientPresence.patient_id.in_(patient_ids)),
+        sa.select(BillingLine.session_id).where(BillingLine.patient_id.in_(patient_ids),
+                                                BillingLine.status != "void"),
+    ).subquery()
+    return set(db.session.scalars(
+        sa.select(ClassSession.id).where(ClassSession.id.in_(sa.select(touched.c[0])),
+                                         ClassSession.status == "held")
+    ))
+
+
+def _pairs_of(session_ids: set[int]) -> set[tuple[int, date]]:
+    """(patient, date of service) of these sessions: as their live lines have them (old) and
+    as their current facts give them (new)."""
+    if not session_ids:
+        return set()
+    ids = sorted(session_ids)
+    old = set(db.session.execute(
+        sa.select(BillingLine.patient_id, BillingLine.date_of_service)
+        .where(BillingLine.session_id.in_(ids), BillingLine.status != "void")
+    ).tuples())
+    held = list(db.session.scalars(_session_query().where(ClassSession.id.in_(ids), ClassSession.status == "held")
+                                   .execution_options(populate_existing=True)))
+    if not held:
+        return old
+    dos = {s.id: date_of_service(s) for s in held}
+    new = {
+        (patient_id, dos[session_id]) for session_id, patient_id in db.session.execute(
+            sa.select(CheckIn.session_id, CheckIn.patient_id).where(CheckIn.session_id.in_(dos))
+        ).tuples()
+    }
+    return old | new
+
+
+def _sessions_with_lines_for(pairs: set[tuple[int, date]]) -> set[int]:
+    """Held sessions with a live line for one of these (patient, date of service) pairs."""
+    if not pairs:
+        return set()
+    rows = db.session.execute(
+        sa.select(BillingLine.session_id, BillingLine.patient_id, BillingLine.date_of_service)
+        .join(ClassSession, ClassSession.id == BillingLine.session_id)
+        .where(BillingLine.patient_id.in_({p for p, _ in pairs}),
+               BillingLine.date_of_service.in_({d for _, d in pairs}),
+               BillingLine.status != "void", ClassSession.status == "held")
+    ).tuples()
+    return {sid for sid, pid, day in rows if (pid, day) in pairs}
+
+
+def _lock_sessions(session_ids: set[int]) -> None:
+    """PostgreSQL: lock these sessions' rows in id order before reading their facts."""
+    if not session_ids or db.session.get_bind().dialect.name != "postgresql":
+        return
+    db.session.execute(
+        sa.select(ClassSession.id).where(ClassSession.id.in_(sorted(session_ids)))
+        .order_by(ClassSession.id).with_for_update(key_share=True)
+    ).all()
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def _evaluate(ids: list[int]) -> list[int]:
+    if not ids:
+        return []
+    sessions = {s.id: s for s in db.session.scalars(
+        _session_query().where(ClassSession.id.in_(ids)).execution_options(populate_existing=True)
+    )}
     facts = load_facts(list(sessions.values()))
     evaluations: dict[int, rules.Evaluation] = {}
-    by_day: dict[date, list[rules.SessionFacts]] = defaultdict(list)
-    for sid, f in facts.items():
-        if f.status == "held":
-            by_day[f.date_of_service].append(f)
-        else:
-            evaluations[sid] = rules.evaluate_session(f)
-    for day_facts in by_day.values():
-        evaluations.update(rules.evaluate_day(day_facts))
-    existing = _lock_lines(list(sessions))
-    old_findings = _findings_by_session(list(sessions))
-    for sid in sorted(sessions):
-        _reconcile(sessions[sid], evaluations[sid], existing.get(sid, []), old_findings.get(sid, []))
+    held = [f for f in facts.values() if f.status == rules.HELD]
+    for f in facts.values():
+        if f.status != rules.HELD:
+            evaluations[f.session_id] = rules.evaluate_session(f)
+    evaluations.update(rules.evaluate_day(held, others=_same_day_lines(held, set(sessions))))
+    existing = _lock_lines(ids)
+    old_findings = _findings_by_session(ids)
+    for sid in ids:
+        if sid in sessions:
+            _reconcile(sessions[sid], facts[sid], evaluations[sid], existing.get(sid, []),
+                       old_findings.get(sid, []))
     db.session.flush()
+    return sorted(sessions)
+
+
+def _same_day_lines(held: list[rules.SessionFacts], evaluated: set[int]) -> list[rules.SameDayLine]:
+    """Live lines of other held sessions for the patients and dates being evaluated (R9, R21)."""
+    pairs = {(pid, f.date_of_service) for f in held for pid in f.patients}
+    if not pairs:
+        return []
+    rows = db.session.execute(
+        sa.select(BillingLine.session_id, BillingLine.patient_id, BillingLine.cpt, BillingLine.units,
+                  BillingLine.date_of_service, ClassSession.actual_start, ClassSession.starts_at)
+        .join(ClassSession, ClassSession.id == BillingLine.session_id)
+        .where(BillingLine.patient_id.in_({p for p, _ in pairs}),
+               BillingLine.date_of_service.in_({d for _, d in pairs}),
+               BillingLine.status != "void", ClassSession.status == "held",
+               ClassSession.id.not_in(evaluated))
+    ).all()
+    return [
+        rules.SameDayLine(r.date_of_service, sort_key(r.actual_start or r.starts_at), r.session_id,
+                          (r.patient_id, r.cpt), r.units)
+        for r in rows if (r.patient_id, r.date_of_service) in pairs
+    ]
 
 
 def _lock_lines(session_ids: list[int]) -> dict[int, list[BillingLine]]:
-    stmt = sa.select(BillingLine).where(BillingLine.session_id.in_(session_ids)).order_by(BillingLine.id)
+    stmt = (sa.select(BillingLine).where(BillingLine.session_id.in_(session_ids)).order_by(BillingLine.id)
+            .execution_options(populate_existing=True))
     if db.session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update()  # an export running now must not be overwritten
     out: dict[int, list[BillingLine]] = defaultdict(list)
@@ -68,35 +227,3 @@ def _findings_by_session(session_ids: list[int]) -> dict[int, list[Finding]]:
     for f in db.session.scalars(sa.select(Finding).where(Finding.session_id.in_(session_ids)).order_by(Finding.id)):
         out[f.session_id].append(f)
     return out
-
-
-def reevaluate_for_patients(patient_ids: Iterable[int]) -> None:
-    ids = list(set(patient_ids))
-    if not ids:
-        return
-    touched = sa.union(
-        sa.select(CheckIn.session_id).where(CheckIn.patient_id.in_(ids)),
-        sa.select(PatientPresence.session_id).where(PatientPresence.patient_id.in_(ids)),
-        sa.select(BillingLine.session_id).where(BillingLine.patient_id.in_(ids), BillingLine.status != "void"),
-    ).subquery()
-    session_ids = db.session.scalars(
-        sa.select(ClassSession.id).where(ClassSession.id.in_(sa.select(touched.c[0])), ClassSession.status == "held")
-    ).all()
-    reevaluate_sessions(session_ids)
-
-
-def reevaluate_for_caregiver(caregiver_id: int) -> None:
-    session_ids = db.session.scalars(
-        sa.select(CheckIn.session_id).join(ClassSession, ClassSession.id == CheckIn.session_id)
-        .where(CheckIn.caregiver_id == caregiver_id, ClassSession.status == "held").distinct()
-    ).all()
-    reevaluate_sessions(session_ids)
-
-
-def reevaluate_for_facilitator(facilitator_id: int) -> None:
-    session_ids = db.session.scalars(
-        sa.select(ClassSession.id).where(
-            ClassSession.actual_facilitator_id == facilitator_id, ClassSession.status == "held"
-        )
-    ).all()
-    reevaluate_sessions(session_ids)

@@ -14,9 +14,52 @@ from roster.extensions import db
 from roster.models import CheckIn, ClassSession, Facilitator, Patient, PatientPresence
 
 
+# What billing reads from the class, kept on the session when it is held (S8):
+# session column -> class attribute. A new class fact billing needs is added here.
+HELD_FROM_CLASS = {
+    "held_modality": "modality",
+    "held_place_of_service": "place_of_service",
+    "held_timezone": "timezone",
+    "held_needs": "needs",
+}
+
+
+def keep_class_facts(session: ClassSession) -> None:
+    """Store on a session being held what billing reads from its class (S8)."""
+    cls = session.group_class
+    for column, attribute in HELD_FROM_CLASS.items():
+        value = getattr(cls, attribute)
+        setattr(session, column, list(value or []) if isinstance(value, list) else value)
+
+
+def forget_class_facts(session: ClassSession) -> None:
+    """A session no longer held follows its class again."""
+    for column in HELD_FROM_CLASS:
+        setattr(session, column, None)
+
+
+def class_fact(session: ClassSession, attribute: str):
+    """The class fact a session is billed with: as held (S8), or the class's while not held."""
+    for column, name in HELD_FROM_CLASS.items():
+        if name == attribute:
+            value = getattr(session, column)
+            return value if value is not None else getattr(session.group_class, attribute)
+    return getattr(session.group_class, attribute)  # a class fact not (yet) kept on the session
+
+
+def session_timezone(session: ClassSession) -> str:
+    return class_fact(session, "timezone")
+
+
 def date_of_service(session: ClassSession) -> date:
     moment = session.actual_start or session.starts_at
-    return utc_to_local(moment, session.group_class.timezone).date()
+    return utc_to_local(moment, session_timezone(session)).date()
+
+
+def sort_key(moment: datetime) -> tuple:
+    """A session's place in its day (R9, S3), from its actual (else scheduled) start instant;
+    the pure core breaks ties by session id."""
+    return (moment.astimezone(timezone.utc),)
 
 
 def _minutes(session: ClassSession) -> int | None:
@@ -31,6 +74,7 @@ def _patient_facts(p: Patient) -> rules.PatientFacts:
         needs=frozenset(p.needs or []), diagnosis_codes=tuple(p.diagnosis_codes or []),
         consent_date=p.consent_date, consent_kind=p.consent_kind,
         poc_discipline=p.poc_discipline, poc_start=p.poc_start, poc_end=p.poc_end,
+        dob=p.dob, payer=p.payer or "", member_id=p.member_id or "",
     )
 
 
@@ -52,9 +96,10 @@ def load_facts(sessions: list[ClassSession]) -> dict[int, rules.SessionFacts]:
         sa.select(PatientPresence.session_id, PatientPresence.patient_id).where(PatientPresence.session_id.in_(ids))
     ).all()
     patient_ids = {row.patient_id for row in checkins} | {row.patient_id for row in present}
-    patients = {
+    patients = {  # populate_existing: what was committed before our locks, not an older read
         p.id: _patient_facts(p)
-        for p in db.session.scalars(sa.select(Patient).where(Patient.id.in_(patient_ids)))
+        for p in db.session.scalars(sa.select(Patient).where(Patient.id.in_(patient_ids))
+                                    .execution_options(populate_existing=True))
     } if patient_ids else {}
     by_session_checkins: dict[int, list] = defaultdict(list)
     for row in checkins:
@@ -64,7 +109,6 @@ def load_facts(sessions: list[ClassSession]) -> dict[int, rules.SessionFacts]:
         by_session_present[row.session_id].add(row.patient_id)
     facts = {}
     for s in sessions:
-        cls = s.group_class
         ci = sorted(by_session_checkins[s.id], key=lambda c: (c.patient_id, c.caregiver_id))
         involved = {c.patient_id for c in ci} | by_session_present[s.id]
         facts[s.id] = rules.SessionFacts(
@@ -72,15 +116,15 @@ def load_facts(sessions: list[ClassSession]) -> dict[int, rules.SessionFacts]:
             status=s.status,
             date_of_service=date_of_service(s),
             minutes=_minutes(s),
-            modality=cls.modality,
-            place_of_service=cls.place_of_service,
-            class_needs=frozenset(cls.needs or []),
+            modality=class_fact(s, "modality"),
+            place_of_service=class_fact(s, "place_of_service"),
+            class_needs=frozenset(class_fact(s, "needs") or []),
             facilitator=_facilitator_facts(s.actual_facilitator),
             patients={pid: patients[pid] for pid in sorted(involved)},
             checkins=tuple(ci),
             present_patient_ids=frozenset(by_session_present[s.id]),
-            sort_key=((s.actual_start or s.starts_at).isoformat(), s.id),
-            training=cls.training,
+            sort_key=sort_key(s.actual_start or s.starts_at),
+            training=class_fact(s, "training"),
         )
     return facts
 

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from roster.domain.roster_csv import RosterRow, row_to_json
 from roster.extensions import db
-from roster.models import BillingLine, Caregiver, CaregiverLink, CheckIn, ClassSession, Facilitator, GroupClass, Patient
+from roster.models import BillingLine, Caregiver, CheckIn, ClassSession, Facilitator, GroupClass, Patient
 
 
 def rows_of_batch(batch_id: int) -> list[RosterRow]:
@@ -25,8 +25,14 @@ def rows_of_batch(batch_id: int) -> list[RosterRow]:
         sa.select(
             BillingLine.id, BillingLine.date_of_service, BillingLine.session_id, BillingLine.patient_id,
             BillingLine.cpt, BillingLine.modifiers, BillingLine.units, BillingLine.diagnosis_codes,
-            BillingLine.place_of_service, BillingLine.rendering_npi, GroupClass.title, Patient.mrn,
-            Patient.last_name, Patient.first_name, Patient.dob, Patient.payer, Patient.member_id,
+            BillingLine.place_of_service, BillingLine.rendering_npi, GroupClass.title,
+            # The claim identity the line was derived with (S6); the patient's own for older lines.
+            sa.func.coalesce(BillingLine.patient_mrn, Patient.mrn).label("mrn"),
+            sa.func.coalesce(BillingLine.patient_last_name, Patient.last_name).label("last_name"),
+            sa.func.coalesce(BillingLine.patient_first_name, Patient.first_name).label("first_name"),
+            sa.func.coalesce(BillingLine.patient_dob, Patient.dob).label("dob"),
+            sa.func.coalesce(BillingLine.payer, Patient.payer).label("payer"),
+            sa.func.coalesce(BillingLine.member_id, Patient.member_id).label("member_id"),
             Facilitator.name.label("rendering_name"), Facilitator.discipline.label("rendering_discipline"),
             ClassSession.actual_start, ClassSession.actual_end,
         )
@@ -42,11 +48,9 @@ def rows_of_batch(batch_id: int) -> list[RosterRow]:
     caregivers: dict[tuple[int, int], list[tuple[str, str, str]]] = defaultdict(list)
     for r in db.session.execute(
         sa.select(CheckIn.session_id, CheckIn.patient_id, Caregiver.first_name, Caregiver.last_name,
-                  CaregiverLink.relationship)
+                  CheckIn.relationship)  # as recorded at check-in (S9)
         .join(claimed, sa.and_(claimed.c.session_id == CheckIn.session_id, claimed.c.patient_id == CheckIn.patient_id))
         .join(Caregiver, Caregiver.id == CheckIn.caregiver_id)
-        .outerjoin(CaregiverLink, sa.and_(CaregiverLink.caregiver_id == CheckIn.caregiver_id,
-                                          CaregiverLink.patient_id == CheckIn.patient_id))
         .order_by(CheckIn.session_id, CheckIn.patient_id, CheckIn.caregiver_id)
     ):
         caregivers[(r.session_id, r.patient_id)].append((r.first_name, r.last_name, r.relationship or ""))

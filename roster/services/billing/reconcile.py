@@ -15,19 +15,26 @@ from roster.models import BillingLine, ClassSession, Finding, utcnow
 from roster.services import audit
 from roster.services.billing.facts import date_of_service
 
+# What an exported line is compared on (S6): a difference voids it and adds a replacement.
+CLAIM_IDENTITY = ("patient_mrn", "patient_last_name", "patient_first_name", "patient_dob", "payer",
+                  "member_id")
 LINE_CONTENT = ("date_of_service", "units", "modifiers", "place_of_service", "diagnosis_codes",
-                "rendering_npi", "facilitator_id")
+                "rendering_npi", "facilitator_id") + CLAIM_IDENTITY
 
 
 def _content(line: BillingLine) -> dict:
     return {name: getattr(line, name) for name in LINE_CONTENT}
 
 
-def _draft_content(session: ClassSession, draft: rules.LineDraft, dos: date) -> dict:
+def _draft_content(session: ClassSession, draft: rules.LineDraft, dos: date,
+                   patient: rules.PatientFacts) -> dict:
     return {
         "date_of_service": dos, "units": draft.units, "modifiers": list(draft.modifiers),
         "place_of_service": draft.place_of_service, "diagnosis_codes": list(draft.diagnosis_codes),
         "rendering_npi": draft.rendering_npi, "facilitator_id": session.actual_facilitator_id,
+        "patient_mrn": patient.mrn, "patient_last_name": patient.last_name,
+        "patient_first_name": patient.first_name, "patient_dob": patient.dob, "payer": patient.payer,
+        "member_id": patient.member_id,
     }
 
 
@@ -37,17 +44,22 @@ def _line_picture(line: BillingLine) -> dict:
         "modifiers": list(line.modifiers or []), "place_of_service": line.place_of_service,
         "diagnosis_codes": list(line.diagnosis_codes or []), "rendering_npi": line.rendering_npi,
         "date_of_service": line.date_of_service.isoformat(),
+        "claim_identity": {name: _jsonable(getattr(line, name)) for name in CLAIM_IDENTITY},
     }
 
 
-def _reconcile(session: ClassSession, evaluation: rules.Evaluation, lines: list[BillingLine],
-               old_findings: list[Finding]) -> None:
+def _jsonable(value):
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _reconcile(session: ClassSession, facts: rules.SessionFacts, evaluation: rules.Evaluation,
+               lines: list[BillingLine], old_findings: list[Finding]) -> None:
     dos = date_of_service(session)
     live = {(l.patient_id, l.cpt): l for l in lines if l.status != "void"}
     kept: dict[tuple[int, str], BillingLine] = {}
     for draft in evaluation.lines:
         line = live.pop(draft.key, None)
-        wanted = _draft_content(session, draft, dos)
+        wanted = _draft_content(session, draft, dos, facts.patients[draft.patient_id])
         if line is not None and line.status == "exported":
             if _content(line) == wanted and draft.status == rules.READY:
                 kept[draft.key] = line

@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from roster.domain.validators import phone_digits, phone_problem
 from roster.extensions import db
 from roster.models import Caregiver, CaregiverLink, Patient
-from roster.services import Conflict, NotFound, ServiceError, audit, billing
+from roster.services import Conflict, NotFound, ServiceError, audit
 from roster.services.people.patients import patients_by_mrn
 from roster.services.validation import reject_unknown, require_object, text
 
@@ -139,27 +139,22 @@ def update_caregiver(caregiver: Caregiver, data: dict) -> Caregiver:
     before = audit.snapshot(caregiver, CAREGIVER_AUDIT_FIELDS) | {"links": _link_picture(caregiver)}
     for key, value in clean.items():
         setattr(caregiver, key, value)
-    touched_patients: set[int] = set()
     if links is not None:
         wanted = {patient.id: (patient, rel) for patient, rel in links}
         for link in list(caregiver.links):
             if link.patient_id not in wanted:
-                touched_patients.add(link.patient_id)
                 caregiver.links.remove(link)
             elif link.relationship != wanted[link.patient_id][1]:
-                touched_patients.add(link.patient_id)
                 link.relationship = wanted[link.patient_id][1]
         have = {link.patient_id for link in caregiver.links}
         for pid, (patient, rel) in wanted.items():
             if pid not in have:
-                touched_patients.add(pid)
                 caregiver.links.append(CaregiverLink(patient=patient, relationship=rel))
     db.session.flush()
     after = audit.snapshot(caregiver, CAREGIVER_AUDIT_FIELDS) | {"links": _link_picture(caregiver)}
     if before != after:
         audit.record("caregiver.update", "caregiver", caregiver.id, before=before, after=after)
-    if touched_patients:
-        billing.reevaluate_for_caregiver(caregiver.id)
+    # Past check-ins keep the relationship they were made with (S9): links do not re-bill.
     return caregiver
 
 

@@ -67,7 +67,7 @@ def create_facilitator(data: dict) -> Facilitator:
 def update_facilitator(facilitator: Facilitator, data: dict) -> Facilitator:
     clean = validate_facilitator(data, partial=True)
     if audit.apply_changes(facilitator, clean, FACILITATOR_AUDIT_FIELDS, "facilitator.update", "facilitator"):
-        billing.reevaluate_for_facilitator(facilitator.id)
+        billing.facts_changed(facilitator_ids=[facilitator.id])
     return facilitator
 
 

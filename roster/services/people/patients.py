@@ -164,7 +164,7 @@ def update_patient(patient: Patient, data: dict) -> Patient:
     if "mrn" in clean and clean["mrn"] != patient.mrn:
         _refuse_taken_mrn(clean["mrn"], patient.id)
     if audit.apply_changes(patient, clean, PATIENT_AUDIT_FIELDS, "patient.update", "patient"):
-        billing.reevaluate_for_patients([patient.id])
+        billing.facts_changed(patient_ids=[patient.id])
     return patient
 
 

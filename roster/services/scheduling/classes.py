@@ -20,7 +20,7 @@ from roster.domain.recurrence import (
 )
 from roster.extensions import db
 from roster.models import MODALITIES, ClassSession, Facilitator, GroupClass
-from roster.services import Conflict, ServiceError, audit, billing
+from roster.services import Conflict, ServiceError, audit
 from roster.services.scheduling.conflicts import check_conflicts
 from roster.services.scheduling.enrolment import _lock_class, promote_waiting, seats_taken
 from roster.services.validation import (
@@ -234,7 +234,7 @@ def update_class(group_class: GroupClass, data: dict) -> GroupClass:
     if audit.apply_changes(group_class, clean, CLASS_AUDIT_FIELDS, "class.update", "group_class"):
         for s in group_class.sessions:
             s.sequence += 1
-        billing.reevaluate_sessions([s.id for s in group_class.sessions if s.status == "held"])
+        # Held sessions keep the class facts they were held with (S8): nothing to re-bill.
         if group_class.capacity > old_capacity:
             group_class.promoted = promote_waiting(_lock_class(group_class.id))
     return group_class

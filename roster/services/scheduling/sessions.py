@@ -105,8 +105,10 @@ def cancel_session(session: ClassSession, reason: str) -> ClassSession:
     audit.record("session.cancel", "class_session", session.id, session_id=session.id,
                  before=before, after=audit.snapshot(session, SESSION_AUDIT_FIELDS))
     if was_held:
-        # Recorded as held by mistake: its lines go (R13); exported ones are voided (R16).
-        billing.reevaluate_sessions([session.id])
+        # Recorded as held by mistake: its lines go (R13); exported ones are voided (R16);
+        # a later session of that day loses a duplicate warning it owed to this one (S3).
+        billing.forget_class_facts(session)
+        billing.facts_changed(session_ids=[session.id])
     return session
 
 
