@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 from contextlib import contextmanager
+from datetime import datetime, time, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -92,6 +94,35 @@ def _clean_database(request):
     yield
     with app.app_context():
         _db.session.remove()
+
+
+class Clock:
+    """The app's clock (``CLOCK``, read by roster.services.clock). By default late this evening in
+    the clinic's zone, so every session of today has ended and tomorrow's have not begun."""
+
+    def __init__(self, app):
+        self.app = app
+        tz = ZoneInfo(app.config["CLINIC_TIMEZONE"])
+        today = datetime.now(timezone.utc).astimezone(tz).date()
+        self.moment = datetime.combine(today, time(23, 30), tzinfo=tz).astimezone(timezone.utc)
+
+    def set(self, moment: datetime) -> None:
+        self.moment = moment.astimezone(timezone.utc)
+
+    def __call__(self) -> datetime:
+        return self.moment
+
+
+@pytest.fixture(autouse=True)
+def clock(request):
+    if "app" not in request.fixturenames:
+        yield None
+        return
+    app = request.getfixturevalue("app")
+    fixed = Clock(app)
+    app.config["CLOCK"] = fixed
+    yield fixed
+    app.config.pop("CLOCK", None)
 
 
 @pytest.fixture

@@ -86,6 +86,12 @@ class Driver:
                 "started_at": step["started_at"], "ended_at": step["ended_at"],
                 "patients_present": step.get("patients_present", []),
             })
+        elif do == "patch_class":
+            self.call("patch", f"/classes/{self.keys[step['class']]}", step["body"])
+        elif do == "patch_caregiver":
+            self.call("patch", f"/caregivers/{self.keys[step['caregiver']]}", step["body"])
+        elif do == "reopen":
+            self.call("post", f"/sessions/{self.session_id(step)}/reopen", {"reason": step["reason"]})
         elif do == "cancel":
             self.call("post", f"/sessions/{self.session_id(step)}/cancel", {"reason": step["reason"]})
         elif do == "expect_billing":

@@ -12,9 +12,9 @@ from roster.extensions import db
 from roster.forms import show_service_error
 from roster.frontdesk import bp
 from roster.frontdesk.forms import CloseForm, PairForm, PresentForm, ReopenForm
-from roster.models import Caregiver, Patient, utcnow
+from roster.models import Caregiver, Patient
 from roster.permissions import can, requires
-from roster.services import ServiceError, attendance, frontdesk
+from roster.services import ServiceError, attendance, clock, frontdesk
 from roster.services.attendance import CheckInResult
 from roster.services.validation import parse_date
 from roster.templating import format_clock
@@ -22,7 +22,7 @@ from roster.transactions import discard_changes
 
 
 def _clinic_today() -> date:
-    return utc_to_local(utcnow(), current_app.config["CLINIC_TIMEZONE"]).date()
+    return clock.today_in(current_app.config["CLINIC_TIMEZONE"])
 
 
 def _me():
@@ -222,5 +222,5 @@ def reopen_session(session_id: int):
 @bp.get("/open-sessions")
 @requires("session.close")
 def end_of_day():
-    rows, more = frontdesk.open_sessions(utcnow())
+    rows, more = frontdesk.open_sessions(clock.now())
     return render_template("frontdesk/end_of_day.html", rows=rows, more=more)

@@ -26,7 +26,7 @@ from roster.models import (
     User,
     utcnow,
 )
-from roster.services import Conflict, NotFound, ServiceError, audit, billing
+from roster.services import Conflict, NotFound, ServiceError, audit, billing, clock
 
 
 @dataclass
@@ -42,6 +42,27 @@ def _actor_id(user: User | None) -> int | None:
 def _require_open(session: ClassSession) -> None:
     if session.status == "cancelled":
         raise Conflict("This session was cancelled; nobody can be checked in.", {"session": "cancelled"})
+    if timing(session) == LATER_DAY:
+        day = clock.day_label(billing.date_of_service(session))
+        raise Conflict(
+            f"This session is on {day}, a later day: caregivers are checked in on the day they come.",
+            {"session": f"Check-in opens on {day}."},
+        )
+
+
+LATER_DAY, TODAY, PAST_DAY = "later_day", "today", "past_day"
+
+
+def timing(session: ClassSession) -> str:
+    """Whether the session's day (in its class's zone) is later than today, today, or past."""
+    day = billing.date_of_service(session)
+    today = clock.today_in(billing.session_timezone(session))
+    return LATER_DAY if day > today else TODAY if day == today else PAST_DAY
+
+
+def after_the_fact(session: ClassSession) -> dict:
+    """What the audit adds to attendance entered on a later day than the session's (back-entry)."""
+    return {"after_the_fact": True} if timing(session) == PAST_DAY else {}
 
 
 def resolve_patient_for(caregiver: Caregiver, patient_mrn: str | None) -> Patient:
@@ -135,7 +156,7 @@ def _check_in_pair(session: ClassSession, caregiver: Caregiver, patient: Patient
     audit.record(
         "checkin.create", "check_in", checkin.id, session_id=session.id,
         after={"caregiver_id": caregiver.id, "patient_id": patient.id, "walk_in": checkin.walk_in,
-               "relationship": checkin.relationship},
+               "relationship": checkin.relationship} | after_the_fact(session),
     )
     _after_attendance_change(session)
     return CheckInResult(checkin, True)
@@ -182,6 +203,7 @@ def undo_check_in(
             before={"caregiver_id": row.caregiver_id, "patient_id": row.patient_id,
                     "checked_in_at": row.checked_in_at.isoformat(),
                     "checked_in_by_id": row.checked_in_by_id},
+            after=after_the_fact(session) or None,
         )
         db.session.delete(row)
     db.session.flush()
@@ -205,12 +227,12 @@ def set_present(session: ClassSession, patient: Patient, present: bool, user: Us
         except IntegrityError:
             return False
         audit.record("presence.mark", "patient", patient.id, session_id=session.id,
-                     before={"present": False}, after={"present": True})
+                     before={"present": False}, after={"present": True} | after_the_fact(session))
     elif not present and mark is not None:
         db.session.delete(mark)
         db.session.flush()
         audit.record("presence.unmark", "patient", patient.id, session_id=session.id,
-                     before={"present": True}, after={"present": False})
+                     before={"present": True}, after={"present": False} | after_the_fact(session))
     else:
         return False
     _after_attendance_change(session)
@@ -259,6 +281,11 @@ def close_session(
         errors["ended_at"] = "The actual end is required."
     if start and end and end <= start:
         errors["ended_at"] = "The session must end after it starts."
+    elif end and end > clock.now():
+        errors["ended_at"] = (
+            f"The actual end ({ended_at:%H:%M} on {clock.day_label(ended_at.date())}) is later than now: "
+            "a session is closed once it has ended."
+        )
     if start and end and (end - start).total_seconds() > 12 * 3600:
         errors["ended_at"] = "A session of more than 12 hours is not believable."
     if start and abs((start - session.starts_at).total_seconds()) > 24 * 3600:

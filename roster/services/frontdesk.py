@@ -29,7 +29,7 @@ from roster.models import (
     PatientPresence,
     User,
 )
-from roster.services import NotFound, attendance, billing, scheduling, search
+from roster.services import NotFound, attendance, billing, clock, scheduling, search
 
 OPEN_SESSIONS_LIMIT = 200
 
@@ -147,10 +147,18 @@ class CheckinPage:
     sets: list[PatientSet]
     expected: int
     checked_in: int
+    timing: str = attendance.TODAY  # the session's day against today: later_day, today or past_day
+    day_label: str = ""  # "Tue, Feb 3"
 
     @property
     def open(self) -> bool:
-        return self.session.status != "cancelled"
+        """Attendance can be entered: not cancelled, and not on a later day than today."""
+        return self.session.status != "cancelled" and self.timing != attendance.LATER_DAY
+
+    @property
+    def after_the_fact(self) -> bool:
+        """Attendance entered now is back-entry (from the paper sheet) for a past day."""
+        return self.session.status != "cancelled" and self.timing == attendance.PAST_DAY
 
     @property
     def rows(self) -> list[Row]:
@@ -207,6 +215,8 @@ def checkin_page(session_id: int) -> CheckinPage:
         sets=sets,
         expected=sum(len(e.members) for e in enrollments),
         checked_in=len({c.caregiver_id for c in checkins}),
+        timing=attendance.timing(session),
+        day_label=clock.day_label(billing.date_of_service(session)),
     )
 
 

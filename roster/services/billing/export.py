@@ -38,6 +38,16 @@ def export_range(date_from: date, date_to: date, user: User | None,
     db.session.add(batch)
     db.session.flush()
     in_range = sa.and_(BillingLine.date_of_service >= date_from, BillingLine.date_of_service <= date_to)
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Lock the lines to take in id order, the order re-evaluation locks them in: the two
+        # wait for each other instead of deadlocking.
+        db.session.execute(
+            sa.select(BillingLine.id).where(in_range, sa.or_(
+                sa.and_(BillingLine.status == "ready", BillingLine.export_batch_id.is_(None)),
+                sa.and_(BillingLine.status == "void", BillingLine.export_batch_id.is_not(None),
+                        BillingLine.void_batch_id.is_(None)),
+            )).order_by(BillingLine.id).with_for_update()
+        ).all()
     new_ids = db.session.scalars(
         sa.update(BillingLine)
         .where(in_range, BillingLine.status == "ready", BillingLine.export_batch_id.is_(None))
