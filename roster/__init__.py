@@ -21,6 +21,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     )
     configure(app, overrides)
     register_extensions(app)
+    register_input_checks(app)
     register_blueprints(app)
     register_security(app)
     register_error_handlers(app)
@@ -92,6 +93,13 @@ def _migrations_dir(app: Flask) -> str:
     import os
 
     return os.path.join(os.path.dirname(app.root_path), "migrations")
+
+
+def register_input_checks(app: Flask) -> None:
+    """Text, ids, numbers and JSON depth are checked before any view runs (before the routes exist)."""
+    from roster.edge import init_edge
+
+    init_edge(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -38,14 +38,20 @@ def init_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         status = exc.code or 500
+        # our own sentence (abort(400, description=...)) wins over the generic one
+        own = exc.description if exc.description != type(exc).description else None
+        message = own or MESSAGES.get(status, exc.description or exc.name)
         if request.path.startswith("/api/"):
             code = (exc.name or "error").lower().replace(" ", "_")
-            return api_error(status, code, MESSAGES.get(status, exc.description or exc.name))
-        return (
-            render_template("errors/error.html", status=status, title=exc.name,
-                            message=MESSAGES.get(status, exc.description)),
-            status,
-        )
+            response, _ = api_error(status, code, message)
+        else:
+            response = make_response(render_template("errors/error.html", status=status, title=exc.name,
+                                                     message=message))
+        response.status_code = status
+        allowed = getattr(exc, "valid_methods", None)
+        if status == 405 and allowed:
+            response.headers["Allow"] = ", ".join(sorted(allowed))
+        return response
 
     @app.errorhandler(DBAPIError)
     def database_error(exc: DBAPIError):

@@ -15,6 +15,9 @@ from zoneinfo import ZoneInfo
 import icalendar
 
 PRODID = "-//Roster//Caregiver classes//EN"
+# Moments whose local year falls outside these are written in UTC (and need no
+# VTIMEZONE): a stored date, however odd, never stops a feed.
+LOCAL_YEARS = (1900, 2200)
 STATUS = {"scheduled": "CONFIRMED", "held": "CONFIRMED", "cancelled": "CANCELLED"}
 
 
@@ -38,15 +41,29 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(timezone.utc)
 
 
+def _local(moment: datetime, tzid: str) -> datetime | None:
+    """``moment`` in zone ``tzid``, or None when its year is outside LOCAL_YEARS (or cannot be written)."""
+    utc = _utc(moment)
+    if not LOCAL_YEARS[0] <= utc.year <= LOCAL_YEARS[1]:
+        return None
+    try:
+        local = utc.astimezone(ZoneInfo(tzid))
+    except (OverflowError, ValueError):
+        return None
+    return local if LOCAL_YEARS[0] <= local.year <= LOCAL_YEARS[1] else None
+
+
 def _vevent(event: FeedEvent, dtstamp: datetime) -> icalendar.Event:
     if event.status not in STATUS:
         raise ValueError(f"unknown session status {event.status!r}")
-    zone = ZoneInfo(event.tzid)
+    start, end = _local(event.starts_at, event.tzid), _local(event.ends_at, event.tzid)
+    if start is None or end is None:
+        start, end = _utc(event.starts_at), _utc(event.ends_at)
     vevent = icalendar.Event()
     vevent.add("UID", event.uid)
     vevent.add("DTSTAMP", dtstamp)
-    vevent.add("DTSTART", _utc(event.starts_at).astimezone(zone))
-    vevent.add("DTEND", _utc(event.ends_at).astimezone(zone))
+    vevent.add("DTSTART", start)
+    vevent.add("DTEND", end)
     vevent.add("SEQUENCE", event.sequence)
     vevent.add("STATUS", STATUS[event.status])
     vevent.add("SUMMARY", event.summary)
@@ -62,12 +79,12 @@ def _vevent(event: FeedEvent, dtstamp: datetime) -> icalendar.Event:
 def _vtimezone(tzid: str, events: list[FeedEvent]) -> icalendar.Timezone:
     """VTIMEZONE for ``tzid`` covering whole calendar years around its events,
     so every transition the events can meet is described."""
-    zone = ZoneInfo(tzid)
     years = [
-        moment.astimezone(zone).year
+        local.year
         for e in events
         if e.tzid == tzid
-        for moment in (e.starts_at, e.ends_at)
+        for local in (_local(e.starts_at, tzid), _local(e.ends_at, tzid))
+        if local is not None
     ]
     return icalendar.Timezone.from_tzid(
         tzid, first_date=date(min(years), 1, 1), last_date=date(max(years) + 1, 1, 1)

@@ -73,3 +73,46 @@ def phone_problem(phone: str) -> str | None:
     if digits > MAX_PHONE_DIGITS:
         return f"Phone has {digits} digits; a phone number has at most {MAX_PHONE_DIGITS}."
     return None
+# --------------------------------------------------------------------------- characters and dates
+# Text may hold tabs and line breaks, never other control characters (NUL...) or
+# lone UTF-16 surrogates (neither database can store them). Addresses, search
+# terms and other one-line values may not hold line breaks either.
+_BAD_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+_BAD_LINE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+
+SESSION_YEARS_BACK = 10  # sessions, closes and day views: from 1 January ten years back
+SESSION_YEARS_AHEAD = 5  # ... to 31 December five years ahead
+EARLIEST_BIRTH = date(1900, 1, 1)
+
+
+def text_problem(value: str, *, one_line: bool = False) -> str | None:
+    """Why ``value`` cannot be stored as text, or None when it can."""
+    match = (_BAD_LINE if one_line else _BAD_TEXT).search(value)
+    if match is None:
+        return None
+    char = match.group()
+    if "\ud800" <= char <= "\udfff":
+        return "contains a broken character (a lone UTF-16 surrogate); type it again."
+    return f"contains a control character (U+{ord(char):04X}) that cannot be stored; remove it."
+
+
+def session_window(today: date) -> tuple[date, date]:
+    """The days a session, a close or a day view may fall on, seen from ``today``."""
+    return date(today.year - SESSION_YEARS_BACK, 1, 1), date(today.year + SESSION_YEARS_AHEAD, 12, 31)
+
+
+def birth_window(today: date) -> tuple[date, date]:
+    return EARLIEST_BIRTH, today
+
+
+def record_window(today: date) -> tuple[date, date]:
+    """Any other date of a record (consent, plan of care): from 1900 to the session window's end."""
+    return EARLIEST_BIRTH, session_window(today)[1]
+
+
+def date_problem(day: date, window: tuple[date, date]) -> str | None:
+    """Why ``day`` is outside ``window`` (inclusive), or None."""
+    first, last = window
+    if first <= day <= last:
+        return None
+    return f"must be between {first.isoformat()} and {last.isoformat()}."

@@ -8,6 +8,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user
 
 from roster.domain.recurrence import utc_to_local
+from roster.domain.validators import session_window
 from roster.extensions import db
 from roster.forms import show_service_error
 from roster.frontdesk import bp
@@ -40,7 +41,7 @@ def _back_to_session(session_id: int, anchor: str | None = None, **args):
 @requires("frontdesk.checkin")
 def today():
     errors: dict[str, str] = {}
-    day = parse_date(request.args.get("date"), "date", errors, "Date")
+    day = parse_date(request.args.get("date"), "date", errors, "Date", session_window)
     if errors:
         flash(f"{errors['date']} Showing today instead.", "error")
     clinic_today = _clinic_today()
@@ -51,7 +52,8 @@ def today():
     rows = frontdesk.day_sessions(day, current_app.config["CLINIC_TIMEZONE"], None if show_all else mine)
     return render_template("frontdesk/today.html", rows=rows, day=day, clinic_today=clinic_today,
                            previous_day=day - timedelta(days=1), next_day=day + timedelta(days=1),
-                           mine=mine, show_all=show_all, show_arg="all" if mine is not None and show_all else None)
+                           mine=mine, show_all=show_all, show_arg="all" if mine is not None and show_all else None
+                           ), 400 if errors else 200
 
 
 # --------------------------------------------------------------------------- one session

@@ -8,11 +8,20 @@ so a validator can report every bad field at once. No database access here.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Callable
 from zoneinfo import ZoneInfo, available_timezones
 
-from roster.domain.validators import parse_tags
+from flask import current_app
+
+from roster.domain.recurrence import utc_to_local
+from roster.domain.validators import date_problem, parse_tags, session_window, text_problem
+from roster.models import utcnow
 from roster.services import ServiceError
+
+
+def clinic_today() -> date:
+    """Today's date in the clinic's zone (the windows of plausible dates start from it)."""
+    return utc_to_local(utcnow(), current_app.config["CLINIC_TIMEZONE"]).date()
 
 
 def require_object(data: Any) -> None:
@@ -32,30 +41,48 @@ def text(data: dict, key: str, errors: dict, *, required: bool, max_len: int, la
         errors[key] = f"{label} must be text."
         return None
     value = value.strip()
+    problem = text_problem(value)
+    if problem:
+        errors[key] = f"{label} {problem}"
+        return None
     if len(value) > max_len:
         errors[key] = f"{label} must be at most {max_len} characters."
         return None
     return value
 
 
-def parse_date(value: Any, key: str, errors: dict, label: str) -> date | None:
-    """A `YYYY-MM-DD` date; blank is ``None``."""
+def parse_date(value: Any, key: str, errors: dict, label: str,
+               window: Callable[[date], tuple[date, date]] | None = None) -> date | None:
+    """A `YYYY-MM-DD` date; blank is ``None``. ``window(today)`` bounds it (roster.domain.validators)."""
     if value is None or value == "":
         return None
     if isinstance(value, date):
-        return value
-    if not isinstance(value, str):
+        day = value
+    elif not isinstance(value, str):
         errors[key] = f"{label} must be a date (YYYY-MM-DD)."
         return None
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        errors[key] = f"{label} must be a real date written YYYY-MM-DD."
+    else:
+        try:
+            day = date.fromisoformat(value.strip())
+        except ValueError:
+            errors[key] = f"{label} must be a real date written YYYY-MM-DD."
+            return None
+    if window is not None and not within(day, window, key, errors, label):
         return None
+    return day
+
+
+def within(day: date, window: Callable[[date], tuple[date, date]], key: str, errors: dict, label: str) -> bool:
+    """Whether ``day`` lies in ``window(clinic_today())``; if not, the reason goes into ``errors``."""
+    problem = date_problem(day, window(clinic_today()))
+    if problem:
+        errors[key] = f"{label} {problem}"
+        return False
+    return True
 
 
 def parse_local(value: Any, key: str, errors: dict, label: str) -> datetime | None:
-    """A wall-clock `YYYY-MM-DDTHH:MM` (no offset)."""
+    """A wall-clock `YYYY-MM-DDTHH:MM` (no offset) of a session, within the session window."""
     if not isinstance(value, str) or not value.strip():
         errors[key] = f"{label} is required (YYYY-MM-DDTHH:MM)."
         return None
@@ -66,6 +93,8 @@ def parse_local(value: Any, key: str, errors: dict, label: str) -> datetime | No
         return None
     if moment.tzinfo is not None:
         errors[key] = f"{label} is a wall-clock time in the class's time zone; leave out the offset."
+        return None
+    if not within(moment.date(), session_window, key, errors, label):
         return None
     return moment
 

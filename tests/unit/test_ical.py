@@ -167,3 +167,21 @@ def test_rejects_unknown_status_and_naive_times():
         build_calendar("Feed", [event(1, STAMP)], STAMP.replace(tzinfo=None))
     with pytest.raises(ValueError):
         build_calendar("Feed", [event(1, datetime(2026, 3, 3, 10))], STAMP)
+
+
+@pytest.mark.parametrize("tzid", ["America/Chicago", "Pacific/Kiritimati", "Pacific/Pago_Pago"])
+@pytest.mark.parametrize("starts_at", [
+    datetime(9999, 12, 31, 22, 0, tzinfo=UTC),  # ends past the last representable instant in UTC+14
+    datetime(1, 1, 1, 3, 0, tzinfo=UTC),  # before year 1 in zones west of UTC
+    datetime(1899, 12, 31, 23, 0, tzinfo=UTC),
+])
+def test_any_stored_date_still_builds_the_feed(events, tzid, starts_at):
+    """A session stored at an odd date (year 1, year 9999) is written in UTC; the rest of the feed is unchanged."""
+    odd = event(99, starts_at, ends_at=min(starts_at + timedelta(hours=1),
+                                           datetime(9999, 12, 31, 23, 59, tzinfo=UTC)), tzid=tzid)
+    cal = parse(build_calendar("Clinic", events + [odd], STAMP))
+    found = by_uid(cal)
+    assert found["session-99@roster"].decoded("DTSTART") == starts_at
+    assert "TZID" not in found["session-99@roster"]["DTSTART"].params
+    assert found["session-1@roster"]["DTSTART"].params["TZID"] == "America/Chicago"
+    assert len(found) == len(events) + 1

@@ -6,7 +6,6 @@ A change to a fact that billing depends on re-evaluates the affected sessions (R
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Any, Iterable
 
 import sqlalchemy as sa
@@ -19,6 +18,7 @@ from roster.extensions import db
 from roster.models import CONSENT_KINDS, POC_DISCIPLINES, Patient, mrn_key, utcnow
 from roster.services import Conflict, NotFound, ServiceError, audit, billing
 from roster.services.patient_claim import CLAIM_FIELDS, validate_claim_fields
+from roster.domain.validators import birth_window, record_window
 from roster.services.validation import parse_date, reject_unknown, require_object, tags, text
 
 MRN_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,39}$")
@@ -75,7 +75,7 @@ def validate_patient(data: dict, *, partial: bool = False) -> dict[str, Any]:
         if wants(key):
             out[key] = text(data, key, errors, required=True, max_len=80, label=label)
     if wants("dob"):
-        dob = parse_date(data.get("dob"), "dob", errors, "Date of birth")
+        dob = parse_date(data.get("dob"), "dob", errors, "Date of birth", birth_window)
         problem = dob and birth_date_problem(dob, clinic_today())
         if problem:
             errors["dob"] = problem
@@ -106,7 +106,7 @@ def _consent(value: Any, errors: dict) -> dict[str, Any]:
     if not isinstance(value, dict):
         errors["consent"] = "Consent must be an object with date and kind, or null."
         return {}
-    when = parse_date(value.get("date"), "consent.date", errors, "Consent date")
+    when = parse_date(value.get("date"), "consent.date", errors, "Consent date", record_window)
     problem = when and not_after_today_problem(when, clinic_today(), "Consent date")
     if problem:
         errors["consent.date"] = problem
@@ -127,8 +127,9 @@ def _plan_of_care(value: Any, errors: dict) -> dict[str, Any]:
     discipline = value.get("discipline")
     if discipline not in POC_DISCIPLINES:
         errors["plan_of_care.discipline"] = "Plan of care discipline must be PT, OT or SLP."
-    start = parse_date(value.get("start"), "plan_of_care.start", errors, "Plan of care start")
-    end = parse_date(value.get("end"), "plan_of_care.end", errors, "Plan of care end")
+    start = parse_date(value.get("start"), "plan_of_care.start", errors, "Plan of care start",
+                       record_window)
+    end = parse_date(value.get("end"), "plan_of_care.end", errors, "Plan of care end", record_window)
     if start is None and "plan_of_care.start" not in errors:
         errors["plan_of_care.start"] = "Plan of care start is required."
     if end is None and "plan_of_care.end" not in errors:

@@ -18,6 +18,7 @@ from roster.domain.recurrence import (
     expand_weekly,
     local_to_utc,
 )
+from roster.domain.validators import session_window
 from roster.extensions import db
 from roster.models import MODALITIES, ClassSession, Facilitator, GroupClass
 from roster.services import Conflict, ServiceError, audit
@@ -148,8 +149,8 @@ def _expand_rule(rule: Any, tz: str, errors: dict) -> list[PlannedSession]:
     except ValueError:
         errors["recurrence.start_time"] = "Start time must be HH:MM."
         return []
-    first = parse_date(rule.get("first_date"), "recurrence.first_date", errors, "First date")
-    until = parse_date(rule.get("until"), "recurrence.until", errors, "End date")
+    first = parse_date(rule.get("first_date"), "recurrence.first_date", errors, "First date", session_window)
+    until = parse_date(rule.get("until"), "recurrence.until", errors, "End date", session_window)
     if first is None:
         errors.setdefault("recurrence.first_date", "First date is required.")
         return []

@@ -8,10 +8,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from roster.domain.recurrence import MAX_DURATION, MIN_DURATION, local_to_utc, utc_to_local
+from roster.domain.validators import session_window
 from roster.extensions import db
 from roster.models import ClassSession, Facilitator, GroupClass
 from roster.services import NotFound, ServiceError, audit, billing
 from roster.services.scheduling.conflicts import check_conflicts
+from roster.services.validation import within
 
 SESSION_AUDIT_FIELDS = ("starts_at", "ends_at", "room", "facilitator_id", "status", "cancel_reason")
 
@@ -20,6 +22,7 @@ def add_session(group_class: GroupClass, local_start: datetime, duration_minutes
     errors: dict[str, str] = {}
     if not MIN_DURATION <= (duration_minutes or 0) <= MAX_DURATION:
         errors["duration_minutes"] = f"Duration must be between {MIN_DURATION} and {MAX_DURATION} minutes."
+    within(local_start.date(), session_window, "date", errors, "The date")
     if errors:
         raise ServiceError("The session is not valid.", errors)
     start = local_to_utc(local_start, group_class.timezone)
@@ -57,6 +60,9 @@ def edit_session(
                            {"duration_minutes": f"Between {MIN_DURATION} and {MAX_DURATION} minutes."})
     if facilitator_id is not None and db.session.get(Facilitator, facilitator_id) is None:
         raise ServiceError("The session is not valid.", {"facilitator_id": "No such facilitator."})
+    errors: dict[str, str] = {}
+    if not within(local_start.date(), session_window, "date", errors, "The date"):
+        raise ServiceError("The session is not valid.", errors)
     cls = session.group_class
     tz = cls.timezone
     old_local = utc_to_local(session.starts_at, tz)
