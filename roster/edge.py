@@ -33,7 +33,7 @@ _NUMBER_PARAM = re.compile(r"(^|_)(page|id|ids)$")
 _WHOLE = re.compile(r"-?\d+")
 
 
-class BoundedIntConverter(IntegerConverter):
+class BoundedIntegerConverter(IntegerConverter):
     """``<int:...>`` that matches only ids a database integer can hold (larger ones are 404)."""
 
     def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False):
@@ -48,7 +48,7 @@ class BadInput(Exception):
 
 def init_edge(app: Flask) -> None:
     """Before the blueprints: the int converter must be in place when their routes are added."""
-    app.url_map.converters["int"] = BoundedIntConverter
+    app.url_map.converters["int"] = BoundedIntegerConverter
     app.before_request(check_request)
 
 

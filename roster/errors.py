@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, make_response, render_template, request
+from flask import Flask, current_app, jsonify, make_response, render_template, request
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
@@ -90,7 +90,9 @@ def unavailable():
     if request.path.startswith("/api/"):
         response, status = api_error(503, "unavailable", MESSAGES[503])
     else:
-        response = make_response(render_template("errors/unavailable.html", message=MESSAGES[503]))
+        # Rendered without the context processors: Flask-Login's would load the signed-in user.
+        page = current_app.jinja_env.get_template("errors/unavailable.html").render(message=MESSAGES[503])
+        response = make_response(page)
     response.status_code = 503
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response

@@ -18,7 +18,9 @@ if ! url=$(scripts/pgcluster.sh start "$pgdir" "$port"); then
   echo "Could not start PostgreSQL." >&2
   exit 1
 fi
-TEST_DATABASE_URL="$url" $py -m pytest --ignore=tests/unit "$@"
+# The cluster's folder and port let tests/core/test_database_away.py stop and restart it mid-run.
+TEST_DATABASE_URL="$url" ROSTER_TEST_PG_DIR="$pgdir" ROSTER_TEST_PG_PORT="$port" \
+  $py -m pytest --ignore=tests/unit "$@"
 pg_rc=$?
 
 if [ $sqlite_rc -ne 0 ] || [ $pg_rc -ne 0 ]; then
