@@ -1,5 +1,6 @@
 # Roster: the two commands.
 #   make run   create .venv, install, migrate, seed a demo clinic on first run, serve on 127.0.0.1:$PORT (default 5000)
+#   make serve install, migrate, then serve through gunicorn (gunicorn.conf.py) on 127.0.0.1:8000
 #   make test  install what the tests need, then the whole suite on SQLite and on a throwaway PostgreSQL
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -8,8 +9,6 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := app
 
-.PHONY: run test bench load chromium postgresql
-SIZE ?= small
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +27,11 @@ run: $(VENV)/.runtime-installed
 	$(BIN)/flask roster seed-demo --if-empty
 	@echo "Roster is on http://127.0.0.1:$(PORT) (Ctrl-C stops it)."
 	ROSTER_INSECURE_COOKIES=1 $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+# Production-style serving: gunicorn with gunicorn.conf.py (ROSTER_BIND, ROSTER_WORKERS, ROSTER_TRUSTED_PROXIES...).
+serve: $(VENV)/.runtime-installed
+	$(BIN)/flask db upgrade
+	$(BIN)/gunicorn -c gunicorn.conf.py
 
 # Debian's Chromium drives the browser tests (Playwright's own browser download does not work here).
 chromium:

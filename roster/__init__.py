@@ -20,6 +20,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         static_folder="../static",
     )
     configure(app, overrides)
+    trust_proxies(app)
     register_extensions(app)
     register_input_checks(app)
     register_blueprints(app)
@@ -34,6 +35,16 @@ def configure(app: Flask, overrides: dict | None) -> None:
     from roster.config import load_config
 
     app.config.from_mapping(load_config(app.instance_path, overrides))
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind a TLS proxy (TRUSTED_PROXIES > 0), believe its X-Forwarded-For/Proto/Host/Port, so
+    client addresses, https links and HSTS are right; with none trusted, such headers are ignored."""
+    count = app.config["TRUSTED_PROXIES"]
+    if count:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_port=count)
 
 
 def register_extensions(app: Flask) -> None:

@@ -30,6 +30,7 @@ class Config:
     MAX_CONTENT_LENGTH = 4 * 1024 * 1024  # no request body is larger (CSV imports are capped at 2 MB)
     MAX_FORM_MEMORY_SIZE = 3 * 1024 * 1024  # the CSV import's confirm step sends the file back in a field
     TESTING = False
+    TRUSTED_PROXIES = 0  # proxies in front of Roster whose X-Forwarded-* headers are believed
 
 
 def load_config(instance_path: str, overrides: dict | None = None) -> dict:
@@ -42,6 +43,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     if env.get("ROSTER_INSECURE_COOKIES") == "1":  # local http://127.0.0.1 serving (make run)
         settings["SESSION_COOKIE_SECURE"] = False
         settings["REMEMBER_COOKIE_SECURE"] = False
+    settings["TRUSTED_PROXIES"] = _whole(env.get("ROSTER_TRUSTED_PROXIES"), "ROSTER_TRUSTED_PROXIES")
     if env.get("CLINIC_TIMEZONE"):
         settings["CLINIC_TIMEZONE"] = env["CLINIC_TIMEZONE"]
     if env.get("CLINIC_LOCALE"):
@@ -50,6 +52,15 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     if not valid_locale(settings["CLINIC_LOCALE"]):
         raise ValueError(f"CLINIC_LOCALE {settings['CLINIC_LOCALE']!r} is not a locale Babel knows (e.g. en_US)")
     return settings
+
+
+def _whole(value: str | None, name: str) -> int:
+    """A count from the environment; blank is 0."""
+    if not value or not value.strip():
+        return 0
+    if not value.strip().isdigit():
+        raise ValueError(f"{name} must be a whole number (how many proxies in front of Roster), not {value!r}")
+    return int(value)
 
 
 def normalise_database_url(url: str) -> str:

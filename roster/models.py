@@ -8,6 +8,7 @@ ICD-10 codes, modifiers) are JSON arrays.
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Optional
 
 import sqlalchemy as sa
@@ -22,9 +23,31 @@ DISCIPLINES = ("PT", "PTA", "OT", "OTA", "SLP", "MD", "DO", "NP", "PA", "CNS", "
 POC_DISCIPLINES = ("PT", "OT", "SLP")
 CONSENT_KINDS = ("written", "verbal")
 MODALITIES = ("in_person", "telehealth")
-SESSION_STATUSES = ("scheduled", "held", "cancelled")
-ENROLLMENT_STATUSES = ("enrolled", "waitlisted", "withdrawn")
-LINE_STATUSES = ("ready", "held", "exported", "void")
+
+
+class SessionStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    HELD = "held"
+    CANCELLED = "cancelled"
+
+
+class EnrollmentStatus(StrEnum):
+    ENROLLED = "enrolled"
+    WAITLISTED = "waitlisted"
+    WITHDRAWN = "withdrawn"
+
+
+class LineStatus(StrEnum):
+    READY = "ready"
+    HELD = "held"
+    EXPORTED = "exported"
+    VOID = "void"
+
+
+# The CHECK constraints are generated from these (same text as before, so no migration).
+SESSION_STATUSES = tuple(SessionStatus)
+ENROLLMENT_STATUSES = tuple(EnrollmentStatus)
+LINE_STATUSES = tuple(LineStatus)
 SEVERITIES = ("warn", "block")
 SEXES = ("F", "M", "U")
 

@@ -1,0 +1,155 @@
+"""Production server in the box: `make serve` through gunicorn, every import pinned, a trusted proxy."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import importlib.metadata
+import os
+import pkgutil
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import roster
+from roster import create_app
+
+ROOT = Path(__file__).resolve().parents[2]
+OURS = {"roster", "tests", "app", "migrations"}
+
+
+def _requirement_names(*files: str) -> set[str]:
+    names = set()
+    for name in files:
+        for line in (ROOT / name).read_text().splitlines():
+            line = line.split("#")[0].strip()
+            if line and not line.startswith("-"):
+                names.add(_normalise(re.split(r"[\[=<>!~ ;]", line)[0]))
+    return names
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _top_level_imports(paths: list[Path]) -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                if top not in sys.stdlib_module_names and top not in OURS and top != "__future__":
+                    found.setdefault(top, path)
+    return found
+
+
+def _unpinned(paths: list[Path], requirements: set[str]) -> list[str]:
+    distributions = importlib.metadata.packages_distributions()
+    missing = []
+    for module, where in sorted(_top_level_imports(paths).items()):
+        names = {_normalise(d) for d in distributions.get(module, [module])}
+        if not names & requirements:
+            missing.append(f"{module} (imported in {where.relative_to(ROOT)}; distribution {sorted(names)})")
+    return missing
+
+
+def test_every_module_of_roster_imports():
+    names = [m.name for m in pkgutil.walk_packages(roster.__path__, "roster.")]
+    assert len(names) > 30
+    for name in names:
+        importlib.import_module(name)
+
+
+def test_every_third_party_import_of_the_app_is_pinned_in_requirements_txt():
+    runtime = [*ROOT.glob("roster/**/*.py"), ROOT / "app.py", ROOT / "gunicorn.conf.py",
+               *ROOT.glob("migrations/**/*.py")]
+    assert _unpinned(runtime, _requirement_names("requirements.txt")) == []
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        if line.strip() and not line.startswith(("#", "-")):
+            assert "==" in line, f"not pinned: {line}"
+
+
+def test_every_third_party_import_of_the_tests_is_pinned_in_requirements_dev_txt():
+    paths = [*ROOT.glob("tests/**/*.py"), *ROOT.glob("bench/**/*.py")]
+    assert _unpinned(paths, _requirement_names("requirements.txt", "requirements-dev.txt")) == []
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_make_serve_serves_the_sign_in_page_through_gunicorn_from_a_fresh_clone(tmp_path):
+    """The tracked files only (as a clone has them), the shared virtualenv, a database of its own."""
+    clone = tmp_path / "roster"
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+    for name in filter(None, files.decode().split("\0")):
+        if (ROOT / name).is_file() and not (ROOT / name).is_symlink():
+            (clone / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, clone / name)
+    (clone / ".venv").symlink_to(Path(sys.prefix))
+    (clone / ".venv" / ".runtime-installed").touch()  # installed already: make need not run pip
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY")}
+    env |= {"ROSTER_BIND": f"127.0.0.1:{port}", "ROSTER_WORKERS": "1"}
+    if os.environ.get("TEST_DATABASE_URL"):  # the PostgreSQL pass serves from its database
+        env["DATABASE_URL"] = os.environ["TEST_DATABASE_URL"]
+    server = subprocess.Popen(["make", "-s", "serve"], cwd=clone, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        page, deadline = None, time.monotonic() + 90
+        while page is None and time.monotonic() < deadline and server.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5) as response:
+                    page = (response.status, response.read().decode(), response.headers.get("Server", ""))
+            except OSError:
+                time.sleep(0.5)
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)
+        output = server.communicate(timeout=60)[0].decode(errors="replace")
+    assert page is not None, output[-3000:]
+    status, html, server_header = page
+    assert status == 200 and "Sign in" in html
+    assert "gunicorn" in server_header.lower() or "gunicorn" in output.lower(), output[-3000:]
+
+
+def _proxied_app(trusted: int):
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "TRUSTED_PROXIES": trusted,
+                      "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+    @app.get("/test/who")
+    def who():
+        from flask import request
+
+        return {"addr": request.remote_addr, "scheme": request.scheme}
+
+    return app
+
+
+FORWARDED = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https", "X-Forwarded-Host": "roster.clinic.test"}
+
+
+def test_behind_a_trusted_proxy_client_address_https_and_hsts_are_right():
+    client = _proxied_app(1).test_client()
+    assert client.get("/test/who", headers=FORWARDED).get_json() == {"addr": "203.0.113.9", "scheme": "https"}
+    assert "Strict-Transport-Security" in client.get("/login", headers=FORWARDED).headers
+
+
+def test_without_a_trusted_proxy_forwarded_headers_are_ignored():
+    client = _proxied_app(0).test_client()
+    assert client.get("/test/who", headers=FORWARDED).get_json() == {"addr": "127.0.0.1", "scheme": "http"}
+    assert "Strict-Transport-Security" not in client.get("/login", headers=FORWARDED).headers
