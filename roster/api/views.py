@@ -194,6 +194,8 @@ def get_session(session_id: int):
 def check_in(session_id: int):
     session = db.get_or_404(ClassSession, session_id)
     data = body()
+    if data.get("patient_mrn") is not None and not isinstance(data["patient_mrn"], str):
+        raise ServiceError("The check-in is not valid.", {"patient_mrn": "The patient's MRN must be text."})
     result = attendance.check_in(session, data.get("caregiver_id"), data.get("patient_mrn"), g.api_user)
     c = result.checkin
     return created(
