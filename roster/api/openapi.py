@@ -179,7 +179,7 @@ def _schemas() -> dict:
                                "caregiver_ids": {"type": "array", "items": ID, "minItems": 1}},
                               ("patient_mrn", "caregiver_ids")),
         "CheckIn": _object({"caregiver_id": ID, "patient_mrn": {
-            "type": "string", "description": "Needed when the caregiver cares for more than one patient"}},
+            "type": ["string", "null"], "description": "Needed when the caregiver cares for more than one patient"}},
             ("caregiver_id",)),
         "Close": _object({"facilitator_id": NULLABLE_ID, "started_at": LOCAL, "ended_at": LOCAL,
                           "patients_present": {"type": "array", "items": {"type": "string"}}},
