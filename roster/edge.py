@@ -9,8 +9,8 @@ that cannot exist) with a sentence, and nothing is written:
 - a JSON body is nested at most ``MAX_JSON_DEPTH`` levels, its keys and strings
   pass the same text check, and its whole numbers fit the databases' integers;
 - ids in the address (``<int:...>``) fit the databases' integers, so a larger one
-  is simply not found (404); ``page`` and ``*_id`` parameters are whole numbers
-  in range.
+  is simply not found (404); a whole number in a ``page`` or ``*_id`` parameter or
+  form field fits them too (400).
 
 Field-level rules (required fields, lengths, dates within their windows) stay
 with the services' validators (``roster/services/validation.py``), which the
@@ -77,13 +77,10 @@ def _check_address() -> None:
 
 
 def _check_number(key: str, value: str) -> None:
-    if not value:
-        return
-    if not _WHOLE.fullmatch(value):
-        raise BadInput(f"The parameter “{key}” must be a whole number.")
-    if not (1 if key == "page" else INT_MIN) <= int(value) <= INT_MAX:
-        low = 1 if key == "page" else INT_MIN
-        raise BadInput(f"The parameter “{key}” must be a whole number from {low} to {INT_MAX}.")
+    """A whole number beyond a database integer is refused; anything else is the view's to read
+    (the pager clamps a page of 0, -3 or "abc" to the first page)."""
+    if value and _WHOLE.fullmatch(value) and not INT_MIN <= int(value) <= INT_MAX:
+        raise BadInput(f"The parameter “{key}” must be a whole number from {INT_MIN} to {INT_MAX}.")
 
 
 def _check_form() -> None:
@@ -96,8 +93,7 @@ def _check_form() -> None:
                 raise BadInput(f"The field “{_shown(key)}” {problem}")
         if _NUMBER_PARAM.search(key):
             for value in values:
-                if _WHOLE.fullmatch(value.strip()):
-                    _check_number(key, value.strip())
+                _check_number(key, value.strip())
 
 
 def _check_json() -> None:

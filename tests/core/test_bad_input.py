@@ -82,7 +82,8 @@ CASES = {
                                                "whole number"),
     # page numbers
     "huge page": (lambda w: w["page"].get("/people/patients?page=99999999999999999999"), 400, "whole number"),
-    "page zero": (lambda w: w["page"].get("/people/caregivers?page=0"), 400, "whole number"),
+    "huge negative page": (lambda w: w["page"].get("/people/caregivers?page=-99999999999999999999"), 400,
+                           "whole number"),
     "page of exports": (lambda w: w["page"].get("/billing/exports?page=99999999999999999999"), 400,
                         "whole number"),
     # dates out of any plausible window
