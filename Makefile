@@ -9,6 +9,8 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := app
 
+.PHONY: run serve test bench load chromium postgresql
+SIZE ?= small
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
