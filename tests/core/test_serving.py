@@ -21,7 +21,7 @@ import roster
 from roster import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
-OURS = {"roster", "tests", "app", "migrations"}
+OURS = {"roster", "tests", "app", "migrations", "bench"}
 
 
 def _requirement_names(*files: str) -> set[str]:
