@@ -18,7 +18,7 @@ from roster.extensions import db
 from roster.models import CONSENT_KINDS, POC_DISCIPLINES, Patient, mrn_key, utcnow
 from roster.services import Conflict, NotFound, ServiceError, audit, billing
 from roster.services.patient_claim import CLAIM_FIELDS, validate_claim_fields
-from roster.domain.validators import birth_window, record_window
+from roster.domain.validators import record_window
 from roster.services.validation import parse_date, reject_unknown, require_object, tags, text
 
 MRN_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,39}$")
@@ -75,7 +75,7 @@ def validate_patient(data: dict, *, partial: bool = False) -> dict[str, Any]:
         if wants(key):
             out[key] = text(data, key, errors, required=True, max_len=80, label=label)
     if wants("dob"):
-        dob = parse_date(data.get("dob"), "dob", errors, "Date of birth", birth_window)
+        dob = parse_date(data.get("dob"), "dob", errors, "Date of birth")
         problem = dob and birth_date_problem(dob, clinic_today())
         if problem:
             errors["dob"] = problem
