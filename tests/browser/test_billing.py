@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import csv
 
 from tests.billing.clinic import Clinic
@@ -72,7 +74,9 @@ def test_biller_exports_a_quarter_in_the_background(ui, build, app, monkeypatch)
     ui.goto("/billing/exports")
     page.get_by_label("From", exact=True).fill("2026-01-01")
     page.get_by_label("To", exact=True).fill("2026-03-31")
-    ui.click(page.get_by_role("button", name="Export ready lines"))
+    # issue 13: the export is counted first, then confirmed
+    ui.click(page.get_by_role("button", name="Count what would be exported"))
+    ui.click(page.locator("#confirm").get_by_role("button", name=re.compile(r"^Export \d+ new line")))
     assert "running in the background" in page.locator(".flashes").inner_text()
     jobs = page.locator("table").filter(has=page.locator("progress"))
     assert "2026-01-01 to 2026-03-31" in jobs.inner_text()

@@ -88,7 +88,9 @@ def test_biller_runs_the_preflight_fixes_an_address_exports_and_downloads_837p_a
     ui.click(page.locator("#preflight-ok").get_by_role("link", name="Export them"))
     page.get_by_label("From", exact=True).fill("2026-02-01")
     page.get_by_label("To", exact=True).fill("2026-02-28")
-    ui.click(page.get_by_role("button", name="Export ready lines"))
+    # issue 13: the export is counted first, then confirmed
+    ui.click(page.get_by_role("button", name="Count what would be exported"))
+    ui.click(page.locator("#confirm").get_by_role("button", name=re.compile(r"^Export \d+ new line")))
     assert "Exported 2 rows" in page.locator(".flashes").inner_text()
 
     with page.expect_download() as download:
