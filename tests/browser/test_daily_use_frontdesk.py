@@ -19,6 +19,7 @@ def test_front_desk_and_facilitator_on_a_tablet(browser, live_server, build, app
     (ann, bob), (ann_carer, _) = desk.patients, desk.caregivers
     walter = desk.patient(first_name="Walter", last_name="Walker")
     wanda = build.caregiver([walter], first_name="Wanda", last_name="Walker", phone="(555) 867-5309")
+    build.caregiver([walter], first_name="José", last_name="Núñez", phone="(555) 222-0199")
     clerk = build.user("front_desk", name="Jo Desk")
     runner = build.user("facilitator", name="Dana Reyes")
     with app.app_context():
@@ -30,6 +31,13 @@ def test_front_desk_and_facilitator_on_a_tablet(browser, live_server, build, app
         ui.login(clerk.email)
         fits_on_one_line(page)
         ui.click(page.get_by_role("link", name="Check in for Stroke caregiver skills at 9:00\u202fAM"))
+
+        # a walk-in, found without the accents and in the order lists display ("Last, First")
+        for typed in ("Nunez", "nunez, jose"):
+            page.get_by_label("Find a caregiver").fill(typed)
+            page.get_by_role("button", name="Search").click()
+            ui.after_navigation()
+            expect(page.get_by_text("José Núñez").first).to_be_visible()
 
         # a walk-in, found by phone
         page.get_by_label("Find a caregiver").fill("8675")
