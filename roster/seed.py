@@ -15,7 +15,8 @@ import sqlalchemy as sa
 
 from roster.domain.recurrence import utc_to_local
 from roster.extensions import db
-from roster.models import CaregiverLink, ClassSession, Patient, utcnow
+from roster.models import CaregiverLink, ClassSession, Patient
+from roster.services import clock
 from roster.services import accounts, attendance, clinic, people, scheduling
 
 DEMO_PASSWORD = "roster-demo-2026"
@@ -106,7 +107,7 @@ def only_demo_staff() -> bool:
 
 def seed_demo_clinic(now: datetime | None = None) -> None:
     """Create the demo clinic (the caller commits). Safe only on an empty database."""
-    now = now or utcnow()
+    now = now or clock.now()
     rng = random.Random(2026)
     facilitators = [people.create_facilitator(dict(f)) for f in FACILITATORS]
     for email, role, name in DEMO_USERS:

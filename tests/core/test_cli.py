@@ -69,7 +69,7 @@ def test_seed_demo_builds_a_believable_clinic_once(app, runner):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Patient)) == 30
 
 
-def test_seed_demo_reset_rebuilds_around_today_with_a_session_left_open(app, runner, monkeypatch):
+def test_seed_demo_reset_rebuilds_around_today_with_a_session_left_open(app, runner, clock):
     from datetime import datetime, timedelta, timezone
 
     from roster.services.frontdesk import open_sessions
@@ -77,7 +77,7 @@ def test_seed_demo_reset_rebuilds_around_today_with_a_session_left_open(app, run
     assert runner.invoke(args=["roster", "seed-demo"]).exit_code == 0
     for days_later in (9, 12, 16):  # later days, other weekdays: the demo follows "today"
         now = datetime(2026, 11, 27, 18, 0, tzinfo=timezone.utc) + timedelta(days=days_later)
-        monkeypatch.setattr("roster.seed.utcnow", lambda now=now: now)
+        clock.set(now)  # the services' clock: the demo is built around it, and check-ins follow it
         result = runner.invoke(args=["roster", "seed-demo", "--reset"])
         assert result.exit_code == 0, result.output
         assert "rebuilt around today" in result.output

@@ -1,0 +1,179 @@
+"""Billing lines and their findings, export batches, the audit trail and background jobs.
+
+Re-exported by ``roster.models``; import them from there.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Optional
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from roster.extensions import db
+from roster.model_base import TimestampMixin, UTCDateTime, _in, utcnow
+from roster.models import LINE_STATUSES, SEVERITIES
+
+if TYPE_CHECKING:
+    from roster.models import ClassSession, Facilitator, Patient, User
+
+
+# --------------------------------------------------------------------------- billing
+
+
+class ExportBatch(TimestampMixin, db.Model):
+    __tablename__ = "export_batch"
+    __table_args__ = (sa.CheckConstraint("date_from <= date_to", name="range"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    date_from: Mapped[date]
+    date_to: Mapped[date]
+    row_count: Mapped[int] = mapped_column(default=0)
+    created_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+
+    created_by: Mapped[Optional[User]] = relationship()
+
+
+class BillingLine(TimestampMixin, db.Model):
+    """One claim line derived from a held session. Exported lines are never edited."""
+
+    __tablename__ = "billing_line"
+    __table_args__ = (
+        sa.CheckConstraint(_in("status", LINE_STATUSES), name="status"),
+        sa.CheckConstraint("units > 0", name="units_positive"),
+        sa.CheckConstraint(
+            "status NOT IN ('exported') OR export_batch_id IS NOT NULL", name="exported_has_batch"
+        ),
+        # One live line per patient and code in a session; void lines are history.
+        sa.Index(
+            "uq_billing_line_live",
+            "session_id",
+            "patient_id",
+            "cpt",
+            unique=True,
+            sqlite_where=sa.text("status <> 'void'"),
+            postgresql_where=sa.text("status <> 'void'"),
+        ),
+        sa.Index("ix_billing_line_dos_status", "date_of_service", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("class_session.id", ondelete="RESTRICT"), index=True
+    )
+    patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patient.id", ondelete="RESTRICT"), index=True)
+    date_of_service: Mapped[date]
+    cpt: Mapped[str] = mapped_column(sa.String(5))
+    units: Mapped[int]
+    modifiers: Mapped[list] = mapped_column(sa.JSON, default=list)
+    place_of_service: Mapped[str] = mapped_column(sa.String(2))
+    diagnosis_codes: Mapped[list] = mapped_column(sa.JSON, default=list)
+    rendering_npi: Mapped[Optional[str]] = mapped_column(sa.String(10))
+    facilitator_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("facilitator.id", ondelete="SET NULL")
+    )
+    status: Mapped[str] = mapped_column(sa.String(10))
+    export_batch_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("export_batch.id", ondelete="RESTRICT"), index=True
+    )
+    voided_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    void_batch_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("export_batch.id", ondelete="RESTRICT"), index=True
+    )
+    # The patient's claim identity the line was derived with (S6): a change voids an exported line.
+    patient_mrn: Mapped[Optional[str]] = mapped_column(sa.String(40))
+    patient_last_name: Mapped[Optional[str]] = mapped_column(sa.String(80))
+    patient_first_name: Mapped[Optional[str]] = mapped_column(sa.String(80))
+    patient_dob: Mapped[Optional[date]]
+    payer: Mapped[Optional[str]] = mapped_column(sa.String(80))
+    member_id: Mapped[Optional[str]] = mapped_column(sa.String(40))
+    # The roster row exactly as exported: later downloads and the void row repeat it unchanged.
+    exported_row: Mapped[Optional[dict]] = mapped_column(sa.JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    session: Mapped[ClassSession] = relationship()
+    patient: Mapped[Patient] = relationship()
+    facilitator: Mapped[Optional[Facilitator]] = relationship()
+    findings: Mapped[list[Finding]] = relationship(
+        back_populates="line", order_by="Finding.id", passive_deletes=True
+    )
+
+
+class Finding(db.Model):
+    """What the rules found about a session or one of its lines."""
+
+    __tablename__ = "finding"
+    __table_args__ = (sa.CheckConstraint(_in("severity", SEVERITIES), name="severity"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("class_session.id", ondelete="CASCADE"), index=True
+    )
+    line_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("billing_line.id", ondelete="CASCADE"), index=True
+    )
+    patient_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("patient.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(sa.String(40))
+    severity: Mapped[str] = mapped_column(sa.String(5))
+    rule: Mapped[str] = mapped_column(sa.String(4))
+    message: Mapped[str] = mapped_column(sa.Text)
+
+    line: Mapped[Optional[BillingLine]] = relationship(back_populates="findings")
+    patient: Mapped[Optional[Patient]] = relationship()
+
+
+# --------------------------------------------------------------------------- audit
+
+
+class AuditEvent(db.Model):
+    """Who changed what, when, with the state before and after."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (sa.Index("ix_audit_event_entity", "entity_type", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    actor_label: Mapped[str] = mapped_column(sa.String(254), default="")
+    action: Mapped[str] = mapped_column(sa.String(60))
+    entity_type: Mapped[str] = mapped_column(sa.String(40))
+    entity_id: Mapped[Optional[int]]
+    session_id: Mapped[Optional[int]] = mapped_column(index=True)  # context, not a foreign key
+    before: Mapped[Optional[dict]] = mapped_column(sa.JSON)
+    after: Mapped[Optional[dict]] = mapped_column(sa.JSON)
+
+    actor: Mapped[Optional[User]] = relationship()
+
+
+# --------------------------------------------------------------------------- background jobs
+
+JOB_STATUSES = ("queued", "running", "done", "failed")
+
+
+class Job(TimestampMixin, db.Model):
+    """Work too long for a request (an export of a year), queued in the database itself.
+
+    `flask roster worker` claims queued jobs (SKIP LOCKED on PostgreSQL); with SQLite
+    the web process runs a job right after answering (see roster/services/jobs.py).
+    """
+
+    __tablename__ = "job"
+    __table_args__ = (
+        sa.CheckConstraint(_in("status", JOB_STATUSES), name="status"),
+        sa.CheckConstraint("progress >= 0 AND progress <= 100", name="progress_range"),
+        sa.Index("ix_job_status_id", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(40))
+    params: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    status: Mapped[str] = mapped_column(sa.String(10), default="queued")
+    progress: Mapped[int] = mapped_column(default=0)
+    message: Mapped[str] = mapped_column(sa.String(300), default="")
+    result: Mapped[Optional[dict]] = mapped_column(sa.JSON)
+    created_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    started_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    finished_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    created_by: Mapped[Optional[User]] = relationship()
