@@ -17,6 +17,7 @@ from flask import current_app, g
 
 from roster.extensions import db
 from roster.models import Job, User
+from roster.services import billing
 
 Progress = Callable[[int, str], None]
 HANDLERS: dict[str, Callable[[dict, Progress], dict]] = {}
@@ -57,8 +58,6 @@ def recent(limit: int = 5) -> list[Job]:
 
 @handler("export")
 def _export(params: dict, progress: Progress) -> dict:
-    from roster.services import billing
-
     date_from, date_to = date.fromisoformat(params["from"]), date.fromisoformat(params["to"])
     batch = billing.export_range(date_from, date_to, g.get("job_user"), progress=progress)
     if not batch.row_count:  # no empty batch in the history
