@@ -19,7 +19,7 @@ def _statuses(app, class_id: int) -> dict[int, str]:
 
 
 def _class_with_a_waitlist(build, capacity: int = 2):
-    group_class = build.group_class(capacity=capacity, sessions=[{"starts_at": "2099-03-03T10:00", "duration_minutes": 60}])
+    group_class = build.group_class(capacity=capacity, sessions=[{"starts_at": "2028-03-07T10:00", "duration_minutes": 60}])
     patients = [build.patient(first_name=name, last_name="Bell", needs=["stroke"]) for name in ("Ann", "June", "Hal")]
     for p in patients:
         build.enroll(group_class, p, [build.caregiver([p]), build.caregiver([p])] if p is patients[0] else [build.caregiver([p])])
@@ -66,7 +66,7 @@ def test_move_into_class_by_hand_when_seats_are_free_and_a_clear_refusal_when_no
 
 
 def test_enrol_messages_show_beside_the_sets(app, client, login, build):
-    group_class = build.group_class(needs=["dementia"], sessions=[{"starts_at": "2099-03-03T10:00", "duration_minutes": 60}])
+    group_class = build.group_class(needs=["dementia"], sessions=[{"starts_at": "2028-03-07T10:00", "duration_minutes": 60}])
     p = build.patient(first_name="Ida", last_name="Moss", needs=["stroke"])
     carer = build.caregiver([p])
     login("coordinator")
@@ -95,7 +95,7 @@ def test_sessions_in_the_past_need_a_tick_first(app, client, login):
 
 
 def test_adding_a_past_session_needs_a_tick_too(app, client, login, build):
-    group_class = build.group_class(sessions=[{"starts_at": "2099-03-03T10:00", "duration_minutes": 60}])
+    group_class = build.group_class(sessions=[{"starts_at": "2028-03-07T10:00", "duration_minutes": 60}])
     login("coordinator")
     data = {"add-date": "2020-07-07", "add-start_time": "10:00", "add-duration_minutes": "60"}
     response = client.post(f"/schedule/classes/{group_class.id}/sessions", data=data)
@@ -107,7 +107,7 @@ def test_adding_a_past_session_needs_a_tick_too(app, client, login, build):
 def test_a_class_without_attendance_is_deleted(app, client, login, build):
     from roster.models import AuditEvent, ClassSession, GroupClass
 
-    group_class = build.group_class(sessions=[{"starts_at": "2099-03-03T10:00", "duration_minutes": 60}])
+    group_class = build.group_class(sessions=[{"starts_at": "2028-03-07T10:00", "duration_minutes": 60}])
     p = build.patient()
     build.enroll(group_class, p, [build.caregiver([p])])
     login("coordinator")
