@@ -155,7 +155,7 @@ class Job(TimestampMixin, db.Model):
     """Work too long for a request (an export of a year), queued in the database itself.
 
     `flask roster worker` claims queued jobs (SKIP LOCKED on PostgreSQL); with SQLite
-    the web process runs a job right after answering (see roster/services/jobs.py).
+    the web process runs a job in a thread once queued (see roster/services/jobs.py).
     """
 
     __tablename__ = "job"

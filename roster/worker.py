@@ -9,13 +9,14 @@ so there a job shows queued, running, then done). Like a CLI command, a job is
 its own unit of work: this module commits.
 
 Without a worker process (a clinic on SQLite, ``ROSTER_JOBS=inprocess``, the
-default for SQLite) the web process runs queued jobs right after sending the
-answer of the request that queued one (``run_after_response``).
+default for SQLite) the web process runs queued jobs in a thread it starts once
+the request that queued one has committed (``start_in_background``).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from typing import Callable
 
@@ -98,12 +99,20 @@ def work(poll_seconds: float, once: bool) -> None:
             time.sleep(poll_seconds)
 
 
-def run_after_response(app) -> Callable[[], None]:
-    """For ``response.call_on_close``: run the queued jobs in the web process, after answering."""
+def start_in_background(app) -> threading.Thread:
+    """Run the queued jobs in a thread of the web process (no worker expected).
+
+    Called once the request that queued a job has committed, so the thread sees it. A thread, not
+    the response's close callback: servers skip that callback when the browser drops the
+    connection first, and the job would wait for good."""
 
     def go() -> None:
         with app.app_context():
-            run_pending()  # this job, and any queued before it
-            db.session.remove()
+            try:
+                run_pending()  # this job, and any queued before it
+            finally:
+                db.session.remove()
 
-    return go
+    thread = threading.Thread(target=go, name="roster-jobs", daemon=True)
+    thread.start()
+    return thread

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import after_this_request, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from roster.billing import bp
@@ -113,12 +113,17 @@ def _export_in_background(date_from, date_to):
     job = jobs.enqueue("export", {"from": date_from.isoformat(), "to": date_to.isoformat()}, current_user)
     flash(f"The export from {date_from:%Y-%m-%d} to {date_to:%Y-%m-%d} is running in the background "
           f"(job #{job.id}); its progress shows below and its batch appears in the history when done.", "info")
-    response = redirect(url_for("billing.exports"))
-    if jobs.runs_in_process():  # after the answer is sent, so after the request's transaction committed
-        from roster.worker import run_after_response
+    if jobs.runs_in_process():
+        app = current_app._get_current_object()
 
-        response.call_on_close(run_after_response(current_app._get_current_object()))
-    return response
+        @after_this_request  # runs after the request's transaction committed, so the thread sees the job
+        def _start(response):
+            from roster.worker import start_in_background
+
+            start_in_background(app)
+            return response
+
+    return redirect(url_for("billing.exports"))
 
 
 @bp.get("/jobs/<int:job_id>")

@@ -1,8 +1,8 @@
 """Background jobs: a queue in a table of the same database (no other server).
 
 A view enqueues a job (``enqueue``) and answers at once; ``roster.worker`` runs
-it (the `flask roster worker` command, or the web process right after its
-answer when no worker is expected). Job kinds are handlers registered here:
+it (the `flask roster worker` command, or a thread of the web process, once
+the queuing request committed, when no worker is expected). Job kinds are handlers registered here:
 ``handler(params, progress) -> result``; a result with ``"discard": True``
 means "nothing to keep" (the runner rolls back instead of committing).
 """
@@ -42,7 +42,7 @@ def enqueue(kind: str, params: dict, user: User | None) -> Job:
 
 
 def runs_in_process(app=None) -> bool:
-    """True when no worker is expected: the web process runs jobs after answering."""
+    """True when no worker is expected: the web process runs jobs in a thread."""
     app = app or current_app
     mode = app.config.get("ROSTER_JOBS") or ("inprocess" if app.config["SQLALCHEMY_DATABASE_URI"].startswith(
         "sqlite") else "worker")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from roster import worker
 from roster.extensions import db
 from roster.models import AuditEvent, BillingLine, ExportBatch, Job
 
@@ -49,11 +50,16 @@ def test_a_long_range_is_exported_in_the_background_by_the_worker(app, runner, c
 
 def test_without_a_worker_the_web_process_runs_the_job_after_answering(app, runner, client, login, monkeypatch):
     monkeypatch.setitem(app.config, "ROSTER_JOBS", "inprocess")
+    started = []
+    real_start = worker.start_in_background
+    monkeypatch.setattr(worker, "start_in_background", lambda a: started.append(real_start(a)) or started[-1])
     lo, hi, ready = _bench(app, runner)
     login("biller")
     response = client.post("/billing/exports", data={"from": lo.isoformat(), "to": hi.isoformat()})
     assert response.status_code == 302
-    response.close()  # the server closes the response after sending it; the job runs then
+    assert len(started) == 1  # a thread of the web process, started once the request committed
+    started[0].join(120)
+    assert not started[0].is_alive()
     with app.app_context():
         job = db.session.scalar(sa.select(Job))
         assert job.status == "done", job.message
