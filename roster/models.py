@@ -291,6 +291,7 @@ class ClassSession(db.Model):
     held_place_of_service: Mapped[Optional[str]] = mapped_column(sa.String(2))
     held_timezone: Mapped[Optional[str]] = mapped_column(sa.String(64))
     held_needs: Mapped[Optional[list]] = mapped_column(sa.JSON)
+    held_training: Mapped[Optional[str]] = mapped_column(sa.String(12))  # the code family (R17-R21)
 
     group_class: Mapped[GroupClass] = relationship(back_populates="sessions")
     planned_facilitator: Mapped[Optional[Facilitator]] = relationship(foreign_keys=[facilitator_id])

@@ -21,6 +21,7 @@ HELD_FROM_CLASS = {
     "held_place_of_service": "place_of_service",
     "held_timezone": "timezone",
     "held_needs": "needs",
+    "held_training": "training",  # the code family (R17-R21)
 }
 
 
