@@ -1,4 +1,4 @@
-"""Migration 0009 carries existing data over: held sessions keep their class facts (S8),
+"""Migrations 0009 and 0010 carry existing data over: held sessions keep their class facts (S8),
 check-ins the relationship of their link (S9), lines the claim identity (S6; exported lines the
 one they were exported with)."""
 
@@ -84,4 +84,34 @@ def test_0009_backfills_held_sessions_check_ins_and_lines(fresh_url, tmp_path):
             assert conn.execute(sa.text(
                 "SELECT patient_mrn || patient_last_name || patient_first_name || payer FROM billing_line "
                 "WHERE id = 2")).scalar() == "A1AmesWalterMedicare"
+        db.engine.dispose()
+
+
+def test_0010_held_sessions_keep_their_class_family(fresh_url, tmp_path):
+    """Migration 0010: held sessions take the family their class has (what they were billed with);
+    sessions not held follow their class (NULL)."""
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": fresh_url, "SECRET_KEY": "x"})
+    app.instance_path = str(tmp_path)
+    with app.app_context():
+        upgrade(revision="0009")
+        from roster.extensions import db
+
+        with db.engine.begin() as conn:
+            for cid, training in ((1, "behavior"), (2, "direct_care")):
+                conn.execute(sa.text(
+                    "INSERT INTO group_class (id, title, needs, room, capacity, timezone, modality, place_of_service, "
+                    "training, created_at) VALUES (:id, 'C', '[]', 'Gym', 5, 'America/Chicago', 'in_person', '11', "
+                    ":training, CURRENT_TIMESTAMP)"), {"id": cid, "training": training})
+            for sid, cid, status in ((1, 1, "held"), (2, 1, "scheduled"), (3, 2, "held"), (4, 2, "cancelled")):
+                conn.execute(sa.text(
+                    "INSERT INTO class_session (id, class_id, starts_at, ends_at, status, cancel_reason, sequence, "
+                    "updated_at) VALUES (:id, :cid, '2026-02-03 16:00:00', '2026-02-03 17:00:00', :st, :why, 0, "
+                    "CURRENT_TIMESTAMP)"),
+                    {"id": sid, "cid": cid, "st": status, "why": "Snow" if status == "cancelled" else None})
+
+        upgrade()
+
+        with db.engine.connect() as conn:
+            held = dict(conn.execute(sa.text("SELECT id, held_training FROM class_session")).all())
+        assert held == {1: "behavior", 2: None, 3: "direct_care", 4: None}
         db.engine.dispose()
