@@ -13,7 +13,7 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from roster.extensions import db
-from roster.model_base import TimestampMixin, UTCDateTime, _in
+from roster.model_base import TimestampMixin, UTCDateTime, _in, cascade_fk
 
 if TYPE_CHECKING:
     from roster.models import Facilitator
@@ -80,7 +80,7 @@ class ApiToken(TimestampMixin, db.Model):
     __tablename__ = "api_token"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = cascade_fk("user")
     label: Mapped[str] = mapped_column(sa.String(120), default="")
     prefix: Mapped[str] = mapped_column(sa.String(12))
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
@@ -98,7 +98,7 @@ class RecoveryCode(db.Model):
     __table_args__ = (sa.UniqueConstraint("user_id", "code_hash"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = cascade_fk("user")
     code_hash: Mapped[str] = mapped_column(sa.String(64))
     used_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 

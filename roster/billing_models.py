@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from roster.extensions import db
-from roster.model_base import TimestampMixin, UTCDateTime, _in, utcnow
+from roster.model_base import TimestampMixin, UTCDateTime, _in, cascade_fk, utcnow
 from roster.models import LINE_STATUSES, SEVERITIES
 
 if TYPE_CHECKING:
@@ -107,12 +107,8 @@ class Finding(db.Model):
     __table_args__ = (sa.CheckConstraint(_in("severity", SEVERITIES), name="severity"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    session_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("class_session.id", ondelete="CASCADE"), index=True
-    )
-    line_id: Mapped[Optional[int]] = mapped_column(
-        sa.ForeignKey("billing_line.id", ondelete="CASCADE"), index=True
-    )
+    session_id: Mapped[int] = cascade_fk("class_session")
+    line_id: Mapped[Optional[int]] = cascade_fk("billing_line")
     patient_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("patient.id", ondelete="CASCADE"))
     code: Mapped[str] = mapped_column(sa.String(40))
     severity: Mapped[str] = mapped_column(sa.String(5))

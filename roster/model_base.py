@@ -41,3 +41,8 @@ class UTCDateTime(sa.types.TypeDecorator):
 
 class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+
+def cascade_fk(table: str):
+    """An indexed foreign key to ``table.id`` for a row that goes with its parent (ON DELETE CASCADE)."""
+    return mapped_column(sa.ForeignKey(f"{table}.id", ondelete="CASCADE"), index=True)

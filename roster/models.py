@@ -55,7 +55,7 @@ SEXES = ("F", "M", "U")
 from roster.account_models import (  # noqa: E402,F401
     ROLES, ApiToken, ClinicSetting, LoginThrottle, RecoveryCode, User,
 )
-from roster.model_base import TimestampMixin, UTCDateTime, _in, utcnow  # noqa: E402,F401
+from roster.model_base import TimestampMixin, UTCDateTime, _in, cascade_fk, utcnow  # noqa: E402,F401
 
 
 # --------------------------------------------------------------------------- people
@@ -197,10 +197,8 @@ class CaregiverLink(db.Model):
     __table_args__ = (sa.UniqueConstraint("caregiver_id", "patient_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    caregiver_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("caregiver.id", ondelete="CASCADE"), index=True
-    )
-    patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patient.id", ondelete="CASCADE"), index=True)
+    caregiver_id: Mapped[int] = cascade_fk("caregiver")
+    patient_id: Mapped[int] = cascade_fk("patient")
     caregiver: Mapped[Caregiver] = orm.relationship(back_populates="links")
     patient: Mapped[Patient] = orm.relationship(back_populates="links")
     relationship: Mapped[str] = mapped_column(sa.String(40), default="")
@@ -267,7 +265,7 @@ class ClassSession(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    class_id: Mapped[int] = mapped_column(sa.ForeignKey("group_class.id", ondelete="CASCADE"), index=True)
+    class_id: Mapped[int] = cascade_fk("group_class")
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(sa.String(10), default="scheduled")
@@ -323,8 +321,8 @@ class Enrollment(TimestampMixin, db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    class_id: Mapped[int] = mapped_column(sa.ForeignKey("group_class.id", ondelete="CASCADE"), index=True)
-    patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patient.id", ondelete="CASCADE"), index=True)
+    class_id: Mapped[int] = cascade_fk("group_class")
+    patient_id: Mapped[int] = cascade_fk("patient")
     status: Mapped[str] = mapped_column(sa.String(12))
     position: Mapped[int] = mapped_column(default=0)  # order on the waitlist
     withdrawn_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
@@ -345,57 +343,15 @@ class EnrollmentCaregiver(db.Model):
     __table_args__ = (sa.UniqueConstraint("enrollment_id", "caregiver_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    enrollment_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("enrollment.id", ondelete="CASCADE"), index=True
-    )
-    caregiver_id: Mapped[int] = mapped_column(sa.ForeignKey("caregiver.id", ondelete="CASCADE"), index=True)
+    enrollment_id: Mapped[int] = cascade_fk("enrollment")
+    caregiver_id: Mapped[int] = cascade_fk("caregiver")
 
     enrollment: Mapped[Enrollment] = relationship(back_populates="members")
     caregiver: Mapped[Caregiver] = relationship()
 
 
-# --------------------------------------------------------------------------- attendance
-
-
-class CheckIn(db.Model):
-    """A caregiver came to a session for a patient. Never twice (unique)."""
-
-    __tablename__ = "check_in"
-    __table_args__ = (sa.UniqueConstraint("session_id", "caregiver_id", "patient_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    session_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("class_session.id", ondelete="CASCADE"), index=True
-    )
-    caregiver_id: Mapped[int] = mapped_column(sa.ForeignKey("caregiver.id", ondelete="CASCADE"), index=True)
-    patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patient.id", ondelete="CASCADE"), index=True)
-    checked_in_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    checked_in_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
-    walk_in: Mapped[bool] = mapped_column(default=False)
-
-    caregiver: Mapped[Caregiver] = relationship()
-    patient: Mapped[Patient] = relationship()
-    checked_in_by: Mapped[Optional[User]] = relationship()
-    # The caregiver's relationship to the patient at check-in (S9): later link edits keep it.
-    # (Last: the name shadows relationship() in the class body.)
-    relationship: Mapped[str] = mapped_column(sa.String(40), default="")
-
-
-class PatientPresence(db.Model):
-    """The patient came along to the session: their caregivers' training is not billed."""
-
-    __tablename__ = "patient_presence"
-    __table_args__ = (sa.UniqueConstraint("session_id", "patient_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    session_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("class_session.id", ondelete="CASCADE"), index=True
-    )
-    patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patient.id", ondelete="CASCADE"), index=True)
-    marked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    marked_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
-
-    patient: Mapped[Patient] = relationship()
+# Check-ins and patient presence live in roster/attendance_models.py; re-exported here.
+from roster.attendance_models import CheckIn, PatientPresence  # noqa: E402,F401
 
 
 # Billing lines, findings, export batches, the audit trail and background jobs live in
