@@ -1,116 +1,21 @@
-"""Read models for the front desk: a day's sessions, a session's check-in list, walk-in search,
-closing and the end-of-day list.
+"""A session's check-in list (enrolled caregiver sets, walk-ins, patients present) and the walk-in search.
 
-Each loads everything its page shows in a fixed number of queries, so the
-templates never lazy-load and a class of 30 sets costs what a class of 3 does.
+A class of 30 sets costs the same number of queries as a class of 3.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from roster.domain.recurrence import utc_to_local
 from roster.extensions import db
-from roster.models import (
-    Caregiver,
-    CaregiverLink,
-    CheckIn,
-    ClassSession,
-    Enrollment,
-    EnrollmentCaregiver,
-    Facilitator,
-    GroupClass,
-    Patient,
-    PatientPresence,
-    User,
-)
-from roster.services import NotFound, attendance, billing, clock, scheduling, search
-
-OPEN_SESSIONS_LIMIT = 200
-
-
-def _session_options():
-    return (
-        selectinload(ClassSession.group_class).selectinload(GroupClass.facilitator),
-        selectinload(ClassSession.planned_facilitator),
-        selectinload(ClassSession.actual_facilitator),
-    )
-
-
-def load_session(session_id: int) -> ClassSession:
-    session = db.session.scalar(
-        sa.select(ClassSession).options(*_session_options()).where(ClassSession.id == session_id)
-    )
-    if session is None:
-        raise NotFound(f"No session {session_id}.")
-    return session
-
-
-def facilitator_of(session: ClassSession) -> Facilitator | None:
-    """Who ran it (once held and recorded), else who is planned."""
-    if session.status == "held" and session.actual_facilitator is not None:
-        return session.actual_facilitator
-    return session.effective_facilitator
-
-
-def _arrivals(session_ids: list[int]) -> dict[int, int]:
-    """Distinct caregivers checked in, per session."""
-    if not session_ids:
-        return {}
-    return dict(
-        db.session.execute(
-            sa.select(CheckIn.session_id, sa.func.count(sa.distinct(CheckIn.caregiver_id)))
-            .where(CheckIn.session_id.in_(session_ids))
-            .group_by(CheckIn.session_id)
-        ).all()
-    )
-
-
-# --------------------------------------------------------------------------- a day
-
-
-@dataclass
-class DayRow:
-    session: ClassSession
-    facilitator: Facilitator | None
-    sets: int  # enrolled caregiver sets
-    expected: int  # enrolled caregivers
-    checked_in: int  # distinct caregivers checked in (walk-ins too)
-
-
-def day_sessions(day: date, tz: str, facilitator_id: int | None = None) -> list[DayRow]:
-    """The sessions of a local day in zone ``tz``, with enrolment and arrival counts.
-
-    With ``facilitator_id``: only the sessions that facilitator runs (planned, or recorded once held).
-    """
-    start, end = scheduling.local_day_bounds(day, tz)
-    sessions = scheduling.sessions_between(start, end)
-    if facilitator_id is not None:
-        sessions = [s for s in sessions if (f := facilitator_of(s)) is not None and f.id == facilitator_id]
-    seats = _enrolled_counts({s.class_id for s in sessions})
-    arrived = _arrivals([s.id for s in sessions])
-    return [
-        DayRow(s, facilitator_of(s), *seats.get(s.class_id, (0, 0)), arrived.get(s.id, 0))
-        for s in sessions
-    ]
-
-
-def _enrolled_counts(class_ids: set[int]) -> dict[int, tuple[int, int]]:
-    if not class_ids:
-        return {}
-    rows = db.session.execute(
-        sa.select(Enrollment.class_id, sa.func.count(sa.distinct(Enrollment.id)),
-                  sa.func.count(EnrollmentCaregiver.id))
-        .outerjoin(EnrollmentCaregiver, EnrollmentCaregiver.enrollment_id == Enrollment.id)
-        .where(Enrollment.class_id.in_(class_ids), Enrollment.status == "enrolled")
-        .group_by(Enrollment.class_id)
-    ).all()
-    return {class_id: (sets, caregivers) for class_id, sets, caregivers in rows}
+from roster.models import Caregiver, CaregiverLink, CheckIn, ClassSession, Enrollment, EnrollmentCaregiver
+from roster.models import Facilitator, Patient, PatientPresence
+from roster.services import attendance, billing, clock, search
+from roster.services.frontdesk.sessions import facilitator_of, load_session
 
 
 # --------------------------------------------------------------------------- a session's check-in list
@@ -311,99 +216,3 @@ def walk_in_search(session: ClassSession, query: str) -> list[SearchHit]:
         ])
         for c in caregivers
     ]
-
-
-# --------------------------------------------------------------------------- closing
-
-
-@dataclass
-class ClosePage:
-    checkin: CheckinPage
-    facilitators: list[Facilitator]
-    default_facilitator_id: int | None
-    default_start: time
-    default_end: time
-    closed_by: User | None
-    billing: dict | None
-
-    @property
-    def session(self) -> ClassSession:
-        return self.checkin.session
-
-    @property
-    def patients(self) -> list[Patient]:
-        return [s.patient for s in self.checkin.sets]
-
-    @property
-    def present_mrns(self) -> list[str]:
-        return [s.patient.mrn for s in self.checkin.sets if s.present]
-
-    @property
-    def names_by_mrn(self) -> dict[str, str]:
-        return {p.mrn: p.full_name for p in self.patients}
-
-
-def close_page(session_id: int, with_billing: bool) -> ClosePage:
-    """What the close form needs; defaults are what was recorded, else what was planned."""
-    page = checkin_page(session_id)
-    session = page.session
-    tz = session.group_class.timezone
-    held = session.status == "held"
-    start = session.actual_start if held and session.actual_start else session.starts_at
-    end = session.actual_end if held and session.actual_end else session.ends_at
-    fid = session.actual_facilitator_id if held else session.effective_facilitator_id
-    facilitators = db.session.scalars(
-        sa.select(Facilitator)
-        .where(sa.or_(Facilitator.active.is_(True), Facilitator.id == fid))
-        .order_by(Facilitator.name, Facilitator.id)
-    ).all()
-    return ClosePage(
-        checkin=page,
-        facilitators=list(facilitators),
-        default_facilitator_id=fid,
-        default_start=utc_to_local(start, tz).time(),
-        default_end=utc_to_local(end, tz).time(),
-        closed_by=db.session.get(User, session.closed_by_id) if held and session.closed_by_id else None,
-        billing=billing.session_billing(session) if held and with_billing else None,
-    )
-
-
-def local_moment(session: ClassSession, clock: time) -> datetime:
-    """A wall-clock time on the session's own local date (naive, the class's zone)."""
-    return datetime.combine(utc_to_local(session.starts_at, session.group_class.timezone).date(), clock)
-
-
-# --------------------------------------------------------------------------- end of day
-
-
-@dataclass
-class OpenRow:
-    session: ClassSession
-    facilitator: Facilitator | None
-    checked_in: int
-    problem: str
-
-
-def open_sessions(now: datetime) -> tuple[list[OpenRow], bool]:
-    """Sessions that started and were never closed, and held ones with no facilitator recorded.
-
-    Most recent first; at most OPEN_SESSIONS_LIMIT (the flag says whether more were left out).
-    """
-    sessions = db.session.scalars(
-        sa.select(ClassSession)
-        .options(*_session_options())
-        .where(sa.or_(
-            sa.and_(ClassSession.status == "scheduled", ClassSession.starts_at < now),
-            sa.and_(ClassSession.status == "held", ClassSession.actual_facilitator_id.is_(None)),
-        ))
-        .order_by(ClassSession.starts_at.desc(), ClassSession.id.desc())
-        .limit(OPEN_SESSIONS_LIMIT + 1)
-    ).all()
-    more = len(sessions) > OPEN_SESSIONS_LIMIT
-    sessions = sessions[:OPEN_SESSIONS_LIMIT]
-    arrived = _arrivals([s.id for s in sessions])
-    return [
-        OpenRow(s, facilitator_of(s), arrived.get(s.id, 0),
-                "Not closed" if s.status == "scheduled" else "No facilitator recorded")
-        for s in sessions
-    ], more
