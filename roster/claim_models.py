@@ -103,12 +103,15 @@ class Claim(TimestampMixin, db.Model):
 
     ``control_number`` is the claim's CLM01; a replacement (7) or void (8)
     names the claim it corrects in ``original_claim_id``. ``content`` is the
-    claim as written (a later void repeats it).
+    claim as written (a later void repeats it). A batch holds at most one claim
+    of each frequency per patient's date of service: a corrected claim identity
+    (S6) travels as a void (8) of what was sent and a new original (1).
     """
 
     __tablename__ = "claim"
     __table_args__ = (
-        sa.UniqueConstraint("export_batch_id", "patient_id", "date_of_service"),
+        sa.UniqueConstraint("export_batch_id", "patient_id", "date_of_service", "frequency_code",
+                            name="uq_claim_batch_visit_frequency"),
         sa.CheckConstraint(_in("frequency_code", CLAIM_FREQUENCIES), name="frequency_code"),
         sa.Index("ix_claim_patient_dos", "patient_id", "date_of_service"),
     )
@@ -145,11 +148,16 @@ class ClaimFile(TimestampMixin, db.Model):
 
 
 class Hl7Message(TimestampMixin, db.Model):
-    """One DFT^P03 charge message (a patient's visit in an export batch) and how its send went."""
+    """One DFT^P03 charge message (a patient's visit in an export batch) and how its send went.
+
+    A visit is one message, or more when its lines carry different claim identities (S6: a credit
+    of what was sent under the old member id or name, a charge under the corrected one); ``part``
+    numbers them (0, 1, ...)."""
 
     __tablename__ = "hl7_message"
     __table_args__ = (
-        sa.UniqueConstraint("export_batch_id", "patient_id", "date_of_service"),
+        sa.UniqueConstraint("export_batch_id", "patient_id", "date_of_service", "part",
+                            name="uq_hl7_message_batch_visit_part"),
         sa.CheckConstraint(_in("status", HL7_STATUSES), name="status"),
     )
 
@@ -159,6 +167,7 @@ class Hl7Message(TimestampMixin, db.Model):
     )
     patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patient.id", ondelete="RESTRICT"))
     date_of_service: Mapped[date]
+    part: Mapped[int] = mapped_column(default=0, server_default="0")
     control_id: Mapped[str] = mapped_column(sa.String(20), unique=True)
     content: Mapped[str] = mapped_column(sa.Text)
     line_ids: Mapped[list] = mapped_column(sa.JSON, default=list)

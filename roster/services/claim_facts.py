@@ -60,11 +60,20 @@ def _charge(line_id: int, cpt: str, units: int, fixed: dict[int, int], fees: dic
     return units * fees[cpt] if cpt in fees else None
 
 
+def _snapshot(line: BillingLine, name: str, patient_name: str | None = None):
+    """The claim identity the line was derived with (S6); the patient's own for lines older than that."""
+    value = getattr(line, name)
+    return value if value is not None else getattr(line.patient, patient_name or name)
+
+
 def _current_row(line: BillingLine) -> dict:
-    p = line.patient
+    dob = _snapshot(line, "patient_dob", "dob")
     return {
-        "patient_mrn": p.mrn, "patient_last_name": p.last_name, "patient_first_name": p.first_name,
-        "patient_dob": p.dob.isoformat() if p.dob else None, "payer": p.payer, "member_id": p.member_id,
+        "patient_mrn": _snapshot(line, "patient_mrn", "mrn"),
+        "patient_last_name": _snapshot(line, "patient_last_name", "last_name"),
+        "patient_first_name": _snapshot(line, "patient_first_name", "first_name"),
+        "patient_dob": dob.isoformat() if dob else None, "payer": _snapshot(line, "payer"),
+        "member_id": _snapshot(line, "member_id"),
         "cpt": line.cpt, "modifiers": list(line.modifiers or []), "units": line.units,
         "diagnosis_codes": list(line.diagnosis_codes or []), "place_of_service": line.place_of_service,
         "rendering_npi": line.rendering_npi,

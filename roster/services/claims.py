@@ -123,9 +123,7 @@ def ensure_claims(batch_id: int) -> list[Claim]:
     voided = _voided_by(batch_id, [l["line_id"] for c in priors.values() for l in c.content["lines"]])
     out = []
     for key in sorted(groups, key=lambda k: (k[1], groups[k][0].facts.patient_mrn)):
-        claim = _claim_for(batch_id, groups[key], priors.get(key), voided)
-        if claim is not None:
-            out.append(claim)
+        out.extend(_claims_for(batch_id, groups[key], priors.get(key), voided))
     fix_charges([bl for bl in lines if bl.action == "new"])
     db.session.flush()
     return out
@@ -149,19 +147,39 @@ def _voided_by(batch_id: int, line_ids: list[int]) -> set[int]:
         BillingLine.id.in_(line_ids), BillingLine.void_batch_id.is_not(None), BillingLine.void_batch_id <= batch_id)))
 
 
-def _claim_for(batch_id: int, group: list[BatchLine], prior: Claim | None, voided: set[int]) -> Claim | None:
-    new = [bl for bl in group if bl.action == "new"]
-    if prior is not None and prior.frequency_code != "8":
-        still = [l for l in prior.content["lines"] if l["line_id"] not in voided]
-        lines = still + [_line_content(bl) for bl in new]
-        if lines:
-            frequency, parties = "7", _party_content(new[0]) if new else {k: prior.content[k] for k in ("patient", "payer")}
-        else:
-            frequency, lines, parties = "8", prior.content["lines"], {k: prior.content[k] for k in ("patient", "payer")}
-    elif new:
-        frequency, lines, parties, prior = "1", [_line_content(bl) for bl in new], _party_content(new[0]), None
-    else:
-        return None  # a void of a line no kept claim carries: nothing to correct
+def _identity(parties: dict) -> tuple:
+    """Who and to whom a claim is: the claim identity (S6) and the payer it went to."""
+    p, payer = parties["patient"], parties["payer"]
+    return (p["mrn"], p["last_name"], p["first_name"], p["dob"], p["member_id"],
+            clinic.name_key(payer["name"] or ""), payer["payer_id"])
+
+
+def _claims_for(batch_id: int, group: list[BatchLine], prior: Claim | None, voided: set[int]) -> list[Claim]:
+    """The claims a patient's date of service needs in this batch (none, one, or a void and a new one)."""
+    new = [_line_content(bl) for bl in group if bl.action == "new"]
+    if prior is not None and prior.frequency_code == "8":
+        prior = None  # what was sent is already voided: what comes now is a new claim
+    if prior is None:
+        return [_claim(batch_id, group, "1", new, _party_content(_first_new(group)), None)] if new else []
+    sent = {k: prior.content[k] for k in ("patient", "payer")}
+    still = [l for l in prior.content["lines"] if l["line_id"] not in voided]
+    parties = _party_content(_first_new(group)) if new else sent
+    if _identity(parties) != _identity(sent):
+        # The claim identity was corrected (S6): a replacement cannot move a claim to another member or
+        # payer, so the claim as sent is voided (with the identity it carried) and the lines go anew.
+        return [_claim(batch_id, group, "8", prior.content["lines"], sent, prior),
+                _claim(batch_id, group, "1", still + new, parties, None)]
+    if still or new:
+        return [_claim(batch_id, group, "7", still + new, parties, prior)]
+    return [_claim(batch_id, group, "8", prior.content["lines"], sent, prior)]
+
+
+def _first_new(group: list[BatchLine]) -> BatchLine:
+    return next(bl for bl in group if bl.action == "new")
+
+
+def _claim(batch_id: int, group: list[BatchLine], frequency: str, lines: list[dict], parties: dict,
+           prior: Claim | None) -> Claim:
     claim = Claim(export_batch_id=batch_id, patient_id=group[0].facts.patient_id,
                   date_of_service=group[0].facts.date_of_service, frequency_code=frequency,
                   control_number=f"RC{clinic.next_number('claim'):08d}",

@@ -57,10 +57,25 @@ def _write(group: list[BatchLine], when: datetime) -> tuple[str, str]:
     return control_id, text
 
 
-def _groups(lines: list[BatchLine]) -> dict[tuple[int, date], list[BatchLine]]:
-    groups: dict[tuple[int, date], list[BatchLine]] = defaultdict(list)
+def _identity(bl: BatchLine) -> tuple:
+    """The claim identity a line went out with (S6) and its payer: one message carries one PID and IN1."""
+    f = bl.facts
+    return (f.patient_mrn, bl.row["patient_last_name"], bl.row["patient_first_name"], f.dob, f.member_id,
+            f.payer_name.casefold(), f.payer.payer_id if f.payer else None)
+
+
+def _groups(lines: list[BatchLine]) -> dict[tuple[int, date, int], list[BatchLine]]:
+    """Lines by (patient, date of service, part): a visit whose lines carry different claim identities
+    (a credit of what was sent before a correction, a charge under the corrected identity) is one
+    message per identity, in the order of their first lines."""
+    by_identity: dict[tuple, list[BatchLine]] = defaultdict(list)
     for bl in lines:
-        groups[(bl.facts.patient_id, bl.facts.date_of_service)].append(bl)
+        by_identity[(bl.facts.patient_id, bl.facts.date_of_service, _identity(bl))].append(bl)
+    groups: dict[tuple[int, date, int], list[BatchLine]] = {}
+    parts: dict[tuple[int, date], int] = defaultdict(int)
+    for (patient_id, dos, _), group in by_identity.items():
+        groups[(patient_id, dos, parts[(patient_id, dos)])] = group
+        parts[(patient_id, dos)] += 1
     return groups
 
 
@@ -76,9 +91,9 @@ def ensure_messages(batch_id: int, now: datetime | None = None) -> list[Hl7Messa
     lines = batch_lines(batch.id)
     when = clinic_now(now)
     groups = _groups(lines)
-    for key in sorted(groups, key=lambda k: (k[1], groups[k][0].facts.patient_mrn)):
+    for key in sorted(groups, key=lambda k: (k[1], groups[k][0].line.patient.mrn, k[2])):
         control_id, text = _write(groups[key], when)
-        db.session.add(Hl7Message(export_batch_id=batch.id, patient_id=key[0], date_of_service=key[1],
+        db.session.add(Hl7Message(export_batch_id=batch.id, patient_id=key[0], date_of_service=key[1], part=key[2],
                                   control_id=control_id, content=text, status="pending",
                                   line_ids=[bl.line.id for bl in groups[key]]))
     fix_charges([bl for bl in lines if bl.action == "new"])

@@ -52,7 +52,8 @@ def segments(text: str) -> list[list[str]]:
 
 
 def claims_of(text: str) -> list[dict]:
-    """Each claim of an 837P: subscriber, CLM, REF*F8, rendering NPI and service lines."""
+    """Each claim of an 837P: subscriber (member id, name, birth date), payer name, CLM, REF*F8,
+    rendering NPI and service lines."""
     out: list[dict] = []
     claim = None
     pending_line = None
@@ -64,7 +65,11 @@ def claims_of(text: str) -> list[dict]:
         elif claim is None:
             continue
         elif tag == "NM1" and seg[1] == "IL":
-            claim["member_id"] = seg[9]
+            claim["member_id"], claim["last_name"], claim["first_name"] = seg[9], seg[3], seg[4]
+        elif tag == "DMG":
+            claim["dob"] = f"{seg[2][:4]}-{seg[2][4:6]}-{seg[2][6:]}"
+        elif tag == "NM1" and seg[1] == "PR":
+            claim["payer"] = seg[3]
         elif tag == "CLM":
             claim["clm01"], claim["clm02"] = seg[1], seg[2]
             claim["pos"], _, claim["frequency"] = seg[5].split(":")
@@ -105,6 +110,19 @@ def hl7apy_validates(message: str):
     assert parsed.name == "DFT_P03" and parsed.msh.msh_9.value == "DFT^P03^DFT_P03"
     assert parsed.validate()
     return parsed
+
+
+def hl7_identity(message: str) -> dict:
+    """The claim identity a DFT message carries: PID-3 MRN, PID-5 name, PID-7 birth date; IN1-4 payer,
+    IN1-16 insured's name and IN1-36 member id."""
+    out = {}
+    for seg in message.split("\r"):
+        f = seg.split("|")
+        if f[0] == "PID":
+            out.update(mrn=f[3].split("^")[0], name=f[5], dob=f[7])
+        elif f[0] == "IN1":
+            out.update(payer=f[4], insured=f[16], member_id=f[36] if len(f) > 36 else "")
+    return out
 
 
 def ft1s(message: str) -> list[dict]:

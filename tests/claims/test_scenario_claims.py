@@ -28,6 +28,7 @@ from tests.claims.files import (
     assert_pyx12_accepts,
     claims_of,
     ft1s,
+    hl7_identity,
     hl7_messages,
     hl7apy_validates,
     money,
@@ -82,10 +83,12 @@ class ClaimDriver(Driver):
         assert isa13 not in self.interchanges and int(segs[1][6]) == int(isa13) and int(segs[2][2]) == int(isa13)
         self.interchanges.add(isa13)
         assert ["NM1", "85", "2", "LAKESHORE REHABILITATION CLINIC", "", "", "", "", "XX", SETTINGS["npi"]] in segs
-        groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
-        for row in rows:
-            groups[(row["member_id"], row["date_of_service"])].append(row)
-        claims = {(c["member_id"], c["dos"]): c for c in claims_of(text)}
+        groups: dict[tuple[str, ...], list[dict]] = defaultdict(list)
+        for row in rows:  # a claim per claim identity (S6) and date of service
+            groups[(row["member_id"], row["patient_last_name"].upper(), row["patient_first_name"].upper(),
+                    row["patient_dob"], row["payer"].upper(), row["date_of_service"])].append(row)
+        claims = {(c["member_id"], c["last_name"], c["first_name"], c["dob"], c["payer"], c["dos"]): c
+                  for c in claims_of(text)}
         assert set(claims) == set(groups), (claims.keys(), groups.keys())
         for key, group in groups.items():
             claim = claims[key]
@@ -118,31 +121,27 @@ class ClaimDriver(Driver):
         envelope, messages = hl7_messages(text)
         assert [s[:3] for s in envelope] == ["FHS", "BHS", "BTS", "FTS"]
         assert envelope[2] == f"BTS|{len(messages)}"
-        charges, visits = [], set()
+        charges, visits, identities = [], set(), set()
         for message in messages:
             parsed = hl7apy_validates(message)
             visits.add(parsed.pv1.pv1_19.value)
+            who = hl7_identity(message)
+            identities.add((who["member_id"], who["name"], who["dob"], who["payer"], parsed.pv1.pv1_19.value))
             mrn = parsed.pid.pid_3.value.split("^")[0]
             charges.extend((mrn, f["type"], f["cpt"], f["units"], f["modifiers"], f["amount"]) for f in ft1s(message))
         want = [(r["patient_mrn"], "CD" if r["action"] == "void" else "CG", r["cpt"], int(r["units"]),
                  r["modifiers"].split(";") if r["modifiers"] else [],
                  f"{int(r['units']) * FEES[r['cpt']] / 100:.2f}") for r in rows]
         assert sorted(charges) == sorted(want)
-        assert len(visits) == len(messages) == len({(r["patient_mrn"], r["date_of_service"]) for r in rows})
+        # One message per visit, or per claim identity of a visit (a credit under the identity sent, a
+        # charge under the corrected one, S6): no two messages carry the same identity and visit.
+        assert len(visits) == len({(r["patient_mrn"], r["date_of_service"]) for r in rows})
+        assert len(identities) == len(messages) == len(
+            {(r["member_id"], r["patient_last_name"], r["patient_first_name"], r["patient_dob"], r["payer"],
+              r["date_of_service"]) for r in rows})
 
 
-# Known defect (issue 14 stays open for it): when a patient's claim identity (member id) is corrected
-# after export (scenario 27, S6), the void claim is written with the corrected identity instead of the
-# one originally sent. strict=True: the test turns red the day this is fixed, so the marker goes then.
-_KNOWN_DEFECTS = {"27-s6-claim-identity-correction-voids-and-replaces"}
-_PARAMS = [
-    pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="void claim after an identity correction"))
-    if p.stem in _KNOWN_DEFECTS else p
-    for p in SCENARIOS
-]
-
-
-@pytest.mark.parametrize("path", _PARAMS, ids=[p.stem for p in SCENARIOS])
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 def test_scenario_exports_become_valid_claim_files(path, api):
     story = json.loads(path.read_text())
     admin = api("admin")
@@ -182,3 +181,41 @@ def test_a_void_and_a_replacement_travel_as_claims_8_and_7(api):
     ]})
     assert sorted(driver.frequencies[3:]) == ["7", "8"]
     assert driver.files == 2
+
+
+def test_a_corrected_member_id_voids_the_claim_as_sent_and_claims_anew_under_the_corrected_one(api):
+    """Scenario 27 (S6): Walter's member id and last name are corrected after his claim went out. The
+    void carries exactly the identity the original claim carried; the new claim the corrected one. The
+    HL7 credit travels in a message with the PID/IN1 sent before, the charge in one with the new ones."""
+    admin = api("admin")
+    set_up_clinic(admin)
+    driver = ClaimDriver(admin)
+    steps = _story("27-s6-claim-identity-correction-voids-and-replaces")
+    correction = next(i for i, s in enumerate(steps)
+                      if s["do"] == "export" and any(r["action"] == "void" for r in s["rows"]))
+    first = None
+    for number, step in enumerate(steps[:correction + 1]):
+        driver.run(step)
+        if step["do"] == "export" and step["rows"] and first is None:
+            first = admin.get("/billing/exports").get_json()["exports"][0]["id"]
+    original = next(c for c in claims_of(admin.get(f"/billing/exports/{first}.837").get_data(as_text=True))
+                    if c["member_id"] == "1EG4TE5MK01")
+    assert (original["frequency"], original["last_name"], original["first_name"]) == ("1", "AMES", "WALTER")
+
+    batch = admin.get("/billing/exports").get_json()["exports"][0]["id"]
+    claims = claims_of(admin.get(f"/billing/exports/{batch}.837").get_data(as_text=True))
+    assert [(c["frequency"], c["member_id"], c["last_name"], c["first_name"], c["f8"]) for c in claims] == [
+        ("8", "1EG4TE5MK01", "AMES", "WALTER", original["clm01"]),  # the void: as the original was sent
+        ("1", "1EG4TE5MK99", "AMES-COLE", "WALTER", None),  # the line anew, under the corrected identity
+    ]
+    assert claims[0]["lines"] == original["lines"] and claims[0]["clm02"] == original["clm02"]
+    assert claims[0]["dob"] == claims[1]["dob"] == "1950-04-02"
+
+    _, messages = hl7_messages(admin.get(f"/billing/exports/{batch}.hl7").get_data(as_text=True))
+    assert [(hl7_identity(m)["name"], hl7_identity(m)["insured"], hl7_identity(m)["member_id"],
+             [f["type"] for f in ft1s(m)]) for m in messages] == [
+        ("Ames^Walter", "Ames^Walter", "1EG4TE5MK01", ["CD"]),  # the credit of what was sent
+        ("Ames-Cole^Walter", "Ames-Cole^Walter", "1EG4TE5MK99", ["CG"]),  # the charge, corrected
+    ]
+    listed = admin.get(f"/billing/exports/{batch}/hl7-messages").get_json()["messages"]
+    assert [m["patient_mrn"] for m in listed] == ["A1001", "A1001"]
