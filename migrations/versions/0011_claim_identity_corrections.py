@@ -5,8 +5,8 @@ and an original (1) for one patient's date of service, and a visit's charge mess
 Existing rows keep their meaning: every kept claim has its own frequency within its batch and
 visit, and every kept message becomes part 0 of its visit.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-11-27 12:50:00
 
 """
@@ -14,8 +14,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0010'
-down_revision = '0009'
+revision = '0011'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
