@@ -147,27 +147,30 @@ class Family:
 _ALL_2024 = date(2024, 1, 1)
 _ALL_2025 = date(2025, 1, 1)
 
+
+def _therapy_family(name: str, label: str, description: str, codes: tuple[str, str, str], first: date) -> Family:
+    """A family billed under a therapy plan of care (R5 modifiers) by therapists and practitioners:
+    `codes` = (individual initial, individual add-on on the R17 ladder, untimed group code), every
+    code payable from `first`."""
+    initial, addon, group = codes
+    return Family(
+        name=name, label=label, description=description,
+        individual=CodeSet(initial, addon, INDIVIDUAL_LADDER), group=CodeSet(group),
+        first_dos=MappingProxyType(dict.fromkeys(codes, first)),
+        therapy_modifier=True, disciplines=THERAPISTS | PRACTITIONERS,
+    )
+
+
 FAMILIES: Mapping[str, Family] = MappingProxyType({
-    FUNCTIONAL: Family(
-        name=FUNCTIONAL,
-        label="Functional performance",
-        description="Strategies and techniques for the patient's functional performance",
-        individual=CodeSet("97550", "97551", INDIVIDUAL_LADDER),
-        group=CodeSet("97552"),
-        first_dos=MappingProxyType({"97550": _ALL_2024, "97551": _ALL_2024, "97552": _ALL_2024}),
-        therapy_modifier=True,
-        disciplines=THERAPISTS | PRACTITIONERS,
+    FUNCTIONAL: _therapy_family(
+        FUNCTIONAL, "Functional performance",
+        "Strategies and techniques for the patient's functional performance",
+        ("97550", "97551", "97552"), _ALL_2024,
     ),
-    DIRECT_CARE: Family(
-        name=DIRECT_CARE,
-        label="Direct care",
-        description="Direct care strategies and techniques (wound care, infection control, "
-                    "preventing pressure injuries)",
-        individual=CodeSet("G0541", "G0542", INDIVIDUAL_LADDER),
-        group=CodeSet("G0543"),
-        first_dos=MappingProxyType({"G0541": _ALL_2025, "G0542": _ALL_2025, "G0543": _ALL_2025}),
-        therapy_modifier=True,
-        disciplines=THERAPISTS | PRACTITIONERS,
+    DIRECT_CARE: _therapy_family(
+        DIRECT_CARE, "Direct care",
+        "Direct care strategies and techniques (wound care, infection control, preventing pressure injuries)",
+        ("G0541", "G0542", "G0543"), _ALL_2025,
     ),
     BEHAVIOR: Family(
         name=BEHAVIOR,
