@@ -1,4 +1,4 @@
-"""Billing lines and their findings, export batches, the audit trail and background jobs.
+"""Billing lines and their findings, export batches, unit caps (R21), the audit trail and background jobs.
 
 Re-exported by ``roster.models``; import them from there.
 """
@@ -117,6 +117,18 @@ class Finding(db.Model):
 
     line: Mapped[Optional[BillingLine]] = relationship(back_populates="findings")
     patient: Mapped[Optional[Patient]] = relationship()
+
+
+class UnitCap(db.Model):
+    """R21: the clinic's cap on a code's units per patient per date of service (a Medically
+    Unlikely Edit). No row: no cap."""
+
+    __tablename__ = "unit_cap"
+    __table_args__ = (sa.CheckConstraint("max_units > 0", name="max_units_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cpt: Mapped[str] = mapped_column(sa.String(5), unique=True)
+    max_units: Mapped[int]
 
 
 # --------------------------------------------------------------------------- audit

@@ -354,10 +354,10 @@ class EnrollmentCaregiver(db.Model):
 from roster.attendance_models import CheckIn, PatientPresence  # noqa: E402,F401
 
 
-# Billing lines, findings, export batches, the audit trail and background jobs live in
+# Billing lines, findings, export batches, unit caps, the audit trail and background jobs live in
 # roster/billing_models.py; re-exported here.
 from roster.billing_models import (  # noqa: E402,F401
-    JOB_STATUSES, AuditEvent, BillingLine, ExportBatch, Finding, Job,
+    JOB_STATUSES, AuditEvent, BillingLine, ExportBatch, Finding, Job, UnitCap,
 )
 
 

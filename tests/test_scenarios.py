@@ -94,6 +94,12 @@ class Driver:
             self.call("post", f"/sessions/{self.session_id(step)}/reopen", {"reason": step["reason"]})
         elif do == "cancel":
             self.call("post", f"/sessions/{self.session_id(step)}/cancel", {"reason": step["reason"]})
+        elif do == "payer":  # a payer on the clinic's list, with its profile (R17-R21 payer profiles)
+            self.keys[step["key"]] = self.call("post", "/billing/payers", step["body"]).get_json()["id"]
+        elif do == "patch_payer":
+            self.call("patch", f"/billing/payers/{self.keys[step['payer']]}", step["body"])
+        elif do == "unit_cap":  # R21
+            self.call("post", "/billing/unit-caps", {"cpt": step["cpt"], "max_units": step["max_units"]})
         elif do == "expect_billing":
             self.expect_billing(step)
         elif do == "lines":

@@ -33,4 +33,4 @@ def openapi():
     return jsonify(spec())
 
 
-from roster.api import claims, clinic, views  # noqa: E402,F401
+from roster.api import claims, clinic, unit_caps, views  # noqa: E402,F401

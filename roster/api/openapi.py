@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from roster.domain.families import TRAININGS
 from roster.api.openapi_claims import PATIENT_CLAIM_FIELDS, claim_paths, claim_schemas
+from roster.api.openapi_families import family_paths, family_schemas
 from roster.edge import INT_MAX
 from roster.models import CONSENT_KINDS, DISCIPLINES, LINE_STATUSES, MODALITIES, POC_DISCIPLINES, ROLES
 
@@ -41,7 +42,7 @@ ID = {"type": "integer", "minimum": 1, "maximum": INT_MAX}
 
 
 def _path_param(name: str) -> dict:
-    schema = {"type": "string", "minLength": 1} if name == "mrn" else ID
+    schema = {"type": "string", "minLength": 1} if name in ("mrn", "cpt") else ID
     return {"name": name, "in": "path", "required": True, "schema": schema}
 
 
@@ -79,7 +80,8 @@ def _object(properties: dict, required: tuple[str, ...] = (), strict: bool = Fal
 
 def _with_path_params(paths: dict) -> dict:
     """Declare every ``{name}`` of each path as a required path parameter, and give every operation
-    (also those of roster/api/openapi_claims.py) every status the edge and the error handlers answer."""
+    (also those of roster/api/openapi_claims.py and openapi_families.py) every status the edge and
+    the error handlers answer."""
     import re
 
     for path, operations in paths.items():
@@ -274,10 +276,10 @@ def spec() -> dict:
                  "description": "Group caregiver-training classes and their billing. See docs/api.md."},
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
-        "paths": _with_path_params(paths | claim_paths()),
+        "paths": _with_path_params(paths | claim_paths() | family_paths()),
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
                                            "description": f"`roster create-token EMAIL`; roles: {', '.join(ROLES)}"}},
-            "schemas": _schemas() | claim_schemas(),
+            "schemas": _schemas() | claim_schemas() | family_schemas(),
         },
     }

@@ -7,6 +7,7 @@ from typing import Any
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, StringField
 
+from roster.domain.families import ALL_CODES, FAMILIES, FAMILY_OF_CODE
 from roster.forms import show_service_error
 from roster.services import ServiceError
 from roster.services.clinic import FILING_INDICATORS, SETTINGS_FIELDS
@@ -69,3 +70,14 @@ class FeeForm(_TextForm):
 
     cpt = StringField("Code")
     charge = StringField("Charge per unit ($)", render_kw={"inputmode": "decimal"})
+
+
+class UnitCapForm(_TextForm):
+    """R21: a code's cap per patient per date of service."""
+
+    FIELDS = ("cpt", "max_units")
+
+    # Own ids: the fee form on the same page also has a `cpt` field.
+    cpt = SelectField("Capped code", id="cap-cpt", validate_choice=False,  # the service checks it
+                      choices=[(code, f"{code} ({FAMILIES[FAMILY_OF_CODE[code]].label})") for code in ALL_CODES])
+    max_units = StringField("Most units per patient per day", id="cap-max_units", render_kw={"inputmode": "numeric"})

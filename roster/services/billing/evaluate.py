@@ -31,6 +31,7 @@ from roster.domain import billing as rules
 from roster.extensions import db
 from roster.models import BillingLine, CheckIn, ClassSession, Finding, PatientPresence
 from roster.services.billing.facts import _session_query, date_of_service, load_facts, sort_key
+from roster.services.billing.policy import current_policy
 from roster.services.billing.reconcile import _reconcile
 
 # How often the set of sessions may grow while its locks are taken before we settle for it.
@@ -174,12 +175,13 @@ def _evaluate(ids: list[int]) -> list[int]:
         _session_query().where(ClassSession.id.in_(ids)).execution_options(populate_existing=True)
     )}
     facts = load_facts(list(sessions.values()))
+    policy = current_policy()  # the clinic's unit caps (R21)
     evaluations: dict[int, rules.Evaluation] = {}
     held = [f for f in facts.values() if f.status == rules.HELD]
     for f in facts.values():
         if f.status != rules.HELD:
-            evaluations[f.session_id] = rules.evaluate_session(f)
-    evaluations.update(rules.evaluate_day(held, others=_same_day_lines(held, set(sessions))))
+            evaluations[f.session_id] = rules.evaluate_session(f, policy)
+    evaluations.update(rules.evaluate_day(held, policy, others=_same_day_lines(held, set(sessions))))
     existing = _lock_lines(ids)
     old_findings = _findings_by_session(ids)
     for sid in ids:

@@ -1,0 +1,96 @@
+"""The clinic's answers to the code-family rules: unit caps (R21).
+
+Billing reads them through `roster.services.billing.policy`; this module changes
+them. Every change is audited and re-evaluates the held sessions whose
+unexported lines it touches, through billing's one entry point `facts_changed`
+(exported lines are left alone unless that re-evaluation corrects them, R16).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from roster.domain.families import FAMILY_OF_CODE
+from roster.extensions import db
+from roster.models import BillingLine, ClassSession, LineStatus, UnitCap
+from roster.services import NotFound, ServiceError, audit, billing
+
+MAX_CAP = 99
+CAP_FIELDS = ("cpt", "max_units")
+UNEXPORTED = (LineStatus.READY, LineStatus.HELD)
+
+
+# --------------------------------------------------------------------------- unit caps
+
+
+def unit_caps() -> list[UnitCap]:
+    return list(db.session.scalars(sa.select(UnitCap).order_by(UnitCap.cpt)))
+
+
+def cap_dict(cap: UnitCap) -> dict:
+    return {"cpt": cap.cpt, "max_units": cap.max_units}
+
+
+def validate_cap(data: dict) -> tuple[str, int]:
+    """(code, units) of a cap: one of the caregiver-training codes (any case), 1 to 99 units."""
+    errors: dict[str, str] = {}
+    cpt, units = data.get("cpt"), data.get("max_units")
+    code = cpt.strip().upper() if isinstance(cpt, str) else ""
+    if code not in FAMILY_OF_CODE:
+        errors["cpt"] = f"Choose one of the caregiver-training codes: {', '.join(sorted(FAMILY_OF_CODE))}."
+    if isinstance(units, str) and units.strip().isdigit():
+        units = int(units.strip())
+    if not isinstance(units, int) or isinstance(units, bool) or not 1 <= units <= MAX_CAP:
+        errors["max_units"] = f"The cap is a whole number of units from 1 to {MAX_CAP}."
+    for key in sorted(set(data) - set(CAP_FIELDS)):
+        errors[key] = "Unknown field."
+    if errors:
+        raise ServiceError("The unit cap is not valid.", errors)
+    return code, units
+
+
+def set_unit_cap(data: dict) -> UnitCap:
+    """Set (or change) a code's cap in one upsert; re-evaluates the unexported lines of that code."""
+    code, units = validate_cap(data)
+    before = db.session.scalar(sa.select(UnitCap.max_units).where(UnitCap.cpt == code))
+    dialect = db.session.get_bind().dialect.name
+    upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(UnitCap).values(
+        cpt=code, max_units=units)
+    db.session.execute(upsert.on_conflict_do_update(index_elements=["cpt"], set_={"max_units": units}))
+    cap = db.session.scalars(sa.select(UnitCap).where(UnitCap.cpt == code)
+                             .execution_options(populate_existing=True)).one()
+    if before != units:
+        audit.record("unit_cap.set", "unit_cap", cap.id,
+                     before=None if before is None else {"cpt": code, "max_units": before}, after=cap_dict(cap))
+        reevaluate_codes([code])
+    return cap
+
+
+def remove_unit_cap(cpt: str) -> None:
+    cap = db.session.scalar(sa.select(UnitCap).where(UnitCap.cpt == (cpt or "").strip().upper()))
+    if cap is None:
+        raise NotFound(f"No unit cap for {cpt}.")
+    audit.record("unit_cap.remove", "unit_cap", cap.id, before=cap_dict(cap))
+    db.session.delete(cap)
+    db.session.flush()
+    reevaluate_codes([cap.cpt])
+
+
+# --------------------------------------------------------------------------- re-evaluation
+
+
+def reevaluate_codes(codes: Iterable[str]) -> list[int]:
+    """Re-evaluate the held sessions with an unexported line of one of these codes."""
+    return _reevaluate(BillingLine.cpt.in_(list(codes)))
+
+
+def _reevaluate(which) -> list[int]:
+    session_ids = db.session.scalars(
+        sa.select(BillingLine.session_id).join(ClassSession, ClassSession.id == BillingLine.session_id)
+        .where(which, BillingLine.status.in_(UNEXPORTED), ClassSession.status == "held").distinct()
+    ).all()
+    return billing.facts_changed(session_ids=session_ids)
