@@ -22,7 +22,7 @@ def _page(settings_form=None, payer_form=None, fee_form=None, cap_form=None, exc
         form=settings_form or SettingsForm.of(clinic.get_settings()),
         payer_form=payer_form or PayerForm(formdata=None), fee_form=fee_form or FeeForm(formdata=None),
         cap_form=cap_form or UnitCapForm(formdata=None),
-        payers=clinic.all_payers(), fees=sorted(clinic.fee_schedule().items()), unit_caps=families.unit_caps(),
+        payers=clinic.all_payers(), fees=sorted(clinic.fee_schedule().items()), caps=[(c.cpt, c.max_units) for c in families.unit_caps()],
     ), status
 
 
@@ -37,6 +37,13 @@ def _submit(form: FlaskForm, form_name: str, action: Callable[[], Any], done: Ca
         form.show_error(exc)
         return _page(exc=exc, **{form_name: form})
     flash(done(result), "success")
+    return redirect(url_for("billing.settings") + anchor)
+
+
+def _removed(action: Callable[[], Any], message: str, anchor: str):
+    """A row's Remove button: the service call (404 when there is nothing to remove), then back."""
+    action()
+    flash(message, "success")
     return redirect(url_for("billing.settings") + anchor)
 
 
@@ -89,9 +96,7 @@ def set_fee():
 @bp.post("/fees/<cpt>/remove")
 @requires("clinic.settings")
 def remove_fee(cpt: str):
-    clinic.remove_fee(cpt)
-    flash(f"Fee for {cpt} removed.", "success")
-    return redirect(url_for("billing.settings") + "#fees")
+    return _removed(lambda: clinic.remove_fee(cpt), f"Fee for {cpt} removed.", "#fees")
 
 
 @bp.post("/unit-caps")
@@ -106,6 +111,5 @@ def set_unit_cap():
 @bp.post("/unit-caps/<cpt>/remove")
 @requires("clinic.settings")
 def remove_unit_cap(cpt: str):
-    families.remove_unit_cap(cpt)
-    flash(f"The cap on {cpt} is removed; its unexported lines were checked again.", "success")
-    return redirect(url_for("billing.settings") + "#unit-caps")
+    return _removed(lambda: families.remove_unit_cap(cpt),
+                    f"The cap on {cpt} is removed; its unexported lines were checked again.", "#unit-caps")

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 
 def test_an_admin_sets_and_removes_a_unit_cap(ui, build):
-    admin = build.user(role="admin")
+    ui.login(build.user(role="admin").email)
+    ui.goto("/billing/settings#unit-caps")
     page = ui.page
-    ui.login(admin.email)
-    ui.click(page.get_by_role("navigation", name="Main").get_by_role("link", name="Billing settings"))
     caps = page.locator("#unit-caps")
     assert "No caps set." in caps.inner_text()
     caps.get_by_label("Capped code").select_option("G0540")
