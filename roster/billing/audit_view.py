@@ -82,10 +82,10 @@ def _ids(value) -> list:
     return value if isinstance(value, list) else [value]
 
 
-def readable(entries: list[audit.TrailEntry]) -> list[ReadableEntry]:
+def readable(events: list) -> list[ReadableEntry]:
+    """The trail's events (``services.audit.trail``) as people read them."""
     wanted: dict[str, set[int]] = {}
-    for entry in entries:
-        e = entry.event
+    for e in events:
         if e.entity_type in ENTITY_KINDS and e.entity_id is not None:
             wanted.setdefault(ENTITY_KINDS[e.entity_type], set()).add(e.entity_id)
         if e.session_id is not None:
@@ -96,11 +96,10 @@ def readable(entries: list[audit.TrailEntry]) -> list[ReadableEntry]:
                 if kind and value is not None:
                     wanted.setdefault(kind, set()).update(v for v in _ids(value) if isinstance(v, int))
     names = audit.names_for(wanted)
-    return [_entry(entry, names) for entry in entries]
+    return [_entry(e, names) for e in events]
 
 
-def _entry(entry: audit.TrailEntry, names: dict) -> ReadableEntry:
-    e = entry.event
+def _entry(e, names: dict) -> ReadableEntry:
     record = kind_label(e.entity_type)
     kind = ENTITY_KINDS.get(e.entity_type)
     if kind and (kind, e.entity_id) in names:
@@ -109,18 +108,15 @@ def _entry(entry: audit.TrailEntry, names: dict) -> ReadableEntry:
         record += f" #{e.entity_id}"
     if e.session_id is not None and kind != "session":
         record += " · " + _name("session", e.session_id, names)
-    before, after = e.before or {}, e.after or {}
-    missing = object()
-    changes = []
-    for key in sorted(set(before) | set(after), key=lambda k: (_key_label(k) != "Patient", _key_label(k))):
-        old, new = before.get(key, missing), after.get(key, missing)
-        if old == new:
-            continue
-        changes.append(ReadableChange(
+    changes = [
+        ReadableChange(
             _key_label(key),
-            "" if old is missing else _value(key, old, names),
-            "(removed)" if new is missing else _value(key, new, names),
-        ))
+            "" if old is audit.MISSING else _value(key, old, names),
+            "(removed)" if new is audit.MISSING else _value(key, new, names),
+        )
+        for key, old, new in sorted(audit.changed(e.before, e.after),
+                                    key=lambda c: (_key_label(c[0]) != "Patient", _key_label(c[0])))
+    ]
     return ReadableEntry(e, action_label(e.action), record, changes)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -82,39 +81,15 @@ def snapshot(obj, fields: tuple[str, ...]) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- reading
 
-CHANGE_VALUE_MAX = 120
+MISSING: Any = object()  # the side of a before/after picture that lacks a key
 
 
-@dataclass(frozen=True)
-class Change:
-    """One key of a before/after picture that changed, each side as compact JSON ("" when absent)."""
-
-    key: str
-    before: str
-    after: str
-
-
-@dataclass(frozen=True)
-class TrailEntry:
-    event: AuditEvent
-    changes: list[Change]
-
-
-def _compact(value: Any) -> str:
-    text = json.dumps(value, separators=(",", ":"), sort_keys=True, default=str)
-    return text if len(text) <= CHANGE_VALUE_MAX else text[:CHANGE_VALUE_MAX - 1] + "…"
-
-
-def changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[Change]:
-    """The keys whose values differ between two pictures, in key order."""
+def changed(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[tuple[str, Any, Any]]:
+    """The keys whose values differ between two pictures, in key order, each with its old and new
+    value (``MISSING`` on the side that lacks the key)."""
     before, after = before or {}, after or {}
-    missing = object()
-    out = []
-    for key in sorted(set(before) | set(after)):
-        old, new = before.get(key, missing), after.get(key, missing)
-        if old != new:
-            out.append(Change(key, "" if old is missing else _compact(old), "" if new is missing else _compact(new)))
-    return out
+    sides = ((key, before.get(key, MISSING), after.get(key, MISSING)) for key in sorted(set(before) | set(after)))
+    return [(key, old, new) for key, old, new in sides if old != new]
 
 
 @dataclass(frozen=True)
@@ -152,7 +127,7 @@ def _trail_filter(f: TrailFilter):
 
 @dataclass(frozen=True)
 class TrailPage:
-    entries: list[TrailEntry]
+    entries: list[AuditEvent]
     page: int
     pages: int
 
@@ -168,7 +143,7 @@ def trail(session_id: int | None, entity_type: str | None, page: int | None, per
         sa.select(AuditEvent).where(where).order_by(AuditEvent.at.desc(), AuditEvent.id.desc()),
         page, per_page, options=(selectinload(AuditEvent.actor),), total=total,
     )
-    return TrailPage([TrailEntry(e, changes(e.before, e.after)) for e in events.items], events.page, events.pages)
+    return TrailPage(list(events.items), events.page, events.pages)
 
 
 def entity_types() -> list[str]:
