@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import wraps
 from typing import Callable
 
-from flask import abort, g, request
+from flask import abort, current_app, g, request
 from flask_login import current_user
 
 PERMISSIONS: dict[str, str] = {
@@ -99,6 +99,12 @@ def requires(permission: str) -> Callable:
         return guarded
 
     return decorate
+
+
+def permission_of(endpoint: str) -> str | None:
+    """The permission the current app's view for ``endpoint`` @requires (None: no such view, or not guarded
+    by one permission)."""
+    return getattr(current_app.view_functions.get(endpoint), "_roster_permission", None)
 
 
 def public(view: Callable) -> Callable:

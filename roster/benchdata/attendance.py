@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from roster.domain import billing as rules
@@ -20,18 +19,9 @@ from roster.domain.recurrence import utc_to_local
 from roster.benchdata.plan import Year
 
 
-@dataclass
-class Attendance:
-    checkins: list[dict] = field(default_factory=list)
-    presence: list[dict] = field(default_factory=list)
-    lines: list[dict] = field(default_factory=list)
-    findings: list[dict] = field(default_factory=list)
-    audit: list[dict] = field(default_factory=list)
-
-
-def attend_year(year: Year, today: date, desk_user: tuple[int, str], seed: int = 12) -> Attendance:
+def attend_year(year: Year, today: date, desk_user: tuple[int, str], seed: int = 12) -> None:
+    """Add the past sessions' check-ins, presence, lines, findings and audit rows to ``year``."""
     rng = random.Random(seed + 1)
-    out = Attendance()
     classes = {c["id"]: c for c in year.classes}
     facilitators = {f["id"]: f for f in year.facilitators}
     facts: list[rules.SessionFacts] = []
@@ -43,15 +33,15 @@ def attend_year(year: Year, today: date, desk_user: tuple[int, str], seed: int =
         if rng.random() < 0.02:
             s.update(status="cancelled", cancel_reason="Facilitator ill; the class was called off.", sequence=1)
             continue
-        _hold(rng, s, klass, desk_user, out)
-        _attend(rng, year, s, klass, desk_user, out)
+        _hold(rng, s, klass, desk_user, year)
+        _attend(rng, year, s, klass, desk_user)
         session_by_id[s["id"]] = s
     patient_facts = _patient_facts(year)
     by_session_checkins: dict[int, list[rules.CheckInFacts]] = defaultdict(list)
-    for c in out.checkins:
+    for c in year.checkins:
         by_session_checkins[c["session_id"]].append(rules.CheckInFacts(c["caregiver_id"], c["patient_id"]))
     by_session_present: dict[int, set[int]] = defaultdict(set)
-    for p in out.presence:
+    for p in year.presence:
         by_session_present[p["session_id"]].add(p["patient_id"])
     for sid, s in session_by_id.items():
         klass = classes[s["class_id"]]
@@ -69,11 +59,10 @@ def attend_year(year: Year, today: date, desk_user: tuple[int, str], seed: int =
             checkins=tuple(ci), present_patient_ids=frozenset(by_session_present[sid]),
             sort_key=(s["actual_start"].isoformat(), sid),
         ))
-    _bill(rules.evaluate_day(facts), {f.session_id: f for f in facts}, session_by_id, out)
-    return out
+    _bill(rules.evaluate_day(facts), {f.session_id: f for f in facts}, session_by_id, year)
 
 
-def _hold(rng, s: dict, klass: dict, desk_user, out: Attendance) -> None:
+def _hold(rng, s: dict, klass: dict, desk_user, year: Year) -> None:
     start = s["starts_at"] + timedelta(minutes=rng.choice((0, 0, 2, 5, 8)))
     length = s["ends_at"] - s["starts_at"]
     end = start + length - timedelta(minutes=rng.choice((0, 0, 0, 5, 10)))
@@ -83,12 +72,12 @@ def _hold(rng, s: dict, klass: dict, desk_user, out: Attendance) -> None:
              closed_at=end + timedelta(minutes=rng.randint(2, 40)), closed_by_id=desk_user[0], sequence=1,
              held_modality=klass["modality"], held_place_of_service=klass["place_of_service"],
              held_timezone=klass["timezone"], held_needs=list(klass["needs"]))  # S8
-    out.audit.append(_event(desk_user, s["closed_at"], "session.close", "class_session", s["id"], s["id"], None,
+    year.audit.append(_event(desk_user, s["closed_at"], "session.close", "class_session", s["id"], s["id"], None,
                             {"status": "held", "actual_start": start.isoformat(), "actual_end": end.isoformat(),
                              "actual_facilitator_id": s["actual_facilitator_id"]}))
 
 
-def _attend(rng, year: Year, s: dict, klass: dict, desk_user, out: Attendance) -> None:
+def _attend(rng, year: Year, s: dict, klass: dict, desk_user) -> None:
     if not hasattr(year, "relationship_of"):
         year.relationship_of = {(l["caregiver_id"], l["patient_id"]): l["relationship"] for l in year.links}
     for patient_id, chosen in year.enrolled_sets[klass["id"]]:
@@ -101,16 +90,16 @@ def _attend(rng, year: Year, s: dict, klass: dict, desk_user, out: Attendance) -
             walk_ins = [rng.choice(others)]
         for caregiver_id in came + walk_ins:
             at = s["actual_start"] - timedelta(minutes=rng.randint(0, 12))
-            cid = len(out.checkins) + 1
+            cid = len(year.checkins) + 1
             walk_in = caregiver_id in walk_ins
-            out.checkins.append({"id": cid, "session_id": s["id"], "caregiver_id": caregiver_id,
+            year.checkins.append({"id": cid, "session_id": s["id"], "caregiver_id": caregiver_id,
                                  "patient_id": patient_id, "checked_in_at": at,
                                  "checked_in_by_id": desk_user[0], "walk_in": walk_in,
                                  "relationship": year.relationship_of.get((caregiver_id, patient_id), "")})
-            out.audit.append(_event(desk_user, at, "checkin.create", "check_in", cid, s["id"], None,
+            year.audit.append(_event(desk_user, at, "checkin.create", "check_in", cid, s["id"], None,
                                     {"caregiver_id": caregiver_id, "patient_id": patient_id, "walk_in": walk_in}))
         if rng.random() < 0.02:
-            out.presence.append({"id": len(out.presence) + 1, "session_id": s["id"], "patient_id": patient_id,
+            year.presence.append({"id": len(year.presence) + 1, "session_id": s["id"], "patient_id": patient_id,
                                  "marked_at": s["actual_start"], "marked_by_id": desk_user[0]})
 
 
@@ -127,13 +116,13 @@ def _patient_facts(year: Year) -> dict[int, rules.PatientFacts]:
 
 
 def _bill(evaluations: dict[int, rules.Evaluation], facts: dict[int, rules.SessionFacts],
-          sessions: dict[int, dict], out: Attendance) -> None:
+          sessions: dict[int, dict], year: Year) -> None:
     """Lines and findings exactly as the billing service's reconcile would store them."""
     for sid in sorted(evaluations):
         evaluation, s, dos = evaluations[sid], sessions[sid], facts[sid].date_of_service
         line_ids: dict[tuple[int, str], int] = {}
         for draft in evaluation.lines:
-            line_id = len(out.lines) + 1
+            line_id = len(year.lines) + 1
             line_ids[draft.key] = line_id
             line = {
                 "id": line_id, "session_id": sid, "patient_id": draft.patient_id, "cpt": draft.cpt,
@@ -143,17 +132,17 @@ def _bill(evaluations: dict[int, rules.Evaluation], facts: dict[int, rules.Sessi
                 "facilitator_id": s["actual_facilitator_id"], "created_at": s["closed_at"],
                 "updated_at": s["closed_at"], **_claim_identity(facts[sid].patients[draft.patient_id]),
             }
-            out.lines.append(line)
-            out.audit.append(_event((None, "system"), s["closed_at"], "line.create", "billing_line", line_id, sid,
+            year.lines.append(line)
+            year.audit.append(_event((None, "system"), s["closed_at"], "line.create", "billing_line", line_id, sid,
                                     None, _line_picture(line)))
         on_lines = set()
         for draft in evaluation.lines:
             for f in draft.findings:
                 on_lines.add((f.patient_id, f.code))
-                out.findings.append(_finding(sid, line_ids[draft.key], f))
+                year.findings.append(_finding(sid, line_ids[draft.key], f))
         for f in evaluation.findings:
             if (f.patient_id, f.code) not in on_lines:
-                out.findings.append(_finding(sid, None, f))
+                year.findings.append(_finding(sid, None, f))
 
 
 def _claim_identity(p: rules.PatientFacts) -> dict:

@@ -11,32 +11,10 @@ import sqlalchemy as sa
 from roster.benchdata.attendance import attend_year
 from roster.benchdata.plan import plan_year
 from roster.extensions import db
-from roster.models import (
-    AuditEvent,
-    BillingLine,
-    Caregiver,
-    CaregiverLink,
-    CheckIn,
-    ClassSession,
-    Enrollment,
-    EnrollmentCaregiver,
-    Facilitator,
-    Finding,
-    GroupClass,
-    Patient,
-    PatientPresence,
-    User,
-)
+from roster.models import AuditEvent, BillingLine, Caregiver, CaregiverLink, CheckIn, ClassSession, Enrollment
+from roster.models import EnrollmentCaregiver, Facilitator, Finding, GroupClass, Patient, PatientPresence, User
 
 CHUNK = 5000
-BENCH_PASSWORD = "roster-demo-2026"
-BENCH_USERS = (
-    ("admin@roster.demo", "admin", "Avery Admin"),
-    ("coordinator@roster.demo", "coordinator", "Casey Coordinator"),
-    ("frontdesk@roster.demo", "front_desk", "Frankie Desk"),
-    ("biller@roster.demo", "biller", "Billie Biller"),
-    ("facilitator@roster.demo", "facilitator", "Dana Reyes"),
-)
 FILLED_TABLES = (Facilitator, Patient, Caregiver, GroupClass, ClassSession)
 
 
@@ -60,29 +38,33 @@ def build_year(weeks: int, classes_per_week: int, today: date, *, seed: int = 12
     users = _users(accounts)
     year = plan_year(weeks, classes_per_week, today, seed)
     desk = users["front_desk"]
-    att = attend_year(year, today, (desk.id, desk.email), seed)
+    attend_year(year, today, (desk.id, desk.email), seed)
     say(f"planned in {time.perf_counter() - started:.1f} s")
-    counts: dict[str, int] = {}
-    for model, rows in (
+    tables = (
         (Facilitator, year.facilitators), (Patient, year.patients), (Caregiver, year.caregivers),
         (CaregiverLink, year.links), (GroupClass, year.classes), (ClassSession, year.sessions),
-        (Enrollment, year.enrollments), (EnrollmentCaregiver, year.members), (CheckIn, att.checkins),
-        (PatientPresence, att.presence), (BillingLine, att.lines), (Finding, att.findings),
-        (AuditEvent, sorted(att.audit, key=lambda e: e["at"])),
-    ):
+        (Enrollment, year.enrollments), (EnrollmentCaregiver, year.members), (CheckIn, year.checkins),
+        (PatientPresence, year.presence), (BillingLine, year.lines), (Finding, year.findings),
+        (AuditEvent, sorted(year.audit, key=lambda e: e["at"])),
+    )
+    counts: dict[str, int] = {}
+    for model, rows in tables:
         _insert(model, rows)
         counts[model.__tablename__] = len(rows)
         say(f"{model.__tablename__:<22} {len(rows):>8} rows  ({time.perf_counter() - started:.1f} s)")
     users["facilitator"].facilitator_id = year.facilitators[0]["id"]
-    _reset_sequences()
+    _reset_sequences([model for model, rows in tables if rows and "id" in rows[0]])
     return counts
 
 
 def _users(accounts) -> dict[str, User]:
+    """The demo clinic's staff logins (``roster.seed``), made if missing."""
+    from roster.seed import DEMO_PASSWORD, DEMO_USERS
+
     out = {}
-    for email, role, name in BENCH_USERS:
+    for email, role, name in DEMO_USERS:
         user = db.session.scalar(sa.select(User).where(User.email == email))
-        out[role] = user or accounts.create_user(email, role, BENCH_PASSWORD, name)
+        out[role] = user or accounts.create_user(email, role, DEMO_PASSWORD, name)
     return out
 
 
@@ -97,12 +79,12 @@ def _insert(model, rows: list[dict]) -> None:
         db.session.execute(sa.insert(table), chunk)
 
 
-def _reset_sequences() -> None:
-    """PostgreSQL: the id sequences continue after the explicit ids written here; statistics refreshed."""
+def _reset_sequences(models: list) -> None:
+    """PostgreSQL: the id sequences of the tables written with explicit ids continue after them; statistics
+    refreshed."""
     if db.session.get_bind().dialect.name != "postgresql":
         return
-    for model in (Facilitator, Patient, Caregiver, CaregiverLink, GroupClass, ClassSession, Enrollment,
-                  EnrollmentCaregiver, CheckIn, PatientPresence, BillingLine):
+    for model in models:
         name = model.__tablename__
         db.session.execute(sa.text(
             f"SELECT setval(pg_get_serial_sequence('\"{name}\"', 'id'), "

@@ -76,6 +76,11 @@ class Year:
     sessions: list[dict] = field(default_factory=list)
     enrollments: list[dict] = field(default_factory=list)
     members: list[dict] = field(default_factory=list)
+    checkins: list[dict] = field(default_factory=list)  # this and the next four: attendance.attend_year
+    presence: list[dict] = field(default_factory=list)
+    lines: list[dict] = field(default_factory=list)
+    findings: list[dict] = field(default_factory=list)
+    audit: list[dict] = field(default_factory=list)
     caregivers_of: dict[int, list[int]] = field(default_factory=dict)  # patient id -> linked caregivers
     enrolled_sets: dict[int, list[tuple[int, list[int]]]] = field(default_factory=dict)  # class -> sets
     regulars: set[int] = field(default_factory=set)  # long-stay patients, in every class of their slot

@@ -3,7 +3,7 @@
 import pytest
 
 from roster.templating import NAVIGATION
-from roster.permissions import role_can
+from roster.permissions import ENDPOINT_PERMISSIONS, role_can
 
 ROLES = ("admin", "coordinator", "front_desk", "biller", "facilitator")
 FORBIDDEN = {
@@ -21,7 +21,7 @@ def test_role_sees_its_navigation_and_is_refused_elsewhere(ui, build, role):
     ui.login(user.email)
     nav = ui.page.get_by_role("navigation", name="Main")
     labels = [t.strip() for t in nav.get_by_role("link").all_inner_texts()]
-    expected = [label for label, _endpoint, permission in NAVIGATION if role_can(role, permission)]
+    expected = [label for label, endpoint in NAVIGATION if role_can(role, ENDPOINT_PERMISSIONS[endpoint])]
     assert labels == expected
     assert ui.page.locator(".role-badge").inner_text()
     forbidden = FORBIDDEN[role]
