@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -180,8 +181,15 @@ def close_session(rec, ctx: Context, runs: int) -> None:
 
     if not ctx.today_sessions:
         return
-    rec.measure("close_session", close, floor, runs=runs, args=lambda i: _checked_in_session(i, ctx),
-                note="one of today's sessions, every enrolled caregiver checked in; floor: UPDATE + INSERT lines")
+    # a session is closed once it has ended: the services' clock reads late this evening (clinic time)
+    tz = ZoneInfo(ctx.app.config["CLINIC_TIMEZONE"])
+    evening = datetime.combine(ctx.today, time(23, 30), tzinfo=tz).astimezone(timezone.utc)
+    ctx.app.config["CLOCK"] = lambda: evening
+    try:
+        rec.measure("close_session", close, floor, runs=runs, args=lambda i: _checked_in_session(i, ctx),
+                    note="one of today's sessions, every enrolled caregiver checked in; floor: UPDATE + INSERT lines")
+    finally:
+        ctx.app.config.pop("CLOCK", None)
 
 
 # --------------------------------------------------------------------------- search, check-in

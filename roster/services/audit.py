@@ -53,6 +53,18 @@ def record(
     return event
 
 
+def record_all(events: list[dict[str, Any]]) -> None:
+    """Many events in one statement (re-evaluating many sessions audits every line it touches).
+
+    Each event is a dict of ``record``'s arguments (``action``, ``entity_type``, ``entity_id`` and
+    optionally ``before``, ``after``, ``session_id``); the actor is the same for all."""
+    if not events:
+        return
+    actor_id, label = _actor()
+    blank = {"actor_id": actor_id, "actor_label": label, "before": None, "after": None, "session_id": None}
+    db.session.execute(sa.insert(AuditEvent), [blank | event for event in events])
+
+
 def apply_changes(obj, changes: dict[str, Any], fields: tuple[str, ...], action: str, entity_type: str) -> bool:
     """Set the attributes and, when anything really changed, audit before and after. Returns whether it did."""
     before = snapshot(obj, fields)

@@ -45,3 +45,27 @@ def test_billing_pages_run_a_bounded_number_of_queries(api, client, login, count
     assert {k: v for k, v in few.items() if k != "csv rows"} == {k: v for k, v in many.items() if k != "csv rows"}
     # review: one more query than before issue 13, for the findings grouped by patient and code
     assert few["review"] <= 13 and few["export"] <= 20 and few["csv"] <= 10, few
+
+
+def test_a_consent_change_costs_the_same_statements_for_2_or_10_held_sessions(api, count_queries):
+    """Re-evaluating a patient's held sessions writes their lines, audit records and findings in bulk:
+    the number of SQL statements does not grow with the number of sessions (issue 12)."""
+    clinic = Clinic(api("admin"))
+    fid = clinic.facilitator()
+
+    def regular(sessions: int) -> str:
+        mrn, other = clinic.patient(), clinic.patient()
+        pairs = [(clinic.caregiver(mrn), mrn), (clinic.caregiver(other), other)]
+        for day in range(1, sessions + 1):
+            clinic.held_session(pairs, fid, start=f"2026-03-{day:02d}T10:00")
+        return mrn
+
+    def withdraw(mrn: str) -> int:
+        with count_queries() as change:
+            clinic.call("patch", f"/patients/{mrn}", {"consent": None})
+        return change.count
+
+    few, many = regular(2), regular(10)
+    assert withdraw(few) == withdraw(many)
+    held = [line for line in clinic.lines() if line["patient_mrn"] == many]
+    assert len(held) == 10 and {line["status"] for line in held} == {"held"}

@@ -32,7 +32,7 @@ from roster.extensions import db
 from roster.models import BillingLine, CheckIn, ClassSession, Finding, PatientPresence
 from roster.services.billing.facts import _session_query, date_of_service, load_facts, sort_key
 from roster.services.billing.policy import current_policy
-from roster.services.billing.reconcile import _reconcile
+from roster.services.billing.reconcile import Reconciliation
 
 # How often the set of sessions may grow while its locks are taken before we settle for it.
 LOCK_ROUNDS = 5
@@ -184,11 +184,11 @@ def _evaluate(ids: list[int]) -> list[int]:
     evaluations.update(rules.evaluate_day(held, policy, others=_same_day_lines(held, set(sessions))))
     existing = _lock_lines(ids)
     old_findings = _findings_by_session(ids)
+    writes = Reconciliation()
     for sid in ids:
         if sid in sessions:
-            _reconcile(sessions[sid], facts[sid], evaluations[sid], existing.get(sid, []),
-                       old_findings.get(sid, []))
-    db.session.flush()
+            writes.add(sessions[sid], facts[sid], evaluations[sid], existing.get(sid, []), old_findings.get(sid, []))
+    writes.flush()
     return sorted(sessions)
 
 
