@@ -35,11 +35,9 @@ class Context:
 
     @classmethod
     def load(cls, app) -> "Context":
-        from roster.domain.recurrence import utc_to_local
-        from roster.models import utcnow
-        from roster.services import accounts, scheduling
+        from roster.services import accounts, clock, scheduling
 
-        today = utc_to_local(utcnow(), app.config["CLINIC_TIMEZONE"]).date()
+        today = clock.today_in(app.config["CLINIC_TIMEZONE"])
         first_dos = db.session.scalar(sa.select(sa.func.min(BillingLine.date_of_service)))
         month_end = today.replace(day=1) - timedelta(days=1)
         start, end = scheduling.local_day_bounds(today, app.config["CLINIC_TIMEZONE"])
@@ -184,12 +182,13 @@ def close_session(rec, ctx: Context, runs: int) -> None:
     # a session is closed once it has ended: the services' clock reads late this evening (clinic time)
     tz = ZoneInfo(ctx.app.config["CLINIC_TIMEZONE"])
     evening = datetime.combine(ctx.today, time(23, 30), tzinfo=tz).astimezone(timezone.utc)
+    previous = ctx.app.config.get("CLOCK")
     ctx.app.config["CLOCK"] = lambda: evening
     try:
         rec.measure("close_session", close, floor, runs=runs, args=lambda i: _checked_in_session(i, ctx),
                     note="one of today's sessions, every enrolled caregiver checked in; floor: UPDATE + INSERT lines")
     finally:
-        ctx.app.config.pop("CLOCK", None)
+        ctx.app.config["CLOCK"] = previous
 
 
 # --------------------------------------------------------------------------- search, check-in

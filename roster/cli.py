@@ -161,10 +161,10 @@ def bench_data(weeks: int, classes_per_week: int, scale: float, seed: int) -> li
     from flask import current_app
 
     from roster.benchdata.load import NotEmpty, build_year
-    from roster.domain.recurrence import utc_to_local
+    from roster.services import clock
 
     per_week = max(1, round(classes_per_week * scale))
-    today = utc_to_local(utcnow(), current_app.config["CLINIC_TIMEZONE"]).date()
+    today = clock.today_in(current_app.config["CLINIC_TIMEZONE"])
     try:
         counts = build_year(weeks, per_week, today, seed=seed, say=click.echo)
     except NotEmpty as exc:
