@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import lru_cache
 
 from flask import Flask, current_app
 from flask_babel import get_locale
@@ -43,7 +44,12 @@ def html_lang() -> str:
 
 
 def _formatter(fn: Callable, takes_zone: bool = True) -> Callable:
-    """A template filter over a domain formatter: blank for None, the clinic's locale and zone."""
+    """A template filter over a domain formatter: blank for None, the clinic's locale and zone.
+
+    The formatters are pure, and a busy page writes the same few days and times hundreds of
+    times (Babel's pattern lookup is the slow part): answers are remembered."""
+    fn = lru_cache(maxsize=8192)(fn)
+
     def apply(value, tz: str | None = None):
         if value is None or value == "":
             return ""
