@@ -17,6 +17,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 from flask import current_app
 
 from roster.domain import claim_preflight as pf
@@ -66,9 +67,16 @@ def preflight_batch(batch_id: int, purpose: str = pf.X12) -> list[pf.Problem]:
 
 
 def _claimed_line_ids(batch_id: int) -> set[int]:
-    """Lines of earlier batches that went out on a kept claim."""
+    """Lines that went out on a kept claim of another batch, read from the claims of the patients' dates
+    of service this batch voids lines of (and no other claim)."""
+    voided_visits = (
+        sa.select(Claim.id)
+        .join(BillingLine, sa.and_(BillingLine.patient_id == Claim.patient_id,
+                                   BillingLine.date_of_service == Claim.date_of_service))
+        .where(BillingLine.void_batch_id == batch_id, Claim.export_batch_id != batch_id)
+    )
     out: set[int] = set()
-    for content in db.session.scalars(sa.select(Claim.content).where(Claim.export_batch_id != batch_id)):
+    for content in db.session.scalars(sa.select(Claim.content).where(Claim.id.in_(voided_visits))):
         out.update(l["line_id"] for l in content["lines"])
     return out
 
@@ -106,7 +114,7 @@ def _party_content(bl: BatchLine) -> dict:
 
 def ensure_claims(batch_id: int) -> list[Claim]:
     """The batch's claims, made now (and kept) when they were not made yet. Raises PreflightFailed."""
-    kept = list(db.session.scalars(sa.select(Claim).where(Claim.export_batch_id == batch_id).order_by(Claim.id)))
+    kept = _claims_of(batch_id)
     if kept:
         return kept
     problems = preflight_batch(batch_id)
@@ -121,12 +129,30 @@ def ensure_claims(batch_id: int) -> list[Claim]:
         groups[(bl.facts.patient_id, bl.facts.date_of_service)].append(bl)
     priors = _latest_claims(batch_id, {k[0] for k in groups})
     voided = _voided_by(batch_id, [l["line_id"] for c in priors.values() for l in c.content["lines"]])
-    out = []
-    for key in sorted(groups, key=lambda k: (k[1], groups[k][0].facts.patient_mrn)):
-        out.extend(_claims_for(batch_id, groups[key], priors.get(key), voided))
+    plans = [plan for key in sorted(groups, key=lambda k: (k[1], groups[k][0].facts.patient_mrn))
+             for plan in _claims_for(groups[key], priors.get(key), voided)]
+    numbers = clinic.next_numbers("claim", len(plans))  # one UPDATE for every CLM01 of the batch
+    rows = [{"export_batch_id": batch_id, "patient_id": group[0].facts.patient_id,
+             "date_of_service": group[0].facts.date_of_service, "frequency_code": frequency,
+             "control_number": f"RC{number:08d}", "original_claim_id": prior.id if prior is not None else None,
+             "total_cents": sum(l["charge_cents"] for l in claimed), "content": {**parties, "lines": claimed}}
+            for (group, frequency, claimed, parties, prior), number in zip(plans, numbers)]
+    if rows:
+        db.session.execute(sa.insert(Claim.__table__), rows)  # one statement (Core: the ORM splits by None)
+        replaces = {p[4].id: p[4].control_number for p in plans if p[4] is not None}
+        audit.record("claims.create", "export_batch", batch_id, after={"claims": [
+            {"control_number": r["control_number"], "frequency_code": r["frequency_code"],
+             "replaces": replaces.get(r["original_claim_id"]), "lines": [l["line_id"] for l in r["content"]["lines"]],
+             "total_cents": r["total_cents"]} for r in rows]})
     fix_charges([bl for bl in lines if bl.action == "new"])
     db.session.flush()
-    return out
+    return _claims_of(batch_id) if rows else []
+
+
+def _claims_of(batch_id: int) -> list[Claim]:
+    return list(db.session.scalars(
+        sa.select(Claim).options(selectinload(Claim.original))
+        .where(Claim.export_batch_id == batch_id).order_by(Claim.control_number)))
 
 
 def _latest_claims(batch_id: int, patient_ids: set[int]) -> dict[tuple[int, date], Claim]:
@@ -154,44 +180,30 @@ def _identity(parties: dict) -> tuple:
             clinic.name_key(payer["name"] or ""), payer["payer_id"])
 
 
-def _claims_for(batch_id: int, group: list[BatchLine], prior: Claim | None, voided: set[int]) -> list[Claim]:
+_Plan = tuple  # (group, frequency, lines, parties, prior claim or None)
+
+
+def _claims_for(group: list[BatchLine], prior: Claim | None, voided: set[int]) -> list[_Plan]:
     """The claims a patient's date of service needs in this batch (none, one, or a void and a new one)."""
     new = [_line_content(bl) for bl in group if bl.action == "new"]
     if prior is not None and prior.frequency_code == "8":
         prior = None  # what was sent is already voided: what comes now is a new claim
     if prior is None:
-        return [_claim(batch_id, group, "1", new, _party_content(_first_new(group)), None)] if new else []
+        return [(group, "1", new, _party_content(_first_new(group)), None)] if new else []
     sent = {k: prior.content[k] for k in ("patient", "payer")}
     still = [l for l in prior.content["lines"] if l["line_id"] not in voided]
     parties = _party_content(_first_new(group)) if new else sent
     if _identity(parties) != _identity(sent):
         # The claim identity was corrected (S6): a replacement cannot move a claim to another member or
         # payer, so the claim as sent is voided (with the identity it carried) and the lines go anew.
-        return [_claim(batch_id, group, "8", prior.content["lines"], sent, prior),
-                _claim(batch_id, group, "1", still + new, parties, None)]
+        return [(group, "8", prior.content["lines"], sent, prior), (group, "1", still + new, parties, None)]
     if still or new:
-        return [_claim(batch_id, group, "7", still + new, parties, prior)]
-    return [_claim(batch_id, group, "8", prior.content["lines"], sent, prior)]
+        return [(group, "7", still + new, parties, prior)]
+    return [(group, "8", prior.content["lines"], sent, prior)]
 
 
 def _first_new(group: list[BatchLine]) -> BatchLine:
     return next(bl for bl in group if bl.action == "new")
-
-
-def _claim(batch_id: int, group: list[BatchLine], frequency: str, lines: list[dict], parties: dict,
-           prior: Claim | None) -> Claim:
-    claim = Claim(export_batch_id=batch_id, patient_id=group[0].facts.patient_id,
-                  date_of_service=group[0].facts.date_of_service, frequency_code=frequency,
-                  control_number=f"RC{clinic.next_number('claim'):08d}",
-                  original_claim_id=prior.id if prior is not None else None,
-                  total_cents=sum(l["charge_cents"] for l in lines), content={**parties, "lines": lines})
-    db.session.add(claim)
-    db.session.flush()
-    audit.record("claim.create", "claim", claim.id, after={
-        "control_number": claim.control_number, "frequency_code": frequency, "batch": batch_id,
-        "replaces": prior.control_number if prior is not None else None,
-        "lines": [l["line_id"] for l in lines], "total_cents": claim.total_cents})
-    return claim
 
 
 # --------------------------------------------------------------------------- the 837P file
@@ -236,10 +248,7 @@ def claim_file(batch_id: int, user: User | None = None, now: datetime | None = N
     kept = db.session.scalar(sa.select(ClaimFile).where(ClaimFile.export_batch_id == batch.id))
     if kept is not None:
         return kept
-    problems = preflight_batch(batch.id)
-    if problems:
-        raise PreflightFailed(problems)
-    claims = ensure_claims(batch.id)
+    claims = ensure_claims(batch.id)  # raises PreflightFailed when the claims are not made yet and cannot be
     if not claims:
         raise Conflict("This batch holds no claim: its rows only void lines that never went out on a claim.")
     provider, s = _provider()

@@ -328,16 +328,24 @@ def remove_fee(cpt: str) -> None:
 
 
 def next_number(name: str) -> int:
-    """The next value of a counter, taken atomically in the database: never the same twice.
+    """The next value of a counter, taken atomically in the database: never the same twice."""
+    return next_numbers(name, 1)[0]
+
+
+def next_numbers(name: str, count: int) -> range:
+    """``count`` consecutive values of a counter, taken at once: never the same twice.
 
     The row is made on first use (INSERT .. ON CONFLICT DO NOTHING), then one
-    UPDATE .. RETURNING raises it; a concurrent taker waits on the row lock.
+    UPDATE .. RETURNING raises it by ``count``; a concurrent taker waits on the row lock.
     """
+    if count < 1:
+        return range(0)
     dialect = db.session.get_bind().dialect.name
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ControlCounter)
     db.session.execute(insert.values(name=name, value=0).on_conflict_do_nothing(index_elements=["name"]))
-    return db.session.execute(
+    last = db.session.execute(
         sa.update(ControlCounter).where(ControlCounter.name == name)
-        .values(value=ControlCounter.value + 1).returning(ControlCounter.value)
+        .values(value=ControlCounter.value + count).returning(ControlCounter.value)
         .execution_options(synchronize_session=False)
     ).scalar_one()
+    return range(last - count + 1, last + 1)

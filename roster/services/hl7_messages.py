@@ -12,6 +12,7 @@ from collections import defaultdict
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from roster.domain import claim_preflight as pf
 from roster.domain import hl7_dft as hl7
@@ -48,9 +49,9 @@ def _visit(group: list[BatchLine], control_id: str) -> hl7.Visit:
     )
 
 
-def _write(group: list[BatchLine], when: datetime) -> tuple[str, str]:
-    control_id = f"RH{clinic.next_number('hl7'):08d}"
-    text = hl7.write_message(_sender(), _visit(group, control_id), when)
+def _write(sender: hl7.Sender, group: list[BatchLine], when: datetime, number: int) -> tuple[str, str]:
+    control_id = f"RH{number:08d}"
+    text = hl7.write_message(sender, _visit(group, control_id), when)
     problems = check_message(text)
     if problems:
         raise FileCheckFailed("HL7 charge message", tuple(problems))
@@ -91,11 +92,15 @@ def ensure_messages(batch_id: int, now: datetime | None = None) -> list[Hl7Messa
     lines = batch_lines(batch.id)
     when = clinic_now(now)
     groups = _groups(lines)
-    for key in sorted(groups, key=lambda k: (k[1], groups[k][0].line.patient.mrn, k[2])):
-        control_id, text = _write(groups[key], when)
-        db.session.add(Hl7Message(export_batch_id=batch.id, patient_id=key[0], date_of_service=key[1], part=key[2],
-                                  control_id=control_id, content=text, status="pending",
-                                  line_ids=[bl.line.id for bl in groups[key]]))
+    sender, keys = _sender(), sorted(groups, key=lambda k: (k[1], groups[k][0].line.patient.mrn, k[2]))
+    rows = []
+    for key, number in zip(keys, clinic.next_numbers("hl7", len(keys))):  # one UPDATE for every control id
+        control_id, text = _write(sender, groups[key], when, number)
+        rows.append({"export_batch_id": batch.id, "patient_id": key[0], "date_of_service": key[1], "part": key[2],
+                     "control_id": control_id, "content": text, "status": "pending",
+                     "line_ids": [bl.line.id for bl in groups[key]]})
+    if rows:
+        db.session.execute(sa.insert(Hl7Message.__table__), rows)  # one statement for every message
     fix_charges([bl for bl in lines if bl.action == "new"])
     db.session.flush()
     audit.record("hl7.messages", "export_batch", batch.id, after={"messages": len(groups)})
@@ -104,7 +109,8 @@ def ensure_messages(batch_id: int, now: datetime | None = None) -> list[Hl7Messa
 
 def messages_of(batch_id: int) -> list[Hl7Message]:
     return list(db.session.scalars(
-        sa.select(Hl7Message).where(Hl7Message.export_batch_id == batch_id).order_by(Hl7Message.id)))
+        sa.select(Hl7Message).options(selectinload(Hl7Message.patient))
+        .where(Hl7Message.export_batch_id == batch_id).order_by(Hl7Message.id)))
 
 
 def batch_file(batch_id: int, now: datetime | None = None) -> str:
@@ -131,7 +137,7 @@ def rebuild(message_id: int, now: datetime | None = None) -> Hl7Message:
     if problems:
         raise PreflightFailed(problems)
     before = {"control_id": message.control_id, "status": message.status, "error": message.error}
-    message.control_id, message.content = _write(lines, clinic_now(now))
+    message.control_id, message.content = _write(_sender(), lines, clinic_now(now), clinic.next_number("hl7"))
     message.status, message.error = "pending", None
     db.session.flush()
     audit.record("hl7.rebuild", "hl7_message", message.id, before=before,
