@@ -17,6 +17,7 @@ from roster.domain.ical import FeedEvent, build_calendar
 from roster.extensions import db
 from roster.models import ClassSession, Facilitator, GroupClass
 from roster.services import NotFound
+from roster.services.rows import one
 
 FEED_HISTORY_DAYS = 365
 MODALITY_WORDS = {"in_person": "in person", "telehealth": "telehealth"}
@@ -63,16 +64,12 @@ def clinic_calendar(clinic_name: str, now: datetime) -> bytes:
 
 
 def class_calendar(class_id: int, now: datetime) -> bytes:
-    group_class = db.session.get(GroupClass, class_id)
-    if group_class is None:
-        raise NotFound(f"No class {class_id}.")
+    group_class = one(GroupClass, class_id)
     return _feed(group_class.title, now, ClassSession.class_id == class_id)
 
 
 def facilitator_calendar(facilitator_id: int, now: datetime) -> bytes:
-    facilitator = db.session.get(Facilitator, facilitator_id)
-    if facilitator is None:
-        raise NotFound(f"No facilitator {facilitator_id}.")
+    facilitator = one(Facilitator, facilitator_id)
     planned = sa.func.coalesce(ClassSession.facilitator_id, GroupClass.facilitator_id)
     return _feed(f"{facilitator.name}: classes", now, planned == facilitator_id)
 

@@ -14,7 +14,8 @@ from sqlalchemy.orm import selectinload
 
 from roster.extensions import db
 from roster.models import CheckIn, ClassSession, Enrollment, EnrollmentCaregiver, Facilitator, GroupClass
-from roster.services import NotFound, scheduling
+from roster.services import scheduling
+from roster.services.rows import one
 
 OPEN_SESSIONS_LIMIT = 200
 
@@ -28,12 +29,7 @@ def _session_options():
 
 
 def load_session(session_id: int) -> ClassSession:
-    session = db.session.scalar(
-        sa.select(ClassSession).options(*_session_options()).where(ClassSession.id == session_id)
-    )
-    if session is None:
-        raise NotFound(f"No session {session_id}.")
-    return session
+    return one(ClassSession, session_id, *_session_options())
 
 
 def facilitator_of(session: ClassSession) -> Facilitator | None:

@@ -11,9 +11,10 @@ from sqlalchemy.orm import selectinload
 from roster.domain.validators import phone_digits, phone_problem
 from roster.extensions import db
 from roster.models import Caregiver, CaregiverLink, Patient
-from roster.services import Conflict, NotFound, ServiceError, audit
+from roster.services import Conflict, ServiceError, audit
 from roster.services.people.patients import patients_by_mrn
 from roster.services.validation import reject_unknown, require_object, text
+from roster.services.rows import one
 
 CAREGIVER_AUDIT_FIELDS = ("first_name", "last_name", "phone", "email")
 
@@ -160,14 +161,7 @@ def update_caregiver(caregiver: Caregiver, data: dict) -> Caregiver:
 
 def get_caregiver(caregiver_id: int) -> Caregiver:
     """A caregiver with their links and linked patients loaded."""
-    caregiver = db.session.scalar(
-        sa.select(Caregiver)
-        .options(selectinload(Caregiver.links).selectinload(CaregiverLink.patient))
-        .where(Caregiver.id == caregiver_id)
-    )
-    if caregiver is None:
-        raise NotFound(f"No caregiver {caregiver_id}.")
-    return caregiver
+    return one(Caregiver, caregiver_id, selectinload(Caregiver.links).selectinload(CaregiverLink.patient))
 
 
 def _link_picture(caregiver: Caregiver) -> list[dict]:

@@ -20,7 +20,7 @@ from roster.models import (
     Patient,
     PatientPresence,
 )
-from roster.services import NotFound
+from roster.services.rows import one
 
 
 @dataclass(frozen=True)
@@ -44,9 +44,7 @@ class PatientOverview:
 
 
 def patient_overview(patient_id: int, *, with_billing: bool) -> PatientOverview:
-    patient = db.session.get(Patient, patient_id)
-    if patient is None:
-        raise NotFound(f"No patient {patient_id}.")
+    patient = one(Patient, patient_id)
     links = db.session.scalars(
         sa.select(CaregiverLink)
         .join(Caregiver, Caregiver.id == CaregiverLink.caregiver_id)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from roster.extensions import db
 from roster.models import CaregiverLink, ClassSession, Enrollment, EnrollmentCaregiver, GroupClass, Patient
-from roster.services import NotFound
+from roster.services.rows import one
 from roster.services.scheduling.enrolment import class_roster
 
 
@@ -96,16 +96,8 @@ class ClassPage:
 
 def class_page(class_id: int) -> ClassPage:
     """A class, its sessions and its caregiver sets, in a fixed number of queries."""
-    group_class = db.session.scalar(
-        sa.select(GroupClass)
-        .options(
-            selectinload(GroupClass.facilitator),
-            selectinload(GroupClass.sessions).selectinload(ClassSession.planned_facilitator),
-        )
-        .where(GroupClass.id == class_id)
-    )
-    if group_class is None:
-        raise NotFound(f"No class {class_id}.")
+    group_class = one(GroupClass, class_id, selectinload(GroupClass.facilitator),
+                      selectinload(GroupClass.sessions).selectinload(ClassSession.planned_facilitator))
     roster = class_roster(class_id)
     return ClassPage(
         group_class,
@@ -116,11 +108,5 @@ def class_page(class_id: int) -> ClassPage:
 
 def patient_for_enrolment(patient_id: int) -> Patient:
     """A patient with their caregiver links and caregivers loaded."""
-    patient = db.session.scalar(
-        sa.select(Patient)
-        .options(selectinload(Patient.links).selectinload(CaregiverLink.caregiver))
-        .where(Patient.id == patient_id)
-    )
-    if patient is None:
-        raise NotFound(f"No patient {patient_id}.", {"patient_id": "Unknown patient."})
-    return patient
+    return one(Patient, patient_id, selectinload(Patient.links).selectinload(CaregiverLink.caregiver),
+               fields={"patient_id": "Unknown patient."})
