@@ -43,6 +43,18 @@ def _save(form, record, create, update):
         return None, exc
 
 
+def _record_form(template: str, form, record, create, update, done, **context):
+    """The new/edit flow of a patient or facilitator: the form page until it validates and the people
+    service saves it (the API's rules), then ``done(saved record)`` flashes and redirects."""
+    context |= {"form": form}
+    if not form.validate_on_submit():
+        return _form_page(template, **context)
+    saved, exc = _save(form, record, create, update)
+    if exc:
+        return _form_page(template, exc, **context)
+    return done(saved)
+
+
 # --------------------------------------------------------------------------- patients
 
 
@@ -62,30 +74,20 @@ def patient(patient_id: int):
     return render_template("people/patient.html", o=overview, p=overview.patient)
 
 
-@bp.route("/patients/new", methods=["GET", "POST"])
+@bp.route("/patients/new", methods=["GET", "POST"], endpoint="new_patient")
+@bp.route("/patients/<int:patient_id>/edit", methods=["GET", "POST"], endpoint="edit_patient")
 @requires("people.edit")
-def new_patient():
-    return _patient_form(PatientForm(), None)
+def patient_form(patient_id: int | None = None):
+    """A new patient, or (with an id) a patient's record edited."""
+    record = None if patient_id is None else db.get_or_404(Patient, patient_id)
 
+    def done(saved: Patient):
+        flash(f"{saved.full_name} ({saved.mrn}) saved.", "success")
+        return redirect(url_for("people.patient", patient_id=saved.id))
 
-@bp.route("/patients/<int:patient_id>/edit", methods=["GET", "POST"])
-@requires("people.edit")
-def edit_patient(patient_id: int):
-    record = db.get_or_404(Patient, patient_id)
-    return _patient_form(PatientForm.of(record), record)
-
-
-def _patient_form(form: PatientForm, record: Patient | None):
-    template = "people/patient_form.html"
-    payers = clinic.all_payers()
-    if not form.validate_on_submit():
-        return _form_page(template, form=form, patient=record, payers=payers)
-    saved, exc = _save(form, record, people.create_patient, people.update_patient)
-    if exc:
-        return _form_page(template, exc, form=form, patient=record, payers=payers)
-    record = saved
-    flash(f"{record.full_name} ({record.mrn}) saved.", "success")
-    return redirect(url_for("people.patient", patient_id=record.id))
+    return _record_form("people/patient_form.html", PatientForm.of(record) if record else PatientForm(), record,
+                        people.create_patient, people.update_patient, done, patient=record,
+                        payers=clinic.all_payers())
 
 
 # --------------------------------------------------------------------------- caregivers
@@ -164,32 +166,22 @@ def facilitators():
     return render_template("people/facilitators.html", facilitators=rows)
 
 
-@bp.route("/facilitators/new", methods=["GET", "POST"])
+@bp.route("/facilitators/new", methods=["GET", "POST"], endpoint="new_facilitator")
+@bp.route("/facilitators/<int:facilitator_id>/edit", methods=["GET", "POST"], endpoint="edit_facilitator")
 @requires("people.edit")
-def new_facilitator():
-    return _facilitator_form(FacilitatorForm(), None)
+def facilitator_form(facilitator_id: int | None = None):
+    """A new facilitator, or (with an id) one edited; an NPI that fails its check digit is saved with a warning."""
+    record = None if facilitator_id is None else db.get_or_404(Facilitator, facilitator_id)
 
+    def done(saved: Facilitator):
+        flash(f"{saved.name} saved.", "success")
+        if warning := people.npi_warning(saved.npi):
+            flash(warning, "warning")
+        return redirect(url_for("people.facilitators"))
 
-@bp.route("/facilitators/<int:facilitator_id>/edit", methods=["GET", "POST"])
-@requires("people.edit")
-def edit_facilitator(facilitator_id: int):
-    facilitator = db.get_or_404(Facilitator, facilitator_id)
-    return _facilitator_form(EditFacilitatorForm.of(facilitator), facilitator)
-
-
-def _facilitator_form(form: FacilitatorForm, facilitator):
-    template = "people/facilitator_form.html"
-    if not form.validate_on_submit():
-        return _form_page(template, form=form, facilitator=facilitator)
-    saved, exc = _save(form, facilitator, people.create_facilitator, people.update_facilitator)
-    if exc:
-        return _form_page(template, exc, form=form, facilitator=facilitator)
-    facilitator = saved
-    flash(f"{facilitator.name} saved.", "success")
-    warning = people.npi_warning(facilitator.npi)
-    if warning:
-        flash(warning, "warning")
-    return redirect(url_for("people.facilitators"))
+    return _record_form("people/facilitator_form.html",
+                        EditFacilitatorForm.of(record) if record else FacilitatorForm(), record,
+                        people.create_facilitator, people.update_facilitator, done, facilitator=record)
 
 
 # --------------------------------------------------------------------------- CSV import
