@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import wraps
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -32,6 +33,25 @@ def _me():
 
 def _back_to_session(session_id: int, anchor: str | None = None, **args):
     return redirect(url_for("frontdesk.session", session_id=session_id, _anchor=anchor, **args))
+
+
+def desk_action(form_class, refusal: str):
+    """A desk button on a session's check-in page: the view is called with the session and the posted form;
+    a form that does not validate flashes ``refusal`` and goes back to the page (nothing written)."""
+
+    def decorate(view):
+        @wraps(view)
+        def run(session_id: int):
+            session = frontdesk.load_session(session_id)
+            form = form_class()
+            if not form.validate():
+                flash(refusal, "error")
+                return _back_to_session(session_id)
+            return view(session, form)
+
+        return run
+
+    return decorate
 
 
 # --------------------------------------------------------------------------- today
@@ -90,31 +110,23 @@ def _checkin_message(result: CheckInResult, tz: str) -> str:
 
 @bp.post("/sessions/<int:session_id>/checkins")
 @requires("frontdesk.checkin")
-def check_in(session_id: int):
-    session = frontdesk.load_session(session_id)
-    form = PairForm()
-    if not form.validate():
-        flash("Choose a caregiver and the patient they came for.", "error")
-        return _back_to_session(session_id)
+@desk_action(PairForm, "Choose a caregiver and the patient they came for.")
+def check_in(session, form: PairForm):
     try:
         result = attendance.check_in_for(session, form.caregiver_id.data, form.patient_id.data, _me())
     except ServiceError as exc:
         discard_changes()
         flash(exc.message, "error")
-        return _back_to_session(session_id)
+        return _back_to_session(session.id)
     flash(_checkin_message(result, session.group_class.timezone), "success" if result.created else "info")
     key = f"{form.caregiver_id.data}-{form.patient_id.data}"
-    return _back_to_session(session_id, f"cg-{key}", after=key)
+    return _back_to_session(session.id, f"cg-{key}", after=key)
 
 
 @bp.post("/sessions/<int:session_id>/checkins/undo")
 @requires("frontdesk.checkin")
-def undo_check_in(session_id: int):
-    session = frontdesk.load_session(session_id)
-    form = PairForm()
-    if not form.validate():
-        flash("Choose the check-in to undo.", "error")
-        return _back_to_session(session_id)
+@desk_action(PairForm, "Choose the check-in to undo.")
+def undo_check_in(session, form: PairForm):
     caregiver = db.get_or_404(Caregiver, form.caregiver_id.data)
     key = f"{caregiver.id}-{form.patient_id.data}"
     try:
@@ -124,17 +136,13 @@ def undo_check_in(session_id: int):
         flash(f"{caregiver.full_name} is not checked in: nothing to undo.", "info")
     else:
         flash(f"Check-in of {caregiver.full_name} undone.", "success")
-    return _back_to_session(session_id, f"cg-{key}", focus=f"checkin-{key}")
+    return _back_to_session(session.id, f"cg-{key}", focus=f"checkin-{key}")
 
 
 @bp.post("/sessions/<int:session_id>/present")
 @requires("frontdesk.checkin")
-def mark_present(session_id: int):
-    session = frontdesk.load_session(session_id)
-    form = PresentForm()
-    if not form.validate():
-        flash("Choose the patient to mark.", "error")
-        return _back_to_session(session_id)
+@desk_action(PresentForm, "Choose the patient to mark.")
+def mark_present(session, form: PresentForm):
     patient = db.get_or_404(Patient, form.patient_id.data)
     present = form.present.data == "yes"
     try:
@@ -148,7 +156,7 @@ def mark_present(session_id: int):
             if present else f"{patient.full_name} is no longer marked present.",
             "warning" if present else "success",
         )
-    return _back_to_session(session_id, f"set-{patient.id}", focus=f"present-{patient.id}")
+    return _back_to_session(session.id, f"set-{patient.id}", focus=f"present-{patient.id}")
 
 
 @bp.get("/sessions/<int:session_id>/sheet")
