@@ -7,7 +7,9 @@ never taken again. The sender waits for each ACK; a connection that fails
 is retried with back-off under the same control id (the engine can tell a
 repeat by MSH-10); an engine that stays unreachable leaves the message
 pending with the reason. ``AA``/``CA`` mark it acknowledged; ``AE``/``AR``
-(or ``CE``/``CR``) rejected, with the engine's error text.
+(or ``CE``/``CR``) rejected, with the engine's error text. A message left in
+"sending" by a sender that died mid-send is taken again by the next send once
+it is older than ``STALE_SENDING`` (same control id).
 
 This is the one place that commits more than once per request, on purpose:
 each message's state must be durable the moment the engine has it. The
@@ -19,6 +21,7 @@ from __future__ import annotations
 import socket
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Callable, Protocol
 
 import sqlalchemy as sa
@@ -28,6 +31,8 @@ from roster.models import Hl7Message, utcnow
 from roster.services import ServiceError, audit, clinic
 
 START, END = b"\x0b", b"\x1c\r"
+MLLP_TIMEOUT = 10.0  # seconds a connection or an answer is waited for
+STALE_SENDING = timedelta(minutes=5)  # far beyond three tries with their waits: the sender is gone
 ACCEPTED = ("AA", "CA")
 REJECTED = ("AE", "AR", "CE", "CR")
 
@@ -45,7 +50,7 @@ class SendReport:
     errors: list[str] = field(default_factory=list)
 
 
-def mllp_transport(host: str, port: int, timeout: float = 10.0) -> Transport:
+def mllp_transport(host: str, port: int, timeout: float = MLLP_TIMEOUT) -> Transport:
     """Send one framed message and wait for the framed acknowledgement."""
 
     def send(message: str) -> str:
@@ -91,10 +96,18 @@ def parse_ack(ack: str) -> tuple[str, str, str]:
     return code, control, "; ".join(dict.fromkeys(t for t in texts if t))
 
 
-def _take(message_id: int) -> tuple[str, str] | None:
+def _sendable(stale_before: datetime):
+    """Pending, or left in "sending" since before ``stale_before``: its sender died mid-send (a killed
+    process, a lost machine); no live sender holds a message that long (three tries of at most
+    ``MLLP_TIMEOUT`` seconds each)."""
+    return sa.or_(Hl7Message.status == "pending",
+                  sa.and_(Hl7Message.status == "sending", Hl7Message.sent_at < stale_before))
+
+
+def _take(message_id: int, stale_before: datetime) -> tuple[str, str] | None:
     """(control id, content) of the message when this sender got it (pending -> sending), else None."""
     taken = db.session.execute(
-        sa.update(Hl7Message).where(Hl7Message.id == message_id, Hl7Message.status == "pending")
+        sa.update(Hl7Message).where(Hl7Message.id == message_id, _sendable(stale_before))
         .values(status="sending", attempts=Hl7Message.attempts + 1, sent_at=utcnow())
         .returning(Hl7Message.control_id, Hl7Message.content).execution_options(synchronize_session=False)
     ).first()
@@ -112,17 +125,25 @@ def _settle(message_id: int, control_id: str, status: str, error: str | None) ->
 
 
 def send_pending(batch_id: int, transport: Transport, commit: Callable[[], None], *,
-                 retries: int = 3, backoff: float = 0.5, sleep: Callable[[float], None] = time.sleep) -> SendReport:
-    """Send every pending message of the batch, one at a time, waiting for each ACK.
+                 retries: int = 3, backoff: float = 0.5, sleep: Callable[[float], None] = time.sleep,
+                 stale_after: timedelta = STALE_SENDING) -> SendReport:
+    """Send every pending message of the batch, one at a time, waiting for each ACK. A message left
+    in "sending" longer than ``stale_after`` (its sender was killed mid-send) is sent again under the
+    same control id, so the engine can tell a repeat by MSH-10.
 
     No database transaction is open while the engine is being waited for (on
     SQLite a transaction holds the write lock)."""
     report = SendReport()
-    ids = db.session.scalars(sa.select(Hl7Message.id).where(
-        Hl7Message.export_batch_id == batch_id, Hl7Message.status == "pending").order_by(Hl7Message.id)).all()
+    stale_before = utcnow() - stale_after
+    found = db.session.execute(sa.select(Hl7Message.id, Hl7Message.status).where(
+        Hl7Message.export_batch_id == batch_id, _sendable(stale_before)).order_by(Hl7Message.id)).all()
     commit()
-    for message_id in ids:
-        taken = _take(message_id)
+    for message_id, status in found:
+        taken = _take(message_id, stale_before)
+        if taken is not None and status == "sending":
+            audit.record("hl7.stale_send", "hl7_message", message_id, before={"status": "sending"},
+                         after={"control_id": taken[0], "status": "sending", "note": "sent again: its sender "
+                                f"stopped mid-send more than {int(stale_after.total_seconds())} s ago"})
         commit()
         if taken is None:
             report.skipped += 1  # another sender has it, or it is settled

@@ -12,12 +12,13 @@ import json
 import socket
 import socketserver
 import threading
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from roster.extensions import db
-from roster.models import Hl7Message
+from roster.models import AuditEvent, Hl7Message
 from roster.services import hl7_send
 from tests.claims.files import ADDRESS, hl7apy_validates, set_up_clinic
 from tests.test_scenarios import SCENARIOS, Driver
@@ -156,3 +157,44 @@ def test_the_engine_must_be_set_before_sending(api):
     batch_id = _exported_story(admin)
     response = api("biller").post(f"/billing/exports/{batch_id}/hl7-send")
     assert response.status_code == 422 and "host and port" in response.get_json()["error"]["message"]
+
+
+def test_a_message_left_sending_by_a_killed_sender_is_sent_again_once_stale(app, api, engine):
+    """A process killed mid-send leaves its message in "sending". A later send takes it again (same
+    control id, so the engine can tell a repeat) once it is older than STALE_SENDING; a message another
+    sender took a moment ago is left to that sender."""
+    admin = api("admin")
+    batch_id = _exported_story(admin)
+    admin.patch("/patients/A1002", json={"address_zip": "60613"})
+    assert admin.patch("/billing/settings", json={"hl7_host": "127.0.0.1", "hl7_port": engine.port}).status_code == 200
+    assert admin.get(f"/billing/exports/{batch_id}.hl7").status_code == 200  # makes the messages
+    now = hl7_send.utcnow()
+    with app.app_context():
+        crashed, busy, fresh = db.session.scalars(sa.select(Hl7Message).order_by(Hl7Message.id)).all()
+        crashed.status, crashed.attempts = "sending", 1
+        crashed.sent_at = now - hl7_send.STALE_SENDING - timedelta(seconds=1)
+        busy.status, busy.attempts, busy.sent_at = "sending", 1, now - timedelta(seconds=20)
+        ids = {"crashed": (crashed.id, crashed.control_id), "busy": (busy.id, busy.control_id),
+               "fresh": (fresh.id, fresh.control_id)}
+        db.session.commit()
+
+    sent = api("biller").post(f"/billing/exports/{batch_id}/hl7-send").get_json()
+    assert sent["acknowledged"] == 2
+    status = {m["id"]: (m["status"], m["attempts"], m["control_id"]) for m in sent["messages"]}
+    assert status[ids["crashed"][0]] == ("acknowledged", 2, ids["crashed"][1])  # same control id, second try
+    assert status[ids["busy"][0]] == ("sending", 1, ids["busy"][1])  # a live sender may still have it
+    assert status[ids["fresh"][0]] == ("acknowledged", 1, ids["fresh"][1])
+    assert sorted(_controls(engine)) == sorted([ids["crashed"][1], ids["fresh"][1]])
+    with app.app_context():
+        trail = db.session.scalars(sa.select(AuditEvent.entity_id).where(AuditEvent.action == "hl7.stale_send")).all()
+    assert trail == [ids["crashed"][0]]
+
+    # Nothing is sent twice: the acknowledged stay done; the busy one goes once it too is stale.
+    assert api("biller").post(f"/billing/exports/{batch_id}/hl7-send").get_json()["acknowledged"] == 0
+    assert len(engine.received) == 2
+    with app.app_context():
+        db.session.execute(sa.update(Hl7Message).where(Hl7Message.id == ids["busy"][0])
+                           .values(sent_at=now - hl7_send.STALE_SENDING - timedelta(minutes=1)))
+        db.session.commit()
+    assert api("biller").post(f"/billing/exports/{batch_id}/hl7-send").get_json()["acknowledged"] == 1
+    assert sorted(_controls(engine)) == sorted(c for _, c in ids.values())
