@@ -13,6 +13,7 @@ from typing import Optional
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from roster.domain.families import FAMILIES
 from roster.extensions import db
 from roster.models import ExportBatch, Patient, TimestampMixin, User, UTCDateTime, _in, utcnow
 
@@ -63,6 +64,17 @@ class Payer(TimestampMixin, db.Model):
     name_key: Mapped[str] = mapped_column(sa.String(80), unique=True)
     payer_id: Mapped[str] = mapped_column(sa.String(80), default="")
     claim_filing_indicator: Mapped[str] = mapped_column(sa.String(2), default="MB")
+    # Its profile (rule book R17-R21): the first date of service telehealth is covered / verbal
+    # consent counts (None: never), and the code families it covers. Billing reads it through
+    # roster.services.billing.policy; a payer not on the list is billed by Medicare's answers.
+    telehealth_from: Mapped[Optional[date]]
+    verbal_consent_from: Mapped[Optional[date]]
+    families: Mapped[list] = mapped_column(sa.JSON, default=lambda: ["functional", "direct_care", "behavior"])
+
+    @property
+    def families_label(self) -> str:
+        """The caregiver training it covers, as a biller reads it."""
+        return ", ".join(FAMILIES[f].label for f in self.families or () if f in FAMILIES) or "None"
 
 
 class Fee(db.Model):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from roster.api.openapi_families import PAYER_PROFILE_FIELDS
 from roster.models import SEXES
 
 PATIENT_CLAIM_FIELDS = {
@@ -78,7 +79,8 @@ def claim_schemas() -> dict:
             "hl7_port": {"type": ["integer", "string", "null"]}, "hl7_receiving_application": text,
             "hl7_receiving_facility": text}},
         "Payer": {"type": "object", "properties": {
-            "id": {"type": "integer"}, "name": text, "payer_id": text, "claim_filing_indicator": text}},
+            "id": {"type": "integer"}, "name": text, "payer_id": text, "claim_filing_indicator": text,
+            **PAYER_PROFILE_FIELDS}},
         "Problem": {"type": "object", "properties": {
             "code": text, "message": text, "line_id": {"type": ["integer", "null"]},
             "patient_mrn": {"type": ["string", "null"]}, "cpt": {"type": ["string", "null"]},

@@ -1,10 +1,19 @@
-"""OpenAPI paths and schemas of the code-family settings: unit caps (R21)."""
+"""OpenAPI paths and schemas of the code-family settings: unit caps (R21) and payer profiles."""
 
 from __future__ import annotations
 
-from roster.domain.families import FAMILY_OF_CODE
+from roster.domain.families import FAMILY_OF_CODE, TRAININGS
 
 CAP_CODES = sorted(FAMILY_OF_CODE)
+_NEVER_OR_DATE = {"oneOf": [{"type": "null"}, {"type": "string", "format": "date"}]}
+# A payer's profile (POST/PATCH /billing/payers); left out of a new payer: Medicare's answers.
+PAYER_PROFILE_FIELDS = {
+    "telehealth_from": {**_NEVER_OR_DATE, "description": "First date of service telehealth is covered; null: never"},
+    "verbal_consent_from": {**_NEVER_OR_DATE, "description": "First date of service verbal consent counts; "
+                                                             "null: never"},
+    "families": {"type": "array", "items": {"enum": list(TRAININGS)},
+                 "description": "The caregiver-training families it covers"},
+}
 
 
 def family_paths() -> dict:

@@ -6,9 +6,10 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, StringField
+from wtforms.widgets import DateInput
 
-from roster.domain.families import ALL_CODES, FAMILIES, FAMILY_OF_CODE
-from roster.forms import show_service_error
+from roster.domain.families import ALL_CODES, FAMILIES, FAMILY_OF_CODE, MEDICARE, TRAININGS
+from roster.forms import MultiCheckboxField, show_service_error
 from roster.services import ServiceError
 from roster.services.clinic import FILING_INDICATORS, SETTINGS_FIELDS
 
@@ -63,6 +64,21 @@ class PayerForm(_TextForm):
     payer_id = StringField("Payer id (from the clearinghouse's payer list)")
     claim_filing_indicator = SelectField("Claim filing indicator", choices=FILING_CHOICES, default="MB",
                                          validate_choice=False)  # the service checks it
+    # The payer's profile (rule book R17-R21): Medicare's answers unless changed.
+    telehealth_from = StringField("Telehealth covered from", default=MEDICARE.telehealth_from.isoformat(),
+                                  widget=DateInput())
+    verbal_consent_from = StringField("Verbal consent counts from",
+                                      default=MEDICARE.verbal_consent_from.isoformat(), widget=DateInput())
+    families = MultiCheckboxField("Caregiver training it covers", default=list(TRAININGS), validate_choice=False,
+                                  choices=[(f.name, f"{f.label} ({', '.join(f.codes)})") for f in FAMILIES.values()])
+
+    def to_data(self) -> dict[str, Any]:
+        """Empty dates mean never; no box ticked means the payer covers no caregiver training."""
+        return super().to_data() | {
+            "telehealth_from": self.telehealth_from.data or None,
+            "verbal_consent_from": self.verbal_consent_from.data or None,
+            "families": list(self.families.data or []),
+        }
 
 
 class FeeForm(_TextForm):

@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from roster.domain.npi import npi_is_valid
 from roster.extensions import db
 from roster.models import ClinicSettings, ControlCounter, Fee, Patient, Payer
-from roster.services import Conflict, NotFound, ServiceError, audit
+from roster.services import Conflict, NotFound, ServiceError, audit, families
 
 SETTINGS_ID = 1
 SETTINGS_FIELDS = (
@@ -26,6 +26,7 @@ SETTINGS_FIELDS = (
     "x12_usage", "hl7_host", "hl7_port", "hl7_receiving_application", "hl7_receiving_facility",
 )
 PAYER_FIELDS = ("name", "payer_id", "claim_filing_indicator")
+AUDITED_PAYER_FIELDS = PAYER_FIELDS + families.PROFILE_FIELDS  # the profile: rule book R17-R21
 # X12 1032 claim filing indicator codes (5010).
 FILING_INDICATORS = {
     "09": "Self-pay", "11": "Other non-federal programs", "12": "PPO", "13": "POS", "14": "EPO",
@@ -224,7 +225,8 @@ def validate_payer(data: dict, *, partial: bool = False) -> dict[str, Any]:
         if value not in FILING_INDICATORS:
             errors["claim_filing_indicator"] = "Choose a claim filing indicator, such as MB (Medicare Part B)."
         out["claim_filing_indicator"] = value
-    for key in sorted(set(data) - set(PAYER_FIELDS)):
+    out.update(families.validate_profile(data, errors, partial=partial))  # telehealth, consent, families
+    for key in sorted(set(data) - set(AUDITED_PAYER_FIELDS)):
         errors[key] = "Unknown field."
     if errors:
         raise ServiceError("Some payer fields are not valid.", errors)
@@ -247,7 +249,8 @@ def create_payer(data: dict) -> Payer:
     payer = Payer(**clean)
     db.session.add(payer)
     db.session.flush()
-    audit.record("payer.create", "payer", payer.id, after={f: clean[f] for f in PAYER_FIELDS})
+    audit.record("payer.create", "payer", payer.id, after=audit.snapshot(payer, AUDITED_PAYER_FIELDS))
+    families.reevaluate_payers(payer.name_key)  # its patients now follow its profile
     return payer
 
 
@@ -260,7 +263,9 @@ def update_payer(payer: Payer, data: dict) -> Payer:
                 sa.update(Patient).where(sa.func.lower(sa.func.trim(Patient.payer)) == payer.name_key)
                 .values(payer=clean["name"]).execution_options(synchronize_session=False)
             )
-    audit.apply_changes(payer, clean, PAYER_FIELDS, "payer.update", "payer")
+    old_key = payer.name_key
+    if audit.apply_changes(payer, clean, AUDITED_PAYER_FIELDS, "payer.update", "payer"):
+        families.reevaluate_payers(old_key, payer.name_key)  # unexported lines follow the profile
     db.session.flush()
     return payer
 
@@ -273,7 +278,8 @@ def get_payer(payer_id: int) -> Payer:
 
 
 def payer_dict(p: Payer) -> dict:
-    return {"id": p.id, "name": p.name, "payer_id": p.payer_id, "claim_filing_indicator": p.claim_filing_indicator}
+    return {"id": p.id, "name": p.name, "payer_id": p.payer_id, "claim_filing_indicator": p.claim_filing_indicator,
+            **families.profile_dict(p)}
 
 
 # --------------------------------------------------------------------------- fee schedule

@@ -1,7 +1,8 @@
-"""The clinic's answers to the code-family rules: unit caps (R21).
+"""The clinic's answers to the code-family rules: unit caps (R21) and payer profiles.
 
 Billing reads them through `roster.services.billing.policy`; this module changes
-them. Every change is audited and re-evaluates the held sessions whose
+the caps and checks the payer-profile fields the clinic service stores with a
+payer. Every change is audited and re-evaluates the held sessions whose
 unexported lines it touches, through billing's one entry point `facts_changed`
 (exported lines are left alone unless that re-evaluation corrects them, R16).
 """
@@ -9,14 +10,15 @@ unexported lines it touches, through billing's one entry point `facts_changed`
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from roster.domain.families import FAMILY_OF_CODE
+from roster.domain.families import FAMILY_OF_CODE, MEDICARE, TRAININGS, payer_key
 from roster.extensions import db
-from roster.models import BillingLine, ClassSession, LineStatus, UnitCap
+from roster.models import BillingLine, ClassSession, LineStatus, Patient, Payer, UnitCap
 from roster.services import NotFound, ServiceError, audit, billing
 
 MAX_CAP = 99
@@ -78,6 +80,61 @@ def remove_unit_cap(cpt: str) -> None:
     db.session.delete(cap)
     db.session.flush()
     reevaluate_codes([cap.cpt])
+
+
+# --------------------------------------------------------------------------- payer profiles
+
+PROFILE_FIELDS = ("telehealth_from", "verbal_consent_from", "families")
+PROFILE_DATES = (("telehealth_from", "Telehealth covered from", MEDICARE.telehealth_from),
+                 ("verbal_consent_from", "Verbal consent counts from", MEDICARE.verbal_consent_from))
+
+
+def validate_profile(data: dict, errors: dict[str, str], *, partial: bool) -> dict[str, Any]:
+    """A payer's profile fields: a date (YYYY-MM-DD) or null/empty (never) for telehealth and
+    verbal consent, and the list of families it covers. Left out of a new payer: Medicare's answers."""
+    out: dict[str, Any] = {}
+    for key, label, medicare in PROFILE_DATES:
+        if key not in data:
+            if not partial:
+                out[key] = medicare
+            continue
+        value = data[key]
+        out[key] = None if value in (None, "") else _iso_date(value)
+        if value not in (None, "") and out[key] is None:
+            errors[key] = f"{label} is a date written YYYY-MM-DD, or empty for never."
+    if "families" in data:
+        chosen = data["families"]
+        if not isinstance(chosen, list) or not all(isinstance(f, str) and f in TRAININGS for f in chosen):
+            errors["families"] = f"Training covered is a list of {', '.join(TRAININGS)} (or empty for none)."
+        else:
+            out["families"] = [f for f in TRAININGS if f in chosen]
+    elif not partial:
+        out["families"] = list(TRAININGS)
+    return out
+
+
+def _iso_date(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else None
+    except ValueError:
+        return None
+
+
+def profile_dict(payer: Payer) -> dict:
+    return {
+        "telehealth_from": payer.telehealth_from.isoformat() if payer.telehealth_from else None,
+        "verbal_consent_from": payer.verbal_consent_from.isoformat() if payer.verbal_consent_from else None,
+        "families": list(payer.families or []),
+    }
+
+
+def reevaluate_payers(*name_keys: str) -> list[int]:
+    """Re-evaluate the held sessions with an unexported line of a patient whose payer matches
+    one of these keys (patients name their payer in free text: matched as billing matches them)."""
+    keys = {k for k in name_keys if k}
+    ids = [pid for pid, payer in db.session.execute(sa.select(Patient.id, Patient.payer).where(Patient.payer != ""))
+           if payer_key(payer) in keys]
+    return _reevaluate(BillingLine.patient_id.in_(ids)) if ids else []
 
 
 # --------------------------------------------------------------------------- re-evaluation

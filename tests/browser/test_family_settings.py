@@ -24,3 +24,31 @@ def test_an_admin_sets_and_removes_a_unit_cap(ui, build):
     ui.click(page.get_by_role("button", name="Remove the cap on G0540"))
     assert "The cap on G0540 is removed" in page.locator(".flashes").inner_text()
     assert "No caps set." in page.locator("#unit-caps").inner_text()
+
+
+def test_an_admin_gives_a_payer_its_own_profile(ui, build):
+    ui.login(build.user(role="admin").email)
+    ui.goto("/billing/settings#payers")
+    page = ui.page
+    payers = page.locator("#payers")
+    assert payers.get_by_label("Telehealth covered from").input_value() == "2025-01-01"  # Medicare's answers
+    payers.get_by_label("Payer name").fill("Acme Health Plan")
+    payers.get_by_label("Payer id (from the clearinghouse's payer list)").fill("ACME1")
+    payers.get_by_label("Claim filing indicator").select_option("CI")
+    payers.get_by_label("Telehealth covered from").fill("")
+    payers.get_by_label("Behavior management (G0539, G0540, 96202, 96203)").uncheck()
+    ui.click(payers.get_by_role("button", name="Add payer"))
+    assert "Acme Health Plan added to the payer list." in page.locator(".flashes").inner_text()
+    row = page.locator("#payers tbody tr", has_text="Acme Health Plan")
+    assert "Never" in row.inner_text() and "from Jan 1, 2025" in row.inner_text()
+    assert "Functional performance, Direct care" in row.inner_text()
+
+    ui.click(row.get_by_role("link", name="Acme Health Plan"))
+    assert not page.get_by_label("Behavior management (G0539, G0540, 96202, 96203)").is_checked()
+    page.get_by_label("Telehealth covered from").fill("2026-07-01")
+    page.get_by_label("Behavior management (G0539, G0540, 96202, 96203)").check()
+    page.get_by_label("Direct care (G0541, G0542, G0543)").uncheck()
+    ui.click(page.get_by_role("button", name="Save payer"))
+    assert "Acme Health Plan saved." in page.locator(".flashes").inner_text()
+    row = page.locator("#payers tbody tr", has_text="Acme Health Plan")
+    assert "from Jul 1, 2026" in row.inner_text() and "Functional performance, Behavior management" in row.inner_text()

@@ -1,4 +1,4 @@
-"""Migrations 0009 and 0010 carry existing data over: held sessions keep their class facts (S8),
+"""Migrations 0009, 0010 and 0013 carry existing data over: held sessions keep their class facts (S8),
 check-ins the relationship of their link (S9), lines the claim identity (S6; exported lines the
 one they were exported with)."""
 
@@ -114,4 +114,29 @@ def test_0010_held_sessions_keep_their_class_family(fresh_url, tmp_path):
         with db.engine.connect() as conn:
             held = dict(conn.execute(sa.text("SELECT id, held_training FROM class_session")).all())
         assert held == {1: "behavior", 2: None, 3: "direct_care", 4: None}
+        db.engine.dispose()
+
+
+def test_0013_payers_already_listed_keep_medicares_answers(fresh_url, tmp_path):
+    """Migration 0013: a payer on the list before profiles existed was billed as Medicare; it keeps
+    those answers (telehealth and verbal consent from 2025-01-01, every family covered)."""
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": fresh_url, "SECRET_KEY": "x"})
+    app.instance_path = str(tmp_path)
+    with app.app_context():
+        upgrade(revision="0012")
+        from roster.extensions import db
+
+        with db.engine.begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO payer (id, name, name_key, payer_id, claim_filing_indicator, created_at) "
+                "VALUES (1, 'Acme Health', 'acme health', 'ACME1', 'CI', CURRENT_TIMESTAMP)"))
+
+        upgrade()
+
+        with db.engine.connect() as conn:
+            row = conn.execute(sa.text(
+                "SELECT telehealth_from, verbal_consent_from, families FROM payer")).one()
+        families = json.loads(row[2]) if isinstance(row[2], str) else row[2]
+        assert (str(row[0]), str(row[1]), families) == (
+            "2025-01-01", "2025-01-01", ["functional", "direct_care", "behavior"])
         db.engine.dispose()

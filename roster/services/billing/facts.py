@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import date, datetime, time, timezone
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from roster.domain import billing as rules
+from roster.domain.families import PayerProfile, payer_key
 from roster.domain.recurrence import utc_to_local
 from roster.extensions import db
 from roster.models import CheckIn, ClassSession, Facilitator, Patient, PatientPresence
+from roster.services.billing.policy import payer_profiles
 
 
 # What billing reads from the class, kept on the session when it is held (S8):
@@ -69,13 +72,14 @@ def _minutes(session: ClassSession) -> int | None:
     return int((session.actual_end - session.actual_start).total_seconds() // 60)
 
 
-def _patient_facts(p: Patient) -> rules.PatientFacts:
+def _patient_facts(p: Patient, profiles: Mapping[str, PayerProfile]) -> rules.PatientFacts:
     return rules.PatientFacts(
         id=p.id, mrn=p.mrn, first_name=p.first_name, last_name=p.last_name,
         needs=frozenset(p.needs or []), diagnosis_codes=tuple(p.diagnosis_codes or []),
         consent_date=p.consent_date, consent_kind=p.consent_kind,
         poc_discipline=p.poc_discipline, poc_start=p.poc_start, poc_end=p.poc_end,
         dob=p.dob, payer=p.payer or "", member_id=p.member_id or "",
+        payer_profile=profiles.get(payer_key(p.payer)),  # not on the payer list: Medicare's answers
     )
 
 
@@ -97,8 +101,9 @@ def load_facts(sessions: list[ClassSession]) -> dict[int, rules.SessionFacts]:
         sa.select(PatientPresence.session_id, PatientPresence.patient_id).where(PatientPresence.session_id.in_(ids))
     ).all()
     patient_ids = {row.patient_id for row in checkins} | {row.patient_id for row in present}
+    profiles = payer_profiles() if patient_ids else {}
     patients = {  # populate_existing: what was committed before our locks, not an older read
-        p.id: _patient_facts(p)
+        p.id: _patient_facts(p, profiles)
         for p in db.session.scalars(sa.select(Patient).where(Patient.id.in_(patient_ids))
                                     .execution_options(populate_existing=True))
     } if patient_ids else {}
