@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from roster.domain.families import FAMILY_OF_CODE, MEDICARE, TRAININGS, payer_key
 from roster.extensions import db
 from roster.models import BillingLine, ClassSession, LineStatus, Patient, Payer, UnitCap
-from roster.services import NotFound, ServiceError, audit, billing
+from roster.services import Conflict, NotFound, ServiceError, audit, billing
 
 MAX_CAP = 99
 CAP_FIELDS = ("cpt", "max_units")
@@ -56,13 +56,25 @@ def validate_cap(data: dict) -> tuple[str, int]:
 
 
 def set_unit_cap(data: dict) -> UnitCap:
-    """Set (or change) a code's cap in one upsert; re-evaluates the unexported lines of that code."""
+    """Set (or change) a code's cap; re-evaluates the unexported lines of that code.
+
+    Races end in the database: a new cap is one INSERT .. ON CONFLICT DO NOTHING; an existing one
+    is locked before it is read, so the audit's "before" is the value this change replaced."""
     code, units = validate_cap(data)
-    before = db.session.scalar(sa.select(UnitCap.max_units).where(UnitCap.cpt == code))
     dialect = db.session.get_bind().dialect.name
-    upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(UnitCap).values(
-        cpt=code, max_units=units)
-    db.session.execute(upsert.on_conflict_do_update(index_elements=["cpt"], set_={"max_units": units}))
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(UnitCap)
+    for _ in range(3):  # the row may be removed between the two statements: try again
+        if db.session.scalar(insert.values(cpt=code, max_units=units)
+                             .on_conflict_do_nothing(index_elements=["cpt"]).returning(UnitCap.id)) is not None:
+            before = None
+            break
+        before = db.session.scalar(sa.select(UnitCap.max_units).where(UnitCap.cpt == code).with_for_update())
+        if before is not None:
+            db.session.execute(sa.update(UnitCap).where(UnitCap.cpt == code).values(max_units=units)
+                               .execution_options(synchronize_session=False))
+            break
+    else:
+        raise Conflict("The cap was changed at the same moment; send it again.", {"cpt": "Changed meanwhile."})
     cap = db.session.scalars(sa.select(UnitCap).where(UnitCap.cpt == code)
                              .execution_options(populate_existing=True)).one()
     if before != units:
@@ -73,13 +85,15 @@ def set_unit_cap(data: dict) -> UnitCap:
 
 
 def remove_unit_cap(cpt: str) -> None:
-    cap = db.session.scalar(sa.select(UnitCap).where(UnitCap.cpt == (cpt or "").strip().upper()))
-    if cap is None:
+    """Remove a code's cap in one DELETE .. RETURNING (two desks removing it: one 404s)."""
+    code = (cpt or "").strip().upper()
+    removed = db.session.execute(sa.delete(UnitCap).where(UnitCap.cpt == code)
+                                 .returning(UnitCap.id, UnitCap.max_units)
+                                 .execution_options(synchronize_session=False)).first()
+    if removed is None:
         raise NotFound(f"No unit cap for {cpt}.")
-    audit.record("unit_cap.remove", "unit_cap", cap.id, before=cap_dict(cap))
-    db.session.delete(cap)
-    db.session.flush()
-    reevaluate_codes([cap.cpt])
+    audit.record("unit_cap.remove", "unit_cap", removed.id, before={"cpt": code, "max_units": removed.max_units})
+    reevaluate_codes([code])
 
 
 # --------------------------------------------------------------------------- payer profiles

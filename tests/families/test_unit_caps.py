@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+import threading
 
+import pytest
 import sqlalchemy as sa
 
 from roster.extensions import db
 from roster.models import AuditEvent, UnitCap
+from roster.services import NotFound, billing, families
 
 PSY = {"name": "Dr. Mara Ng, PsyD", "npi": "1234567893", "discipline": "PSY"}
 
@@ -141,3 +144,44 @@ def test_the_settings_page_sets_and_removes_a_cap(app, client, login):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(UnitCap)) == 0
     assert "The cap on G0540 is removed" in client.get("/billing/settings").get_data(as_text=True)
     assert client.post("/billing/unit-caps/G0540/remove").status_code == 404
+
+
+@pytest.mark.postgres_only
+def test_admins_setting_caps_at_once_leave_one_cap_and_lines_that_match_it(app, api):
+    """16 desks set and remove G0540's cap at the same moment while its session is held: no error,
+    one row per code, every change audited, and the stored findings equal a fresh evaluation."""
+    client = api("admin")
+    (sid,) = one_family_sessions(client, [("2026-03-05T10:00", "2026-03-05T11:23")])  # G0540 x4
+    errors: list[BaseException] = []
+
+    def desk(n: int) -> None:
+        with app.app_context():
+            try:
+                for units in (2 + n % 4, 1 + n % 5):
+                    families.set_unit_cap({"cpt": "G0540", "max_units": units})
+                    db.session.commit()
+                if n % 4 == 0:
+                    families.remove_unit_cap("G0540")
+                    db.session.commit()
+            except NotFound:  # another desk removed it first
+                db.session.rollback()
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+                db.session.rollback()
+
+    threads = [threading.Thread(target=desk, args=(n,)) for n in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    stored = (g0540(client, sid)["units"], codes(g0540(client, sid)))
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(UnitCap)) <= 1
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)
+                                 .where(AuditEvent.entity_type == "unit_cap")) >= 16
+        billing.facts_changed(session_ids=[sid])  # a fresh evaluation of the same facts
+        db.session.commit()
+        cap = db.session.scalar(sa.select(UnitCap.max_units).where(UnitCap.cpt == "G0540"))
+    assert (g0540(client, sid)["units"], codes(g0540(client, sid))) == stored
+    assert stored == (4, {"MUE_EXCEEDED"} if cap is not None and cap < 4 else set())
