@@ -306,6 +306,13 @@ class ClassSession(db.Model):
         return self.facilitator_id if self.facilitator_id is not None else self.group_class.facilitator_id
 
     @property
+    def held_training_label(self) -> Optional[str]:
+        """The training family a held session is billed as (S8), when its class has changed since."""
+        if self.held_training is None or self.held_training == self.group_class.training:
+            return None
+        return FAMILIES[self.held_training].label
+
+    @property
     def effective_facilitator(self) -> Optional[Facilitator]:
         """The facilitator planned for this session, else the class's (load both to avoid queries)."""
         return self.planned_facilitator or self.group_class.facilitator

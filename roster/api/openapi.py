@@ -223,7 +223,7 @@ def spec() -> dict:
                 "id": ID, "title": {"type": "string"}, "capacity": {"type": "integer"},
                 "seats_taken": {"type": "integer"}, "sessions": {"type": "array", "items": _ref("Session")}},
                 ("id", "title", "capacity", "sessions"))),
-            "patch": _write("Change a class (not its sessions); re-evaluates its held sessions", "schedule.edit",
+            "patch": _write("Change a class (not its sessions); held sessions keep the class facts they were held with", "schedule.edit",
                             body="ClassChanges", answer=CREATED),
         },
         "/classes/{class_id}/enrollments": {"post": _write(

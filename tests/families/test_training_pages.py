@@ -74,3 +74,30 @@ def test_the_enrolment_warning_names_the_family(client, login, build):
                            follow_redirects=True)
     page = response.get_data(as_text=True)
     assert "behavior management class" in page and "G0539, G0540, 96202, 96203" in page
+
+
+def test_the_class_page_says_which_family_a_held_session_is_billed_as_after_the_class_changed(client, login, api):
+    admin = api("admin")
+    fid = admin.post("/facilitators", json={"name": "Dr. Kim Lee, MD", "npi": "1234567893",
+                                            "discipline": "MD"}).get_json()["id"]
+    admin.post("/patients", json={"mrn": "A1", "first_name": "Walter", "last_name": "Ames", "dob": "1950-04-02",
+                                  "payer": "Medicare", "member_id": "1EG4TE5MK73", "needs": ["dementia"],
+                                  "diagnosis_codes": ["G30.9"], "consent": {"date": "2026-01-05", "kind": "written"}})
+    cid = admin.post("/caregivers", json={"first_name": "Rita", "last_name": "Ames",
+                                          "links": [{"patient_mrn": "A1"}]}).get_json()["id"]
+    created = admin.post("/classes", json={
+        "title": "Managing agitation", "needs": ["dementia"], "capacity": 5, "room": "R", "facilitator_id": fid,
+        "timezone": "America/Chicago", "modality": "in_person", "place_of_service": "11", "training": "behavior",
+        "sessions": [{"starts_at": "2026-03-03T10:00", "duration_minutes": 60},
+                     {"starts_at": "2026-03-10T10:00", "duration_minutes": 60}]}).get_json()
+    held = created["session_ids"][0]
+    assert admin.post(f"/sessions/{held}/checkins", json={"caregiver_id": cid}).status_code == 201
+    assert admin.post(f"/sessions/{held}/close", json={"facilitator_id": fid, "started_at": "2026-03-03T10:00",
+                                                       "ended_at": "2026-03-03T11:00"}).status_code == 200
+    login("coordinator")
+    page = client.get(f"/schedule/classes/{created['id']}").get_data(as_text=True)
+    assert "Billed as" not in page  # the class still has the family its session was held with
+    assert admin.patch(f"/classes/{created['id']}", json={"training": "functional"}).status_code == 200
+    page = client.get(f"/schedule/classes/{created['id']}").get_data(as_text=True)
+    assert page.count("Billed as behavior management training, the class's family when it was held") == 1
+    assert f'id="session-{held}"' in page.split("Billed as")[0].rsplit("<tr", 1)[1]
