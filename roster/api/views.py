@@ -37,6 +37,13 @@ def created(payload: dict, status: int = 201):
     return jsonify(payload), status
 
 
+def updated(model, ident: int, update):
+    """PATCH of a record by id: 404 if there is none, else ``update(record, body)`` and its id, 200."""
+    record = db.get_or_404(model, ident)
+    update(record, body())
+    return created({"id": record.id}, 200)
+
+
 # --------------------------------------------------------------------------- reference data
 
 
@@ -60,9 +67,7 @@ def create_facilitator():
 @bp.patch("/facilitators/<int:facilitator_id>")
 @requires("people.edit")
 def update_facilitator(facilitator_id: int):
-    facilitator = db.get_or_404(Facilitator, facilitator_id)
-    people.update_facilitator(facilitator, body())
-    return created({"id": facilitator.id}, 200)
+    return updated(Facilitator, facilitator_id, people.update_facilitator)
 
 
 def patient_dict(p: Patient) -> dict:
@@ -113,9 +118,7 @@ def create_caregiver():
 @bp.patch("/caregivers/<int:caregiver_id>")
 @requires("people.edit")
 def update_caregiver(caregiver_id: int):
-    caregiver = db.get_or_404(Caregiver, caregiver_id)
-    people.update_caregiver(caregiver, body())
-    return created({"id": caregiver.id}, 200)
+    return updated(Caregiver, caregiver_id, people.update_caregiver)
 
 
 # --------------------------------------------------------------------------- classes and sessions
@@ -154,9 +157,7 @@ def get_class(class_id: int):
 @bp.patch("/classes/<int:class_id>")
 @requires("schedule.edit")
 def update_class(class_id: int):
-    group_class = db.get_or_404(GroupClass, class_id)
-    scheduling.update_class(group_class, body())
-    return created({"id": group_class.id}, 200)
+    return updated(GroupClass, class_id, scheduling.update_class)
 
 
 @bp.post("/classes/<int:class_id>/enrollments")
