@@ -8,7 +8,6 @@ ICD-10 codes, modifiers) are JSON arrays.
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Optional
 
 import sqlalchemy as sa
@@ -16,6 +15,7 @@ from sqlalchemy import orm
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from roster.domain.families import DEFAULT_TRAINING, FAMILIES, TRAININGS
+from roster.domain.statuses import EnrollmentStatus, LineStatus, SessionStatus  # noqa: F401 (re-exported)
 from roster.domain.text import caregiver_search_key, patient_search_key
 from roster.extensions import db
 
@@ -23,25 +23,6 @@ DISCIPLINES = ("PT", "PTA", "OT", "OTA", "SLP", "MD", "DO", "NP", "PA", "CNS", "
 POC_DISCIPLINES = ("PT", "OT", "SLP")
 CONSENT_KINDS = ("written", "verbal")
 MODALITIES = ("in_person", "telehealth")
-
-
-class SessionStatus(StrEnum):
-    SCHEDULED = "scheduled"
-    HELD = "held"
-    CANCELLED = "cancelled"
-
-
-class EnrollmentStatus(StrEnum):
-    ENROLLED = "enrolled"
-    WAITLISTED = "waitlisted"
-    WITHDRAWN = "withdrawn"
-
-
-class LineStatus(StrEnum):
-    READY = "ready"
-    HELD = "held"
-    EXPORTED = "exported"
-    VOID = "void"
 
 
 # The CHECK constraints are generated from these (same text as before, so no migration).

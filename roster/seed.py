@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 
 from roster.domain.recurrence import utc_to_local
+from roster.domain.statuses import EnrollmentStatus
 from roster.extensions import db
 from roster.models import CaregiverLink, ClassSession, Patient
 from roster.services import clock
@@ -207,7 +208,7 @@ def _hold_past_sessions(rng, classes, now: datetime) -> None:
             sa.select(Enrollment.patient_id, EnrollmentCaregiver.caregiver_id, Patient.mrn)
             .join(EnrollmentCaregiver, EnrollmentCaregiver.enrollment_id == Enrollment.id)
             .join(Patient, Patient.id == Enrollment.patient_id)
-            .where(Enrollment.class_id == group_class.id, Enrollment.status == "enrolled")
+            .where(Enrollment.class_id == group_class.id, Enrollment.status == EnrollmentStatus.ENROLLED)
         ).all()
         sessions = db.session.scalars(
             sa.select(ClassSession).where(ClassSession.class_id == group_class.id).order_by(ClassSession.starts_at)

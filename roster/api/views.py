@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import g, jsonify, request
 
 from roster.api import bp
+from roster.domain.statuses import LineStatus
 from roster.downloads import csv_response
 from roster.errors import api_error
 from roster.extensions import db
@@ -264,8 +265,8 @@ def session_billing(session_id: int):
 def billing_lines():
     date_from, date_to = billing.parse_range(request.args.get("from"), request.args.get("to"))
     status = request.args.get("status")
-    if status and status not in ("ready", "held", "exported", "void"):
-        raise ServiceError("Unknown status.", {"status": "One of ready, held, exported, void."})
+    if status and status not in tuple(LineStatus):
+        raise ServiceError("Unknown status.", {"status": f"One of {', '.join(LineStatus)}."})
     limit, offset = paging.limit_offset(request.args, default=LINES_LIMIT, maximum=LINES_LIMIT)
     found = paging.window(lambda n, skip: billing.lines_between(date_from, date_to, status, limit=n, offset=skip),
                           limit, offset)

@@ -16,6 +16,7 @@ from datetime import date, timedelta
 
 from roster.domain import billing as rules
 from roster.domain.recurrence import utc_to_local
+from roster.domain.statuses import SessionStatus
 from roster.benchdata.plan import Year
 
 
@@ -31,7 +32,7 @@ def attend_year(year: Year, today: date, desk_user: tuple[int, str], seed: int =
         if utc_to_local(s["starts_at"], klass["timezone"]).date() >= today:
             continue
         if rng.random() < 0.02:
-            s.update(status="cancelled", cancel_reason="Facilitator ill; the class was called off.", sequence=1)
+            s.update(status=SessionStatus.CANCELLED, cancel_reason="Facilitator ill; the class was called off.", sequence=1)
             continue
         _hold(rng, s, klass, desk_user, year)
         _attend(rng, year, s, klass, desk_user)
@@ -49,7 +50,7 @@ def attend_year(year: Year, today: date, desk_user: tuple[int, str], seed: int =
         ci = sorted(by_session_checkins[sid], key=lambda c: (c.patient_id, c.caregiver_id))
         involved = {c.patient_id for c in ci} | by_session_present[sid]
         facts.append(rules.SessionFacts(
-            session_id=sid, status="held",
+            session_id=sid, status=SessionStatus.HELD,
             date_of_service=utc_to_local(s["actual_start"], klass["timezone"]).date(),
             minutes=int((s["actual_end"] - s["actual_start"]).total_seconds() // 60),
             modality=klass["modality"], place_of_service=klass["place_of_service"],
@@ -67,13 +68,13 @@ def _hold(rng, s: dict, klass: dict, desk_user, year: Year) -> None:
     length = s["ends_at"] - s["starts_at"]
     end = start + length - timedelta(minutes=rng.choice((0, 0, 0, 5, 10)))
     no_facilitator = rng.random() < 0.005
-    s.update(status="held", actual_start=start, actual_end=end,
+    s.update(status=SessionStatus.HELD, actual_start=start, actual_end=end,
              actual_facilitator_id=None if no_facilitator else klass["facilitator_id"],
              closed_at=end + timedelta(minutes=rng.randint(2, 40)), closed_by_id=desk_user[0], sequence=1,
              held_modality=klass["modality"], held_place_of_service=klass["place_of_service"],
              held_timezone=klass["timezone"], held_needs=list(klass["needs"]))  # S8
     year.audit.append(_event(desk_user, s["closed_at"], "session.close", "class_session", s["id"], s["id"], None,
-                            {"status": "held", "actual_start": start.isoformat(), "actual_end": end.isoformat(),
+                            {"status": SessionStatus.HELD, "actual_start": start.isoformat(), "actual_end": end.isoformat(),
                              "actual_facilitator_id": s["actual_facilitator_id"]}))
 
 

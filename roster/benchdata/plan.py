@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 
 from roster.domain.npi import npi_with_check_digit
 from roster.domain.recurrence import local_to_utc
+from roster.domain.statuses import EnrollmentStatus, SessionStatus
 from roster.domain.text import caregiver_search_key, fold, patient_search_key
 from roster.domain.validators import phone_digits
 
@@ -147,7 +148,7 @@ def _class(rng, year: Year, slot: int, site: str, tz: str, room: str, weekday: i
         begins = local_to_utc(datetime.combine(day, start), tz)
         year.sessions.append({
             "id": len(year.sessions) + 1, "class_id": class_id, "starts_at": begins,
-            "ends_at": begins + timedelta(minutes=minutes), "status": "scheduled", "sequence": 0,
+            "ends_at": begins + timedelta(minutes=minutes), "status": SessionStatus.SCHEDULED, "sequence": 0,
         })
     sets = []
     patients = [_patient(rng, year, need, codes, discipline, days[0], days[-1]) for _ in range(rng.randint(5, 8))]
@@ -156,7 +157,7 @@ def _class(rng, year: Year, slot: int, site: str, tz: str, room: str, weekday: i
         chosen = cg[:1] if rng.random() < 0.55 else cg[:2]
         enrollment_id = len(year.enrollments) + 1
         year.enrollments.append({"id": enrollment_id, "class_id": class_id, "patient_id": patient_id,
-                                 "status": "enrolled", "position": 0})
+                                 "status": EnrollmentStatus.ENROLLED, "position": 0})
         for caregiver_id in chosen:
             year.members.append({"id": len(year.members) + 1, "enrollment_id": enrollment_id,
                                  "caregiver_id": caregiver_id})

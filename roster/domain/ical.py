@@ -14,11 +14,13 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
+from roster.domain.statuses import SessionStatus
+
 PRODID = "-//Roster//Caregiver classes//EN"
 # Moments whose local year falls outside these are written in UTC (and need no
 # VTIMEZONE): a stored date, however odd, never stops a feed.
 LOCAL_YEARS = (1900, 2200)
-STATUS = {"scheduled": "CONFIRMED", "held": "CONFIRMED", "cancelled": "CANCELLED"}
+STATUS = {SessionStatus.SCHEDULED: "CONFIRMED", SessionStatus.HELD: "CONFIRMED", SessionStatus.CANCELLED: "CANCELLED"}
 
 
 @dataclass(frozen=True)
@@ -29,7 +31,7 @@ class FeedEvent:
     ends_at: datetime  # aware UTC
     tzid: str  # IANA, the class's zone
     location: str | None  # room
-    status: str  # "scheduled" | "held" | "cancelled"
+    status: str  # a SessionStatus
     sequence: int
     description: str | None = None  # e.g. facilitator name and modality only
     last_modified: datetime | None = None  # aware UTC

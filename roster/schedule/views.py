@@ -6,6 +6,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 
 from roster.calendar.views import ics_response
 from roster.domain.recurrence import utc_to_local
+from roster.domain.statuses import EnrollmentStatus
 from roster.extensions import db
 from roster.forms import optional_id
 from roster.models import ClassSession, Enrollment, GroupClass, Patient, utcnow
@@ -228,7 +229,7 @@ def enroll(class_id: int):
 
 def flash_enrolment(patient: Patient, result: scheduling.EnrollResult) -> None:
     names = " and ".join(m.caregiver.full_name for m in result.enrollment.members)
-    if result.status == "enrolled":
+    if result.status == EnrollmentStatus.ENROLLED:
         flash(f"{names} enrolled for {patient.full_name}.", "success")
     else:
         flash(f"Not enough seats left: {names} ({patient.full_name}) waitlisted "

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from roster.domain.recurrence import local_to_utc, utc_to_local
+from roster.domain.statuses import EnrollmentStatus, SessionStatus
 from roster.extensions import db
 from roster.models import (
     Caregiver,
@@ -40,7 +41,7 @@ def _actor_id(user: User | None) -> int | None:
 
 
 def _require_open(session: ClassSession) -> None:
-    if session.status == "cancelled":
+    if session.status == SessionStatus.CANCELLED:
         raise Conflict("This session was cancelled; nobody can be checked in.", {"session": "cancelled"})
     if timing(session) == LATER_DAY:
         day = clock.day_label(billing.date_of_service(session))
@@ -181,7 +182,7 @@ def _is_enrolled(class_id: int, caregiver_id: int, patient_id: int) -> bool:
         .where(
             Enrollment.class_id == class_id,
             Enrollment.patient_id == patient_id,
-            Enrollment.status == "enrolled",
+            Enrollment.status == EnrollmentStatus.ENROLLED,
             EnrollmentCaregiver.caregiver_id == caregiver_id,
         )
     ) > 0
@@ -240,7 +241,7 @@ def set_present(session: ClassSession, patient: Patient, present: bool, user: Us
 
 
 def _after_attendance_change(session: ClassSession) -> None:
-    if session.status == "held":
+    if session.status == SessionStatus.HELD:
         billing.facts_changed(session_ids=[session.id])
 
 
@@ -264,7 +265,7 @@ def close_session(
     ``started_at``/``ended_at`` are wall-clock times in the class's zone.
     Closing again replaces these facts and re-evaluates (R15, R16).
     """
-    if session.status == "cancelled":
+    if session.status == SessionStatus.CANCELLED:
         raise Conflict("A cancelled session cannot be closed.", {"session": "cancelled"})
     errors: dict[str, str] = {}
     facilitator = None
@@ -307,12 +308,12 @@ def close_session(
     # Through the relationship, so a caller that had loaded the old facilitator does not bill with it.
     session.actual_facilitator = facilitator
     session.actual_start, session.actual_end = start, end
-    session.status = "held"
+    session.status = SessionStatus.HELD
     session.closed_at = utcnow()
     session.closed_by_id = _actor_id(user)
-    if before["status"] != "held" or session.held_timezone is None:
+    if before["status"] != SessionStatus.HELD or session.held_timezone is None:
         billing.keep_class_facts(session)  # closing again keeps the facts it was held with (S8)
-    session.sequence += 1 if before["status"] != "held" else 0
+    session.sequence += 1 if before["status"] != SessionStatus.HELD else 0
     _replace_presence(session, {p.id for p in present}, user)
     db.session.flush()
     audit.record("session.close", "class_session", session.id, session_id=session.id,
@@ -343,10 +344,10 @@ def reopen_session(session: ClassSession, reason: str, user: User | None) -> Cla
     reason = (reason or "").strip() if isinstance(reason, str) else ""
     if not reason:
         raise ServiceError("Say why the session is re-opened.", {"reason": "A reason is required."})
-    if session.status != "held":
+    if session.status != SessionStatus.HELD:
         raise Conflict("Only a held session can be re-opened.", {"status": session.status})
     before = audit.snapshot(session, CLOSE_AUDIT_FIELDS)
-    session.status = "scheduled"
+    session.status = SessionStatus.SCHEDULED
     session.sequence += 1
     billing.forget_class_facts(session)  # when held again, it is held with the class as it is then
     db.session.flush()

@@ -28,6 +28,7 @@ from typing import Iterable
 import sqlalchemy as sa
 
 from roster.domain import billing as rules
+from roster.domain.statuses import LineStatus, SessionStatus
 from roster.extensions import db
 from roster.models import BillingLine, CheckIn, ClassSession, Finding, PatientPresence
 from roster.services.billing.facts import _session_query, date_of_service, load_facts, sort_key
@@ -100,7 +101,7 @@ def _targets(direct: set[int], patient_ids: set[int], facilitator_ids: set[int],
     if facilitator_ids:
         targets |= set(db.session.scalars(
             sa.select(ClassSession.id).where(ClassSession.actual_facilitator_id.in_(facilitator_ids),
-                                             ClassSession.status == "held")
+                                             ClassSession.status == SessionStatus.HELD)
         ))
     return targets
 
@@ -110,11 +111,11 @@ def _held_sessions_of_patients(patient_ids: set[int]) -> set[int]:
         sa.select(CheckIn.session_id).where(CheckIn.patient_id.in_(patient_ids)),
         sa.select(PatientPresence.session_id).where(PatientPresence.patient_id.in_(patient_ids)),
         sa.select(BillingLine.session_id).where(BillingLine.patient_id.in_(patient_ids),
-                                                BillingLine.status != "void"),
+                                                BillingLine.status != LineStatus.VOID),
     ).subquery()
     return set(db.session.scalars(
         sa.select(ClassSession.id).where(ClassSession.id.in_(sa.select(touched.c[0])),
-                                         ClassSession.status == "held")
+                                         ClassSession.status == SessionStatus.HELD)
     ))
 
 
@@ -126,9 +127,9 @@ def _pairs_of(session_ids: set[int]) -> set[tuple[int, date]]:
     ids = sorted(session_ids)
     old = set(db.session.execute(
         sa.select(BillingLine.patient_id, BillingLine.date_of_service)
-        .where(BillingLine.session_id.in_(ids), BillingLine.status != "void")
+        .where(BillingLine.session_id.in_(ids), BillingLine.status != LineStatus.VOID)
     ).tuples())
-    held = list(db.session.scalars(_session_query().where(ClassSession.id.in_(ids), ClassSession.status == "held")
+    held = list(db.session.scalars(_session_query().where(ClassSession.id.in_(ids), ClassSession.status == SessionStatus.HELD)
                                    .execution_options(populate_existing=True)))
     if not held:
         return old
@@ -150,7 +151,7 @@ def _sessions_with_lines_for(pairs: set[tuple[int, date]]) -> set[int]:
         .join(ClassSession, ClassSession.id == BillingLine.session_id)
         .where(BillingLine.patient_id.in_({p for p, _ in pairs}),
                BillingLine.date_of_service.in_({d for _, d in pairs}),
-               BillingLine.status != "void", ClassSession.status == "held")
+               BillingLine.status != LineStatus.VOID, ClassSession.status == SessionStatus.HELD)
     ).tuples()
     return {sid for sid, pid, day in rows if (pid, day) in pairs}
 
@@ -203,7 +204,7 @@ def _same_day_lines(held: list[rules.SessionFacts], evaluated: set[int]) -> list
         .join(ClassSession, ClassSession.id == BillingLine.session_id)
         .where(BillingLine.patient_id.in_({p for p, _ in pairs}),
                BillingLine.date_of_service.in_({d for _, d in pairs}),
-               BillingLine.status != "void", ClassSession.status == "held",
+               BillingLine.status != LineStatus.VOID, ClassSession.status == SessionStatus.HELD,
                ClassSession.id.not_in(evaluated))
     ).all()
     return [

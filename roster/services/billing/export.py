@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from roster.domain.roster_csv import RosterRow, iter_csv, row_from_json
+from roster.domain.statuses import LineStatus
 from roster.extensions import db
 from roster.models import BillingLine, ExportBatch, User
 from roster.services import audit
@@ -43,21 +44,21 @@ def export_range(date_from: date, date_to: date, user: User | None,
         # wait for each other instead of deadlocking.
         db.session.execute(
             sa.select(BillingLine.id).where(in_range, sa.or_(
-                sa.and_(BillingLine.status == "ready", BillingLine.export_batch_id.is_(None)),
-                sa.and_(BillingLine.status == "void", BillingLine.export_batch_id.is_not(None),
+                sa.and_(BillingLine.status == LineStatus.READY, BillingLine.export_batch_id.is_(None)),
+                sa.and_(BillingLine.status == LineStatus.VOID, BillingLine.export_batch_id.is_not(None),
                         BillingLine.void_batch_id.is_(None)),
             )).order_by(BillingLine.id).with_for_update()
         ).all()
     new_ids = db.session.scalars(
         sa.update(BillingLine)
-        .where(in_range, BillingLine.status == "ready", BillingLine.export_batch_id.is_(None))
-        .values(status="exported", export_batch_id=batch.id)
+        .where(in_range, BillingLine.status == LineStatus.READY, BillingLine.export_batch_id.is_(None))
+        .values(status=LineStatus.EXPORTED, export_batch_id=batch.id)
         .returning(BillingLine.id)
         .execution_options(synchronize_session=False)
     ).all()
     void_ids = db.session.scalars(
         sa.update(BillingLine)
-        .where(in_range, BillingLine.status == "void", BillingLine.export_batch_id.is_not(None),
+        .where(in_range, BillingLine.status == LineStatus.VOID, BillingLine.export_batch_id.is_not(None),
                BillingLine.void_batch_id.is_(None))
         .values(void_batch_id=batch.id)
         .returning(BillingLine.id)
@@ -74,8 +75,8 @@ def export_range(date_from: date, date_to: date, user: User | None,
     db.session.expire_all()
     audit.record(
         "export.create", "export_batch", batch.id,
-        before={"lines": sorted(new_ids), "status": "ready", "voids_pending": sorted(void_ids)},
-        after={"status": "exported", "rows": batch.row_count, "from": date_from.isoformat(),
+        before={"lines": sorted(new_ids), "status": LineStatus.READY, "voids_pending": sorted(void_ids)},
+        after={"status": LineStatus.EXPORTED, "rows": batch.row_count, "from": date_from.isoformat(),
                "to": date_to.isoformat()},
     )
     return batch

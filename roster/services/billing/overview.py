@@ -7,6 +7,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from roster.domain.statuses import LineStatus
 from roster.extensions import db
 from roster.models import BillingLine, Finding, Patient
 
@@ -21,9 +22,9 @@ class ExportPreview:
 def export_preview(date_from: date, date_to: date) -> ExportPreview:
     """One query: the counts ``export_range`` would take now for the same range."""
     line = BillingLine
-    new = sa.and_(line.status == "ready", line.export_batch_id.is_(None))
-    void = sa.and_(line.status == "void", line.export_batch_id.is_not(None), line.void_batch_id.is_(None))
-    held = line.status == "held"
+    new = sa.and_(line.status == LineStatus.READY, line.export_batch_id.is_(None))
+    void = sa.and_(line.status == LineStatus.VOID, line.export_batch_id.is_not(None), line.void_batch_id.is_(None))
+    held = line.status == LineStatus.HELD
     as_int = lambda cond: sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)  # noqa: E731
     row = db.session.execute(
         sa.select(as_int(new), as_int(void), as_int(held))
@@ -49,7 +50,7 @@ class FindingGroup:
 def grouped_findings(date_from: date, date_to: date) -> list[FindingGroup]:
     """The findings on the range's billable lines, one group per patient and code (one query)."""
     in_range = sa.and_(BillingLine.date_of_service >= date_from, BillingLine.date_of_service <= date_to,
-                       BillingLine.status != "void")
+                       BillingLine.status != LineStatus.VOID)
     groups = (
         sa.select(Finding.patient_id, Finding.code, sa.func.count(sa.distinct(BillingLine.id)).label("n"),
                   sa.func.min(BillingLine.date_of_service).label("first"),

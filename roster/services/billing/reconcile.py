@@ -14,6 +14,7 @@ from typing import Callable
 import sqlalchemy as sa
 
 from roster.domain import billing as rules
+from roster.domain.statuses import LineStatus
 from roster.extensions import db
 from roster.models import BillingLine, ClassSession, Finding, utcnow
 from roster.services import audit
@@ -74,12 +75,12 @@ class Reconciliation:
     def add(self, session: ClassSession, facts: rules.SessionFacts, evaluation: rules.Evaluation,
             lines: list[BillingLine], old_findings: list[Finding]) -> None:
         dos = date_of_service(session)
-        live = {(l.patient_id, l.cpt): l for l in lines if l.status != "void"}
+        live = {(l.patient_id, l.cpt): l for l in lines if l.status != LineStatus.VOID}
         kept: dict[tuple[int, str], BillingLine] = {}
         for draft in evaluation.lines:
             line = live.pop(draft.key, None)
             wanted = _draft_content(session, draft, dos, facts.patients[draft.patient_id])
-            if line is not None and line.status == "exported":
+            if line is not None and line.status == LineStatus.EXPORTED:
                 if _content(line) == wanted and draft.status == rules.READY:
                     kept[draft.key] = line
                     continue
@@ -98,7 +99,7 @@ class Reconciliation:
                 self._audit("line.update", line, before)
             kept[draft.key] = line
         for line in live.values():  # lines the facts no longer support
-            if line.status == "exported":
+            if line.status == LineStatus.EXPORTED:
                 self._void(line)
                 continue
             picture = _line_picture(line)
@@ -122,7 +123,7 @@ class Reconciliation:
 
     def _void(self, line: BillingLine) -> None:
         before = _line_picture(line)
-        line.status = "void"
+        line.status = LineStatus.VOID
         line.voided_at = utcnow()
         self._audit("line.void", line, before)
 

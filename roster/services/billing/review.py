@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, selectinload
 
 from roster.domain.families import FAMILIES
+from roster.domain.statuses import LineStatus
 from roster.extensions import db
 from roster.domain.recurrence import utc_to_local
 from roster.models import BillingLine, ClassSession, Facilitator, Finding, GroupClass, Patient
@@ -16,7 +17,7 @@ from roster.services.billing.facts import _utc_midnight, date_of_service
 from roster.services.billing.reading import _in_range
 from roster.services.paging import clamp, page_count
 
-LINE_STATUS_ORDER = ("held", "ready", "exported", "void")
+LINE_STATUS_ORDER = (LineStatus.HELD, LineStatus.READY, LineStatus.EXPORTED, LineStatus.VOID)
 NO_FACILITATOR_LABEL = "No facilitator recorded"
 
 
@@ -113,7 +114,7 @@ def review(date_from: date, date_to: date, status: str | None, page: int = 1, pe
     counts.update(db.session.execute(
         sa.select(BillingLine.status, sa.func.count()).where(in_range).group_by(BillingLine.status)
     ).tuples().all())
-    billable = sa.and_(in_range, BillingLine.status != "void")
+    billable = sa.and_(in_range, BillingLine.status != LineStatus.VOID)
     by_code = [
         CodeTotal(cpt, n, int(units or 0)) for cpt, n, units in db.session.execute(
             sa.select(BillingLine.cpt, sa.func.count(), sa.func.sum(BillingLine.units))

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from roster.domain.statuses import EnrollmentStatus, SessionStatus
 from roster.extensions import db
 from roster.models import Caregiver, CaregiverLink, CheckIn, ClassSession, Enrollment, EnrollmentCaregiver
 from roster.models import Facilitator, Patient, PatientPresence
@@ -58,12 +59,12 @@ class CheckinPage:
     @property
     def open(self) -> bool:
         """Attendance can be entered: not cancelled, and not on a later day than today."""
-        return self.session.status != "cancelled" and self.timing != attendance.LATER_DAY
+        return self.session.status != SessionStatus.CANCELLED and self.timing != attendance.LATER_DAY
 
     @property
     def after_the_fact(self) -> bool:
         """Attendance entered now is back-entry (from the paper sheet) for a past day."""
-        return self.session.status != "cancelled" and self.timing == attendance.PAST_DAY
+        return self.session.status != SessionStatus.CANCELLED and self.timing == attendance.PAST_DAY
 
     @property
     def rows(self) -> list[Row]:
@@ -105,7 +106,7 @@ def checkin_page(session_id: int) -> CheckinPage:
             selectinload(Enrollment.patient),
             selectinload(Enrollment.members).selectinload(EnrollmentCaregiver.caregiver),
         )
-        .where(Enrollment.class_id == session.class_id, Enrollment.status == "enrolled")
+        .where(Enrollment.class_id == session.class_id, Enrollment.status == EnrollmentStatus.ENROLLED)
     ).all()
     checkins = attendance.session_checkins(session.id)
     marks = db.session.scalars(
@@ -205,7 +206,7 @@ def walk_in_search(session: ClassSession, query: str) -> list[SearchHit]:
         db.session.execute(
             sa.select(EnrollmentCaregiver.caregiver_id, Enrollment.patient_id)
             .join(Enrollment, Enrollment.id == EnrollmentCaregiver.enrollment_id)
-            .where(Enrollment.class_id == session.class_id, Enrollment.status == "enrolled",
+            .where(Enrollment.class_id == session.class_id, Enrollment.status == EnrollmentStatus.ENROLLED,
                    EnrollmentCaregiver.caregiver_id.in_(ids))
         ).all()
     )

@@ -8,6 +8,7 @@ from datetime import datetime, time
 import sqlalchemy as sa
 
 from roster.domain.recurrence import utc_to_local
+from roster.domain.statuses import SessionStatus
 from roster.extensions import db
 from roster.models import ClassSession, Facilitator, Patient, User
 from roster.services import billing
@@ -49,7 +50,7 @@ def close_page(session_id: int, with_billing: bool) -> ClosePage:
     page = checkin_page(session_id)
     session = page.session
     tz = session.group_class.timezone
-    held = session.status == "held"
+    held = session.status == SessionStatus.HELD
     start = session.actual_start if held and session.actual_start else session.starts_at
     end = session.actual_end if held and session.actual_end else session.ends_at
     fid = session.actual_facilitator_id if held else session.effective_facilitator_id

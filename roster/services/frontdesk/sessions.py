@@ -12,6 +12,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from roster.domain.statuses import EnrollmentStatus, SessionStatus
 from roster.extensions import db
 from roster.models import CheckIn, ClassSession, Enrollment, EnrollmentCaregiver, Facilitator, GroupClass
 from roster.services import scheduling
@@ -34,7 +35,7 @@ def load_session(session_id: int) -> ClassSession:
 
 def facilitator_of(session: ClassSession) -> Facilitator | None:
     """Who ran it (once held and recorded), else who is planned."""
-    if session.status == "held" and session.actual_facilitator is not None:
+    if session.status == SessionStatus.HELD and session.actual_facilitator is not None:
         return session.actual_facilitator
     return session.effective_facilitator
 
@@ -88,7 +89,7 @@ def _enrolled_counts(class_ids: set[int]) -> dict[int, tuple[int, int]]:
         sa.select(Enrollment.class_id, sa.func.count(sa.distinct(Enrollment.id)),
                   sa.func.count(EnrollmentCaregiver.id))
         .outerjoin(EnrollmentCaregiver, EnrollmentCaregiver.enrollment_id == Enrollment.id)
-        .where(Enrollment.class_id.in_(class_ids), Enrollment.status == "enrolled")
+        .where(Enrollment.class_id.in_(class_ids), Enrollment.status == EnrollmentStatus.ENROLLED)
         .group_by(Enrollment.class_id)
     ).all()
     return {class_id: (sets, caregivers) for class_id, sets, caregivers in rows}
@@ -114,8 +115,8 @@ def open_sessions(now: datetime) -> tuple[list[OpenRow], bool]:
         sa.select(ClassSession)
         .options(*_session_options())
         .where(sa.or_(
-            sa.and_(ClassSession.status == "scheduled", ClassSession.starts_at < now),
-            sa.and_(ClassSession.status == "held", ClassSession.actual_facilitator_id.is_(None)),
+            sa.and_(ClassSession.status == SessionStatus.SCHEDULED, ClassSession.starts_at < now),
+            sa.and_(ClassSession.status == SessionStatus.HELD, ClassSession.actual_facilitator_id.is_(None)),
         ))
         .order_by(ClassSession.starts_at.desc(), ClassSession.id.desc())
         .limit(OPEN_SESSIONS_LIMIT + 1)
@@ -125,6 +126,6 @@ def open_sessions(now: datetime) -> tuple[list[OpenRow], bool]:
     arrived = arrivals([s.id for s in sessions])
     return [
         OpenRow(s, facilitator_of(s), arrived.get(s.id, 0),
-                "Not closed" if s.status == "scheduled" else "No facilitator recorded")
+                "Not closed" if s.status == SessionStatus.SCHEDULED else "No facilitator recorded")
         for s in sessions
     ], more

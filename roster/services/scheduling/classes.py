@@ -18,6 +18,7 @@ from roster.domain.recurrence import (
     expand_weekly,
     local_to_utc,
 )
+from roster.domain.statuses import SessionStatus
 from roster.domain.validators import session_window
 from roster.extensions import db
 from roster.models import MODALITIES, ClassSession, Facilitator, GroupClass
@@ -222,7 +223,7 @@ def update_class(group_class: GroupClass, data: dict) -> GroupClass:
                 {"capacity": f"At least {used}: {used} seats are taken; withdraw sets to go lower."},
             )
     if {"room", "facilitator_id"} & set(clean):
-        future = [s for s in group_class.sessions if s.status == "scheduled"]
+        future = [s for s in group_class.sessions if s.status == SessionStatus.SCHEDULED]
         room = clean.get("room", group_class.room)
         fid = clean.get("facilitator_id", group_class.facilitator_id)
         check_conflicts(
@@ -250,7 +251,7 @@ def has_attendance(group_class: GroupClass) -> bool:
 
     session_ids = sa.select(ClassSession.id).where(ClassSession.class_id == group_class.id)
     if db.session.scalar(sa.select(ClassSession.id).where(ClassSession.class_id == group_class.id,
-                                                          ClassSession.status == "held").limit(1)):
+                                                          ClassSession.status == SessionStatus.HELD).limit(1)):
         return True
     return any(
         db.session.scalar(sa.select(model.id).where(model.session_id.in_(session_ids)).limit(1)) is not None
@@ -299,7 +300,7 @@ def archive_class(group_class: GroupClass, now: datetime) -> int:
         .where(ClassSession.class_id == group_class.id))}
     cancelled = 0
     for session in group_class.sessions:
-        if session.status == "scheduled" and session.starts_at > now and session.id not in attended:
+        if session.status == SessionStatus.SCHEDULED and session.starts_at > now and session.id not in attended:
             cancel_session(session, "The class was archived.")
             cancelled += 1
     group_class.archived_at = now

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from roster.domain.recurrence import overlaps, utc_to_local
+from roster.domain.statuses import SessionStatus
 from roster.extensions import db
 from roster.models import ClassSession, GroupClass
 from roster.services import Conflict
@@ -29,7 +30,7 @@ def find_conflict(
         .options(selectinload(ClassSession.group_class).selectinload(GroupClass.facilitator),
                  selectinload(ClassSession.planned_facilitator))
         .where(
-            ClassSession.status != "cancelled",
+            ClassSession.status != SessionStatus.CANCELLED,
             ClassSession.starts_at < ends_at,
             ClassSession.ends_at > starts_at,
         )

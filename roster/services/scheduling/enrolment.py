@@ -8,6 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from roster.domain.statuses import EnrollmentStatus
 from roster.extensions import db
 from roster.models import Caregiver, CaregiverLink, Enrollment, EnrollmentCaregiver, GroupClass, Patient
 from roster.services import Conflict, NotFound, ServiceError, audit
@@ -17,7 +18,7 @@ def seats_taken(class_id: int) -> int:
     return db.session.scalar(
         sa.select(sa.func.count(EnrollmentCaregiver.id))
         .join(Enrollment, Enrollment.id == EnrollmentCaregiver.enrollment_id)
-        .where(Enrollment.class_id == class_id, Enrollment.status == "enrolled")
+        .where(Enrollment.class_id == class_id, Enrollment.status == EnrollmentStatus.ENROLLED)
     ) or 0
 
 
@@ -77,18 +78,18 @@ def enroll(class_id: int, patient: Patient, caregiver_ids: list[int]) -> EnrollR
     existing = db.session.scalar(
         sa.select(Enrollment).where(Enrollment.class_id == class_id, Enrollment.patient_id == patient.id)
     )
-    if existing is not None and existing.status != "withdrawn":
+    if existing is not None and existing.status != EnrollmentStatus.WITHDRAWN:
         raise Conflict(
             f"{patient.full_name} is already {existing.status} in this class; a patient is in a class once.",
             {"patient_mrn": "Already in this class."},
         )
     free = group_class.capacity - seats_taken(class_id)
-    status = "enrolled" if len(ids) <= free else "waitlisted"
+    status = EnrollmentStatus.ENROLLED if len(ids) <= free else EnrollmentStatus.WAITLISTED
     position = 0
-    if status == "waitlisted":
+    if status == EnrollmentStatus.WAITLISTED:
         position = (db.session.scalar(
             sa.select(sa.func.max(Enrollment.position)).where(
-                Enrollment.class_id == class_id, Enrollment.status == "waitlisted")
+                Enrollment.class_id == class_id, Enrollment.status == EnrollmentStatus.WAITLISTED)
         ) or 0) + 1
     if existing is None:
         enrollment = Enrollment(class_id=class_id, patient_id=patient.id, status=status, position=position)
@@ -122,13 +123,13 @@ def enroll(class_id: int, patient: Patient, caregiver_ids: list[int]) -> EnrollR
 def withdraw(enrollment: Enrollment, now: datetime) -> list[Enrollment]:
     """Withdraw a set; promote the first waiting sets that now fit. Returns the promoted."""
     group_class = _lock_class(enrollment.class_id)
-    if enrollment.status == "withdrawn":
+    if enrollment.status == EnrollmentStatus.WITHDRAWN:
         return []
     before = {"status": enrollment.status, "position": enrollment.position}
-    enrollment.status, enrollment.withdrawn_at, enrollment.position = "withdrawn", now, 0
+    enrollment.status, enrollment.withdrawn_at, enrollment.position = EnrollmentStatus.WITHDRAWN, now, 0
     db.session.flush()
     audit.record("enrollment.withdraw", "enrollment", enrollment.id, before=before,
-                 after={"status": "withdrawn"})
+                 after={"status": EnrollmentStatus.WITHDRAWN})
     return promote_waiting(group_class)
 
 
@@ -137,17 +138,17 @@ def promote_waiting(group_class: GroupClass) -> list[Enrollment]:
     waiting = db.session.scalars(
         sa.select(Enrollment)
         .options(selectinload(Enrollment.members))
-        .where(Enrollment.class_id == group_class.id, Enrollment.status == "waitlisted")
+        .where(Enrollment.class_id == group_class.id, Enrollment.status == EnrollmentStatus.WAITLISTED)
         .order_by(Enrollment.position, Enrollment.id)
     ).all()
     promoted = []
     for candidate in waiting:
         if candidate.seats <= free:
             free -= candidate.seats
-            candidate.status, candidate.position = "enrolled", 0
+            candidate.status, candidate.position = EnrollmentStatus.ENROLLED, 0
             promoted.append(candidate)
             audit.record("enrollment.promote", "enrollment", candidate.id,
-                         before={"status": "waitlisted"}, after={"status": "enrolled"})
+                         before={"status": EnrollmentStatus.WAITLISTED}, after={"status": EnrollmentStatus.ENROLLED})
     db.session.flush()
     return promoted
 
@@ -155,7 +156,7 @@ def promote_waiting(group_class: GroupClass) -> list[Enrollment]:
 def move_into_class(enrollment: Enrollment) -> Enrollment:
     """Move one waiting set into the class by hand, ahead of its turn, when its seats are free."""
     group_class = _lock_class(enrollment.class_id)
-    if enrollment.status != "waitlisted":
+    if enrollment.status != EnrollmentStatus.WAITLISTED:
         raise Conflict(f"{enrollment.patient.full_name}'s caregivers are not on the waitlist.",
                        {"enrollment": f"Already {enrollment.status}."})
     free = group_class.capacity - seats_taken(group_class.id)
@@ -165,10 +166,10 @@ def move_into_class(enrollment: Enrollment) -> Enrollment:
             f" and {free} {'is' if free == 1 else 'are'} free: raise the class's capacity or withdraw a set first.",
             {"enrollment": "Not enough free seats."},
         )
-    enrollment.status, enrollment.position = "enrolled", 0
+    enrollment.status, enrollment.position = EnrollmentStatus.ENROLLED, 0
     db.session.flush()
     audit.record("enrollment.promote", "enrollment", enrollment.id,
-                 before={"status": "waitlisted"}, after={"status": "enrolled", "by_hand": True})
+                 before={"status": EnrollmentStatus.WAITLISTED}, after={"status": EnrollmentStatus.ENROLLED, "by_hand": True})
     return enrollment
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from roster.domain.statuses import EnrollmentStatus, SessionStatus
 from roster.extensions import db
 from roster.models import CaregiverLink, ClassSession, Enrollment, EnrollmentCaregiver, GroupClass, Patient
 from roster.services.rows import one
@@ -39,7 +40,7 @@ def class_summaries(now: datetime, page: int = 1, per_page: int = 50, archived: 
     """
     upcoming = (
         sa.select(ClassSession.class_id, sa.func.min(ClassSession.starts_at).label("next_start"))
-        .where(ClassSession.status == "scheduled", ClassSession.ends_at > now)
+        .where(ClassSession.status == SessionStatus.SCHEDULED, ClassSession.ends_at > now)
         .group_by(ClassSession.class_id)
         .subquery()
     )
@@ -60,12 +61,12 @@ def class_summaries(now: datetime, page: int = 1, per_page: int = 50, archived: 
     seats = dict(db.session.execute(
         sa.select(Enrollment.class_id, sa.func.count(EnrollmentCaregiver.id))
         .join(EnrollmentCaregiver, EnrollmentCaregiver.enrollment_id == Enrollment.id)
-        .where(Enrollment.status == "enrolled", Enrollment.class_id.in_(ids))
+        .where(Enrollment.status == EnrollmentStatus.ENROLLED, Enrollment.class_id.in_(ids))
         .group_by(Enrollment.class_id)
     ).all()) if ids else {}
     waiting = dict(db.session.execute(
         sa.select(Enrollment.class_id, sa.func.count(Enrollment.id))
-        .where(Enrollment.status == "waitlisted", Enrollment.class_id.in_(ids))
+        .where(Enrollment.status == EnrollmentStatus.WAITLISTED, Enrollment.class_id.in_(ids))
         .group_by(Enrollment.class_id)
     ).all()) if ids else {}
     summaries = [ClassSummary(c, start, seats.get(c.id, 0), waiting.get(c.id, 0)) for c, start in rows]
@@ -101,8 +102,8 @@ def class_page(class_id: int) -> ClassPage:
     roster = class_roster(class_id)
     return ClassPage(
         group_class,
-        enrolled=[e for e in roster if e.status == "enrolled"],
-        waitlisted=sorted((e for e in roster if e.status == "waitlisted"), key=lambda e: (e.position, e.id)),
+        enrolled=[e for e in roster if e.status == EnrollmentStatus.ENROLLED],
+        waitlisted=sorted((e for e in roster if e.status == EnrollmentStatus.WAITLISTED), key=lambda e: (e.position, e.id)),
     )
 
 

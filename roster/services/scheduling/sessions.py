@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from roster.domain.recurrence import MAX_DURATION, MIN_DURATION, local_to_utc, utc_to_local
+from roster.domain.statuses import SessionStatus
 from roster.domain.validators import session_window
 from roster.extensions import db
 from roster.models import ClassSession, Facilitator, GroupClass
@@ -50,7 +51,7 @@ def edit_session(
     With ``following``, later sessions keep their own dates and take the same
     shift in start time and the same duration, room and facilitator.
     """
-    if session.status != "scheduled":
+    if session.status != SessionStatus.SCHEDULED:
         raise ServiceError("Only a scheduled session can be changed; re-open it first.",
                            {"session": "Not scheduled."})
     if scope not in ("this", "following"):
@@ -69,7 +70,7 @@ def edit_session(
     day_shift = local_start.date() - old_local.date()
     targets = [session]
     if scope == "following":
-        targets = [s for s in cls.sessions if s.status == "scheduled" and s.starts_at >= session.starts_at]
+        targets = [s for s in cls.sessions if s.status == SessionStatus.SCHEDULED and s.starts_at >= session.starts_at]
     plans = []
     for target in targets:
         base = utc_to_local(target.starts_at, tz)
@@ -100,11 +101,11 @@ def cancel_session(session: ClassSession, reason: str) -> ClassSession:
         raise ServiceError("Say why the session is cancelled.", {"reason": "A reason is required."})
     if len(reason) > 300:
         raise ServiceError("The reason is too long.", {"reason": "At most 300 characters."})
-    if session.status == "cancelled":
+    if session.status == SessionStatus.CANCELLED:
         return session
-    was_held = session.status == "held"
+    was_held = session.status == SessionStatus.HELD
     before = audit.snapshot(session, SESSION_AUDIT_FIELDS)
-    session.status = "cancelled"
+    session.status = SessionStatus.CANCELLED
     session.cancel_reason = reason
     session.sequence += 1
     db.session.flush()
