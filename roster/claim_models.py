@@ -22,8 +22,12 @@ CLAIM_FREQUENCIES = ("1", "7", "8")  # original, replacement, void
 HL7_STATUSES = ("pending", "sending", "acknowledged", "rejected")
 
 
-class ClinicSettings(db.Model):
-    """The clinic as the billing provider, and where its claims and charges go. One row (id 1)."""
+class ClaimSettings(db.Model):
+    """The clinic as the billing provider, and where its claims and charges go. One row (id 1).
+
+    Not to be confused with ``ClinicSetting`` (roster/account_models.py, the two-factor switch): the
+    class was called ``ClinicSettings`` until issue 14's second session; its table keeps that name
+    (``clinic_settings``), so no migration was needed."""
 
     __tablename__ = "clinic_settings"
     __table_args__ = (

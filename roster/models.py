@@ -353,7 +353,7 @@ from roster.billing_models import (  # noqa: E402,F401
 from roster.claim_models import (  # noqa: E402,F401
     Claim,
     ClaimFile,
-    ClinicSettings,
+    ClaimSettings,
     ControlCounter,
     Fee,
     Hl7Message,

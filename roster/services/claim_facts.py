@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from roster.domain import claim_preflight as pf
 from roster.extensions import db
-from roster.models import BillingLine, ClinicSettings, LineCharge, Patient, Payer
+from roster.models import BillingLine, ClaimSettings, LineCharge, Patient, Payer
 from roster.services import clinic
 
 
@@ -35,7 +35,7 @@ class BatchLine:
     rendering_name: str
 
 
-def clinic_facts(row: ClinicSettings) -> pf.ClinicFacts:
+def clinic_facts(row: ClaimSettings) -> pf.ClinicFacts:
     return pf.ClinicFacts(**{f: getattr(row, f) or "" for f in pf.ClinicFacts.__dataclass_fields__})
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from roster.domain.npi import npi_is_valid
 from roster.extensions import db
-from roster.models import ClinicSettings, ControlCounter, Fee, Patient, Payer
+from roster.models import ClaimSettings, ControlCounter, Fee, Patient, Payer
 from roster.services import Conflict, NotFound, ServiceError, audit, families
 
 SETTINGS_ID = 1
@@ -84,11 +84,11 @@ def clean_zip(value: str, key: str, errors: dict, *, nine: bool = False) -> str:
 # --------------------------------------------------------------------------- settings
 
 
-def get_settings() -> ClinicSettings:
+def get_settings() -> ClaimSettings:
     """The settings row; a blank, unsaved one when the clinic has not set any yet."""
-    row = db.session.get(ClinicSettings, SETTINGS_ID)
+    row = db.session.get(ClaimSettings, SETTINGS_ID)
     if row is None:
-        row = ClinicSettings(id=SETTINGS_ID, **{f: "" for f in SETTINGS_FIELDS if f != "hl7_port"})
+        row = ClaimSettings(id=SETTINGS_ID, **{f: "" for f in SETTINGS_FIELDS if f != "hl7_port"})
         row.x12_usage, row.hl7_port = "T", None
     return row
 
@@ -168,9 +168,9 @@ def _port(value: Any, errors: dict) -> int | None:
     return port
 
 
-def update_settings(data: dict) -> ClinicSettings:
+def update_settings(data: dict) -> ClaimSettings:
     clean = validate_settings(data)
-    row = db.session.get(ClinicSettings, SETTINGS_ID)
+    row = db.session.get(ClaimSettings, SETTINGS_ID)
     if row is None:
         row = get_settings()
         db.session.add(row)
@@ -180,7 +180,7 @@ def update_settings(data: dict) -> ClinicSettings:
     return row
 
 
-def settings_dict(row: ClinicSettings) -> dict:
+def settings_dict(row: ClaimSettings) -> dict:
     return {f: getattr(row, f) for f in SETTINGS_FIELDS}
 
 

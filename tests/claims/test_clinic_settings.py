@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from roster.extensions import db
-from roster.models import AuditEvent, ClinicSettings, Fee, Patient, Payer
+from roster.models import AuditEvent, ClaimSettings, Fee, Patient, Payer
 from roster.services import clinic
 
 GOOD_SETTINGS = {
@@ -33,7 +33,7 @@ def test_an_admin_saves_the_billing_provider_and_every_value_is_normalised(app, 
     response = client.post("/billing/settings", data=GOOD_SETTINGS)
     assert response.status_code == 302
     with app.app_context():
-        row = db.session.get(ClinicSettings, 1)
+        row = db.session.get(ClaimSettings, 1)
         assert (row.npi, row.tax_id, row.taxonomy, row.address_state, row.address_zip, row.contact_phone,
                 row.hl7_port) == ("1555012347", "361234567", "261QR0400X", "IL", "606011234", "3125550100", 2575)
         assert db.session.scalar(sa.select(AuditEvent.action).where(AuditEvent.entity_type == "clinic_settings")) \
@@ -52,7 +52,7 @@ def test_bad_settings_name_every_field_and_write_nothing(app, client, login):
     for field_id in ("tax_id", "taxonomy", "address_state", "hl7_port", "submitter_id"):
         assert error_of(html, field_id), field_id
     with app.app_context():
-        assert db.session.get(ClinicSettings, 1) is None
+        assert db.session.get(ClaimSettings, 1) is None
 
 
 def test_only_an_admin_changes_billing_settings(client, login):
