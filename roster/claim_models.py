@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from roster.domain.families import FAMILIES
 from roster.extensions import db
+from roster.model_base import PostalAddressMixin
 from roster.models import ExportBatch, Patient, TimestampMixin, User, UTCDateTime, _in, utcnow
 
 X12_USAGE = ("T", "P")
@@ -22,7 +23,7 @@ CLAIM_FREQUENCIES = ("1", "7", "8")  # original, replacement, void
 HL7_STATUSES = ("pending", "sending", "acknowledged", "rejected")
 
 
-class ClaimSettings(db.Model):
+class ClaimSettings(PostalAddressMixin, db.Model):
     """The clinic as the billing provider, and where its claims and charges go. One row (id 1).
 
     Not to be confused with ``ClinicSetting`` (roster/account_models.py, the two-factor switch): the
@@ -39,11 +40,7 @@ class ClaimSettings(db.Model):
     organization_name: Mapped[str] = mapped_column(sa.String(60), default="")
     npi: Mapped[str] = mapped_column(sa.String(10), default="")
     tax_id: Mapped[str] = mapped_column(sa.String(9), default="")  # EIN, 9 digits
-    taxonomy: Mapped[str] = mapped_column(sa.String(10), default="")
-    address_line1: Mapped[str] = mapped_column(sa.String(55), default="")
-    address_city: Mapped[str] = mapped_column(sa.String(30), default="")
-    address_state: Mapped[str] = mapped_column(sa.String(2), default="")
-    address_zip: Mapped[str] = mapped_column(sa.String(10), default="")
+    taxonomy: Mapped[str] = mapped_column(sa.String(10), default="")  # the address: PostalAddressMixin
     contact_name: Mapped[str] = mapped_column(sa.String(60), default="")
     contact_phone: Mapped[str] = mapped_column(sa.String(20), default="")
     submitter_id: Mapped[str] = mapped_column(sa.String(15), default="")

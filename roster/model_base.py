@@ -43,6 +43,15 @@ class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
 
+class PostalAddressMixin:
+    """A US street address as a claim carries it (837P N3/N4, HL7 PID-11): blank until it is known."""
+
+    address_line1: Mapped[str] = mapped_column(sa.String(55), default="")
+    address_city: Mapped[str] = mapped_column(sa.String(30), default="")
+    address_state: Mapped[str] = mapped_column(sa.String(2), default="")
+    address_zip: Mapped[str] = mapped_column(sa.String(10), default="")
+
+
 def cascade_fk(table: str):
     """An indexed foreign key to ``table.id`` for a row that goes with its parent (ON DELETE CASCADE)."""
     return mapped_column(sa.ForeignKey(f"{table}.id", ondelete="CASCADE"), index=True)

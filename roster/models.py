@@ -36,7 +36,7 @@ SEXES = ("F", "M", "U")
 from roster.account_models import (  # noqa: E402,F401
     ROLES, ApiToken, ClinicSetting, LoginThrottle, RecoveryCode, User,
 )
-from roster.model_base import TimestampMixin, UTCDateTime, _in, cascade_fk, utcnow  # noqa: E402,F401
+from roster.model_base import PostalAddressMixin, TimestampMixin, UTCDateTime, _in, cascade_fk, utcnow  # noqa: E402,F401
 
 
 # --------------------------------------------------------------------------- people
@@ -83,7 +83,7 @@ def mrn_key(mrn: str | None) -> str:
     return (mrn or "").strip().upper()
 
 
-class Patient(SearchKeyMixin, TimestampMixin, db.Model):
+class Patient(SearchKeyMixin, TimestampMixin, PostalAddressMixin, db.Model):
     __tablename__ = "patient"
     SEARCH_FIELDS = ("first_name", "last_name", "mrn")
     SEARCH_KEY = staticmethod(patient_search_key)
@@ -122,11 +122,7 @@ class Patient(SearchKeyMixin, TimestampMixin, db.Model):
     poc_start: Mapped[Optional[date]]
     poc_end: Mapped[Optional[date]]
     # What a claim needs and the roster does not (issue 14); the payer list is matched by ``payer``.
-    sex: Mapped[Optional[str]] = mapped_column(sa.String(1))
-    address_line1: Mapped[str] = mapped_column(sa.String(55), default="")
-    address_city: Mapped[str] = mapped_column(sa.String(30), default="")
-    address_state: Mapped[str] = mapped_column(sa.String(2), default="")
-    address_zip: Mapped[str] = mapped_column(sa.String(10), default="")
+    sex: Mapped[Optional[str]] = mapped_column(sa.String(1))  # the address: PostalAddressMixin
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     links: Mapped[list[CaregiverLink]] = relationship(

@@ -31,24 +31,29 @@ def claim_preflight():
     return jsonify({"problems": [p.as_dict() for p in claims.preflight_range(date_from, date_to)]})
 
 
+def _prepared(make):
+    """(what ``make()`` returned, None), or (None, the 409 answer) when the preflight refuses."""
+    try:
+        return make(), None
+    except PreflightFailed as exc:
+        return None, preflight_error(exc)
+
+
+def _download(batch_id: int, kind: str, make, mimetype: str) -> Response:
+    text, refused = _prepared(make)
+    return refused or _file(text, batch_id, kind, mimetype)
+
+
 @bp.get("/billing/exports/<int:batch_id>.837")
 @requires("billing.export")
 def export_837(batch_id: int):
-    try:
-        kept = claims.claim_file(batch_id)
-    except PreflightFailed as exc:
-        return preflight_error(exc)
-    return _file(kept.content, batch_id, "837", "application/edi-x12")
+    return _download(batch_id, "837", lambda: claims.claim_file(batch_id).content, "application/edi-x12")
 
 
 @bp.get("/billing/exports/<int:batch_id>.hl7")
 @requires("billing.export")
 def export_hl7(batch_id: int):
-    try:
-        text = hl7_messages.batch_file(batch_id)
-    except PreflightFailed as exc:
-        return preflight_error(exc)
-    return _file(text, batch_id, "hl7", "application/hl7-v2")
+    return _download(batch_id, "hl7", lambda: hl7_messages.batch_file(batch_id), "application/hl7-v2")
 
 
 def message_dict(m) -> dict:
@@ -64,30 +69,28 @@ def hl7_messages_of(batch_id: int):
     return jsonify({"messages": [message_dict(m) for m in hl7_messages.messages_of(batch_id)]})
 
 
+def _send(make, batch_of) -> tuple:
+    """Make or rebuild charge messages, keep them, then send their batch's pending ones (hl7_send commits
+    per message): (what ``make()`` returned, the report, None), or (None, None, the 409 answer)."""
+    made, refused = _prepared(make)
+    if refused:
+        return None, None, refused
+    transport = hl7_send.engine_transport()
+    db.session.commit()  # the messages exist before any is sent
+    return made, hl7_send.send_pending(batch_of(made), transport, db.session.commit), None
+
+
 @bp.post("/billing/exports/<int:batch_id>/hl7-send")
 @requires("billing.export")
 def hl7_send_batch(batch_id: int):
-    try:
-        hl7_messages.ensure_messages(batch_id)
-    except PreflightFailed as exc:
-        return preflight_error(exc)
-    transport = hl7_send.engine_transport()
-    db.session.commit()  # the messages exist before any is sent (hl7_send commits per message)
-    report = hl7_send.send_pending(batch_id, transport, db.session.commit)
-    return jsonify({"acknowledged": report.acknowledged, "rejected": report.rejected,
-                    "unreachable": report.unreachable, "errors": report.errors,
-                    "messages": [message_dict(m) for m in hl7_messages.messages_of(batch_id)]})
+    _, report, refused = _send(lambda: hl7_messages.ensure_messages(batch_id), lambda _: batch_id)
+    return refused or jsonify({
+        "acknowledged": report.acknowledged, "rejected": report.rejected, "unreachable": report.unreachable,
+        "errors": report.errors, "messages": [message_dict(m) for m in hl7_messages.messages_of(batch_id)]})
 
 
 @bp.post("/billing/hl7-messages/<int:message_id>/resend")
 @requires("billing.export")
 def hl7_resend(message_id: int):
-    try:
-        message = hl7_messages.rebuild(message_id)
-    except PreflightFailed as exc:
-        return preflight_error(exc)
-    batch_id = message.export_batch_id
-    transport = hl7_send.engine_transport()
-    db.session.commit()  # the rebuilt message is kept before it is sent (hl7_send commits per message)
-    hl7_send.send_pending(batch_id, transport, db.session.commit)
-    return created(message_dict(db.session.get(type(message), message_id)), 200)
+    message, _, refused = _send(lambda: hl7_messages.rebuild(message_id), lambda m: m.export_batch_id)
+    return refused or created(message_dict(db.session.get(type(message), message_id)), 200)

@@ -59,17 +59,21 @@ def batch(batch_id: int):
     return _batch_page(batch_id, claims.preflight_batch(batch_id, X12))
 
 
-def _download(batch_id: int, kind: str, make, mimetype: str):
+def _attempt(batch_id: int, make):
+    """(what ``make()`` returned, None), or (None, the batch page saying why) when a service refuses."""
     try:
-        text = make()
-    except PreflightFailed as exc:
-        discard_changes()
-        flash(exc.message, "error")
-        return _batch_page(batch_id, exc.problems, 409)
+        return make(), None
     except ServiceError as exc:
         discard_changes()
         flash(exc.message, "error")
-        return _batch_page(batch_id, None, exc.status)
+        problems = exc.problems if isinstance(exc, PreflightFailed) else None
+        return None, _batch_page(batch_id, problems, exc.status)
+
+
+def _download(batch_id: int, kind: str, make, mimetype: str):
+    text, refused = _attempt(batch_id, make)
+    if refused:
+        return refused
     name = claims.claim_file_name(claims.get_batch(batch_id), kind)
     return Response(text, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
@@ -87,17 +91,13 @@ def export_hl7(batch_id: int):
 
 
 def _send(batch_id: int, prepare) -> Response:
-    try:
+    def ready():
         prepare()
-        transport = hl7_send.engine_transport()
-    except PreflightFailed as exc:
-        discard_changes()
-        flash(exc.message, "error")
-        return _batch_page(batch_id, exc.problems, 409)
-    except ServiceError as exc:
-        discard_changes()
-        flash(exc.message, "error")
-        return _batch_page(batch_id, None, exc.status)
+        return hl7_send.engine_transport()
+
+    transport, refused = _attempt(batch_id, ready)
+    if refused:
+        return refused
     db.session.commit()  # the messages exist before any is sent (hl7_send commits per message, on purpose)
     report = hl7_send.send_pending(batch_id, transport, db.session.commit)
     parts = [f"{report.acknowledged} acknowledged", f"{report.rejected} rejected"]

@@ -25,8 +25,9 @@ from roster.domain import x12_837p as x12
 from roster.domain.x12_check import check_837p
 from roster.extensions import db
 from roster.models import BillingLine, Claim, ClaimFile, ExportBatch, User, utcnow
-from roster.services import Conflict, NotFound, audit, clinic
+from roster.services import Conflict, audit, clinic
 from roster.services.claim_facts import BatchLine, batch_lines, clinic_facts, fix_charges, ready_lines
+from roster.services.rows import one
 
 
 class PreflightFailed(Conflict):
@@ -82,10 +83,7 @@ def _claimed_line_ids(batch_id: int) -> set[int]:
 
 
 def get_batch(batch_id: int) -> ExportBatch:
-    batch = db.session.get(ExportBatch, batch_id)
-    if batch is None:
-        raise NotFound(f"No export batch {batch_id}.")
-    return batch
+    return one(ExportBatch, batch_id)
 
 
 # --------------------------------------------------------------------------- claims

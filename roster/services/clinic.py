@@ -17,7 +17,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from roster.domain.npi import npi_is_valid
 from roster.extensions import db
 from roster.models import ClaimSettings, ControlCounter, Fee, Patient, Payer
-from roster.services import Conflict, NotFound, ServiceError, audit, families
+from roster.services import Conflict, NotFound, ServiceError, audit, families, rows
+from roster.services.rows import one
 
 SETTINGS_ID = 1
 SETTINGS_FIELDS = (
@@ -246,10 +247,7 @@ def _name_taken(key: str, payer_id: int | None) -> None:
 def create_payer(data: dict) -> Payer:
     clean = validate_payer(data)
     _name_taken(clean["name_key"], None)
-    payer = Payer(**clean)
-    db.session.add(payer)
-    db.session.flush()
-    audit.record("payer.create", "payer", payer.id, after=audit.snapshot(payer, AUDITED_PAYER_FIELDS))
+    payer = rows.create(Payer, clean, "payer.create", lambda p: audit.snapshot(p, AUDITED_PAYER_FIELDS))
     families.reevaluate_payers(payer.name_key)  # its patients now follow its profile
     return payer
 
@@ -271,10 +269,7 @@ def update_payer(payer: Payer, data: dict) -> Payer:
 
 
 def get_payer(payer_id: int) -> Payer:
-    payer = db.session.get(Payer, payer_id)
-    if payer is None:
-        raise NotFound(f"No payer {payer_id}.")
-    return payer
+    return one(Payer, payer_id)
 
 
 def payer_dict(p: Payer) -> dict:

@@ -16,7 +16,7 @@ from roster.domain.recurrence import utc_to_local
 from roster.domain.validators import birth_date_problem, icd10_shape_ok, normalise_icd10, not_after_today_problem
 from roster.extensions import db
 from roster.models import CONSENT_KINDS, POC_DISCIPLINES, Patient, mrn_key, utcnow
-from roster.services import Conflict, NotFound, ServiceError, audit, billing
+from roster.services import Conflict, NotFound, ServiceError, audit, billing, rows
 from roster.services.patient_claim import CLAIM_FIELDS, validate_claim_fields
 from roster.domain.validators import record_window
 from roster.services.validation import parse_date, reject_unknown, require_object, tags, text
@@ -153,11 +153,7 @@ def _refuse_taken_mrn(mrn: str, own_id: int | None) -> None:
 def create_patient(data: dict) -> Patient:
     clean = validate_patient(data)
     _refuse_taken_mrn(clean["mrn"], None)
-    patient = Patient(**clean)
-    db.session.add(patient)
-    db.session.flush()
-    audit.record("patient.create", "patient", patient.id, after=audit.snapshot(patient, PATIENT_AUDIT_FIELDS))
-    return patient
+    return rows.create(Patient, clean, "patient.create", lambda p: audit.snapshot(p, PATIENT_AUDIT_FIELDS))
 
 
 def update_patient(patient: Patient, data: dict) -> Patient:

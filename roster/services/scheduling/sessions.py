@@ -12,7 +12,8 @@ from roster.domain.statuses import SessionStatus
 from roster.domain.validators import session_window
 from roster.extensions import db
 from roster.models import ClassSession, Facilitator, GroupClass
-from roster.services import NotFound, ServiceError, audit, billing
+from roster.services import ServiceError, audit, billing
+from roster.services.rows import one
 from roster.services.scheduling.conflicts import check_conflicts
 from roster.services.validation import within
 
@@ -120,10 +121,7 @@ def cancel_session(session: ClassSession, reason: str) -> ClassSession:
 
 
 def get_session(session_id: int) -> ClassSession:
-    session = db.session.get(ClassSession, session_id)
-    if session is None:
-        raise NotFound(f"No session {session_id}.")
-    return session
+    return one(ClassSession, session_id)
 
 def sessions_between(start: datetime, end: datetime) -> list[ClassSession]:
     return list(
