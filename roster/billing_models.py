@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Optional
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from roster.domain.statuses import JobStatus
 from roster.extensions import db
 from roster.model_base import TimestampMixin, UTCDateTime, _in, cascade_fk, utcnow
 from roster.models import LINE_STATUSES, SEVERITIES
@@ -156,7 +157,7 @@ class AuditEvent(db.Model):
 
 # --------------------------------------------------------------------------- background jobs
 
-JOB_STATUSES = ("queued", "running", "done", "failed")
+JOB_STATUSES = tuple(JobStatus)  # the CHECK constraint, same text as before
 
 
 class Job(TimestampMixin, db.Model):
@@ -176,7 +177,7 @@ class Job(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(sa.String(40))
     params: Mapped[dict] = mapped_column(sa.JSON, default=dict)
-    status: Mapped[str] = mapped_column(sa.String(10), default="queued")
+    status: Mapped[str] = mapped_column(sa.String(10), default=JobStatus.QUEUED)
     progress: Mapped[int] = mapped_column(default=0)
     message: Mapped[str] = mapped_column(sa.String(300), default="")
     result: Mapped[Optional[dict]] = mapped_column(sa.JSON)

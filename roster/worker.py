@@ -23,6 +23,7 @@ from typing import Callable
 import sqlalchemy as sa
 from flask import g
 
+from roster.domain.statuses import JobStatus
 from roster.extensions import db
 from roster.models import Job, utcnow
 from roster.services.jobs import HANDLERS, Progress
@@ -32,12 +33,12 @@ log = logging.getLogger(__name__)
 
 def claim_next() -> int | None:
     """Take the oldest queued job and mark it running (committed). None when the queue is empty."""
-    pick = sa.select(Job.id).where(Job.status == "queued").order_by(Job.id).limit(1)
+    pick = sa.select(Job.id).where(Job.status == JobStatus.QUEUED).order_by(Job.id).limit(1)
     if db.session.get_bind().dialect.name == "postgresql":
         pick = pick.with_for_update(skip_locked=True)
     job_id = db.session.scalar(
-        sa.update(Job).where(Job.id == pick.scalar_subquery(), Job.status == "queued")
-        .values(status="running", started_at=utcnow(), message="Started.")
+        sa.update(Job).where(Job.id == pick.scalar_subquery(), Job.status == JobStatus.QUEUED)
+        .values(status=JobStatus.RUNNING, started_at=utcnow(), message="Started.")
         .returning(Job.id).execution_options(synchronize_session=False)
     )
     db.session.commit()
@@ -70,13 +71,13 @@ def run(job_id: int) -> Job:
         db.session.rollback()
         log.exception("job %s failed", job_id)
         db.session.execute(sa.update(Job).where(Job.id == job_id).values(
-            status="failed", finished_at=utcnow(), message=f"Failed: {exc}"[:300]))
+            status=JobStatus.FAILED, finished_at=utcnow(), message=f"Failed: {exc}"[:300]))
         db.session.commit()
         return db.session.get(Job, job_id)
     finally:
         g.pop("job_user", None)
     db.session.execute(sa.update(Job).where(Job.id == job_id).values(
-        status="done", progress=100, finished_at=utcnow(), result=result, message=result.get("message", "Done.")))
+        status=JobStatus.DONE, progress=100, finished_at=utcnow(), result=result, message=result.get("message", "Done.")))
     db.session.commit()
     return db.session.get(Job, job_id)
 

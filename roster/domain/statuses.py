@@ -1,4 +1,4 @@
-"""The states a session, an enrolment and a billing line go through: one name each, used by the models'
+"""The states a session, an enrolment, a billing line and a background job go through: one name each, used by the models'
 CHECK constraints, the services and the pure core (a ``StrEnum`` member equals its text)."""
 
 from enum import StrEnum
@@ -21,3 +21,10 @@ class LineStatus(StrEnum):
     HELD = "held"  # a blocking finding keeps it out of exports
     EXPORTED = "exported"
     VOID = "void"
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"

@@ -15,6 +15,7 @@ from typing import Callable
 import sqlalchemy as sa
 from flask import current_app, g
 
+from roster.domain.statuses import JobStatus
 from roster.extensions import db
 from roster.models import Job, User
 from roster.services import billing
@@ -34,7 +35,7 @@ def handler(kind: str):
 def enqueue(kind: str, params: dict, user: User | None) -> Job:
     if kind not in HANDLERS:
         raise KeyError(kind)
-    job = Job(kind=kind, params=params, status="queued", progress=0, message="Waiting to start.",
+    job = Job(kind=kind, params=params, status=JobStatus.QUEUED, progress=0, message="Waiting to start.",
               created_by_id=user.id if user is not None and user.is_authenticated else None)
     db.session.add(job)
     db.session.flush()
