@@ -29,10 +29,11 @@ def _on_postgresql() -> bool:
 
 
 def pytest_collection_modifyitems(config, items):
-    """`postgres_only` tests race real transactions; SQLite has one writer, so they run on the PG pass."""
+    """`postgres_only` tests need PostgreSQL itself (its pg_trgm indexes, stopping its cluster, the
+    schemathesis pass); they run on the PG pass. Race tests are not among them: they run on both."""
     if _on_postgresql():
         return
-    skip = pytest.mark.skip(reason="needs PostgreSQL (SQLite serialises writers); make test runs the PG pass")
+    skip = pytest.mark.skip(reason="needs PostgreSQL itself (pg_trgm, its cluster, the schemathesis pass); make test runs the PG pass")
     for item in items:
         if "postgres_only" in item.keywords:
             item.add_marker(skip)

@@ -149,7 +149,6 @@ def test_the_patient_form_offers_the_payer_list_and_saves_the_address(app, clien
                                                                                       "Blue Cross")
 
 
-@pytest.mark.postgres_only
 def test_control_numbers_never_repeat_under_concurrency(app):
     taken: list[int] = []
 

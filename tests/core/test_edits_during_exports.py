@@ -1,8 +1,9 @@
-"""Coordinators editing the patients of one class while two billers export it: never a 500 (PostgreSQL).
+"""Coordinators editing the patients of one class while two billers export it: never a 500 (both databases).
 
 Edits re-evaluate the lines an export locks; a deadlock or serialization failure
 between them is run again (roster/transactions.py) and, if it keeps losing,
-answers 409 with a sentence.
+answers 409 with a sentence. On SQLite the writers queue for the one write lock instead (a
+request waits, it does not deadlock), so every edit is expected to succeed there.
 """
 
 from __future__ import annotations
@@ -11,14 +12,12 @@ import random
 import threading
 from collections import Counter
 
-import pytest
 
 from tests.billing.clinic import Clinic
-
-pytestmark = pytest.mark.postgres_only
+from tests.fresh import assert_fresh, on_sqlite
 
 PATIENTS = 8
-EDITORS = 12
+EDITORS = 14  # + 2 exporters: 16 threads
 EDITS_EACH = 6
 EXPORTERS = 2
 EXPORTS_EACH = 3
@@ -68,5 +67,6 @@ def test_patient_edits_while_exports_run_never_answer_5xx(app, api):
 
     assert not errors, errors
     assert sum(statuses.values()) == EDITORS * EDITS_EACH + EXPORTERS * EXPORTS_EACH
-    assert set(statuses) <= {200, 201, 409}, statuses
+    assert set(statuses) <= ({200, 201} if on_sqlite(app) else {200, 201, 409}), statuses  # SQLite waits
     assert statuses[201] >= 1  # at least the first export found ready lines
+    assert_fresh(app)

@@ -146,7 +146,6 @@ def test_the_settings_page_sets_and_removes_a_cap(app, client, login):
     assert client.post("/billing/unit-caps/G0540/remove").status_code == 404
 
 
-@pytest.mark.postgres_only
 def test_admins_setting_caps_at_once_leave_one_cap_and_lines_that_match_it(app, api):
     """16 desks set and remove G0540's cap at the same moment while its session is held: no error,
     one row per code, every change audited, and the stored findings equal a fresh evaluation."""
