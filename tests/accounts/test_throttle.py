@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from roster.extensions import db
 from roster.models import LoginThrottle, utcnow
 from roster.services import signin, throttle
+from tests.fresh import run_at_once
 
 PASSWORD = "correct-horse-battery"
 PARALLEL = 16
@@ -32,25 +33,12 @@ class Spy:
 
 
 def _parallel(app, email: str, password: str, n: int = PARALLEL) -> list[int]:
-    barrier = threading.Barrier(n)
-    statuses: list[int] = []
-    errors: list[BaseException] = []
+    clients = [app.test_client() for _ in range(n)]
 
-    def run():
-        client = app.test_client()
-        try:
-            barrier.wait(timeout=30)
-            statuses.append(client.post("/login", data={"email": email, "password": password}).status_code)
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
+    def sign_in(client):
+        return lambda: [client.post("/login", data={"email": email, "password": password}).status_code]
 
-    threads = [threading.Thread(target=run) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert not errors, errors
-    return statuses
+    return [status for _, status in run_at_once([("sign-in", sign_in(c)) for c in clients], timeout=30)]
 
 
 def test_sixteen_parallel_wrong_passwords_then_the_right_one(app, build, monkeypatch):
