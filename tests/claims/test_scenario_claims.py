@@ -219,3 +219,36 @@ def test_a_corrected_member_id_voids_the_claim_as_sent_and_claims_anew_under_the
     ]
     listed = admin.get(f"/billing/exports/{batch}/hl7-messages").get_json()["messages"]
     assert [m["patient_mrn"] for m in listed] == ["A1001", "A1001"]
+
+
+@pytest.mark.parametrize("correction, field, before, after", [
+    ({"first_name": "Walt"}, "first_name", "WALTER", "WALT"),
+    ({"dob": "1950-04-12"}, "dob", "1950-04-02", "1950-04-12"),
+    ({"payer": "Prairie Health"}, "payer", "MEDICARE", "PRAIRIE HEALTH"),
+], ids=["first-name", "birth-date", "payer"])
+def test_each_claim_identity_correction_voids_as_sent_and_claims_anew(api, correction, field, before, after):
+    """S6 names the patient's name, date of birth, payer and member id: a correction of any of them
+    after the claim went out voids the claim with what it carried and sends a new one with the correction."""
+    admin = api("admin")
+    set_up_clinic(admin)
+    assert admin.post("/billing/payers", json={"name": "Prairie Health", "payer_id": "PH001",
+                                               "claim_filing_indicator": "CI"}).status_code == 201
+    driver = ClaimDriver(admin)
+    steps = _story("27-s6-claim-identity-correction-voids-and-replaces")
+    first_export = next(i for i, s in enumerate(steps) if s["do"] == "export")
+    for step in steps[:first_export]:
+        driver.run(step)
+    first = admin.post("/billing/exports", json={"from": "2026-02-01", "to": "2026-02-28"}).get_json()["id"]
+    original = next(c for c in claims_of(admin.get(f"/billing/exports/{first}.837").get_data(as_text=True))
+                    if c["member_id"] == "1EG4TE5MK01")
+    assert admin.patch("/patients/A1001", json=correction).status_code == 200
+    batch = admin.post("/billing/exports", json={"from": "2026-02-01", "to": "2026-02-28"}).get_json()["id"]
+    text = admin.get(f"/billing/exports/{batch}.837").get_data(as_text=True)
+    assert_pyx12_accepts(text)
+    void, new = claims_of(text)
+    assert (void["frequency"], void["f8"], void[field]) == ("8", original["clm01"], before)
+    assert (new["frequency"], new["f8"], new[field]) == ("1", None, after)
+    assert void["lines"] == original["lines"] and void["member_id"] == new["member_id"] == "1EG4TE5MK01"
+    _, messages = hl7_messages(admin.get(f"/billing/exports/{batch}.hl7").get_data(as_text=True))
+    assert [[f["type"] for f in ft1s(m)] for m in messages] == [["CD"], ["CG"]]
+    assert hl7_identity(messages[0]) != hl7_identity(messages[1])
