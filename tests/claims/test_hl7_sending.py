@@ -159,7 +159,7 @@ def test_the_engine_must_be_set_before_sending(api):
     assert response.status_code == 422 and "host and port" in response.get_json()["error"]["message"]
 
 
-def test_a_message_left_sending_by_a_killed_sender_is_sent_again_once_stale(app, api, engine):
+def test_a_message_left_sending_by_a_killed_sender_is_sent_again_once_stale(app, api, engine, client, login):
     """A process killed mid-send leaves its message in "sending". A later send takes it again (same
     control id, so the engine can tell a repeat) once it is older than STALE_SENDING; a message another
     sender took a moment ago is left to that sender."""
@@ -188,6 +188,9 @@ def test_a_message_left_sending_by_a_killed_sender_is_sent_again_once_stale(app,
     with app.app_context():
         trail = db.session.scalars(sa.select(AuditEvent.entity_id).where(AuditEvent.action == "hl7.stale_send")).all()
     assert trail == [ids["crashed"][0]]
+    login("biller")
+    page = client.get(f"/billing/exports/{batch_id}").get_data(as_text=True)
+    assert "no answer yet" in page and "goes again with the next send" in page
 
     # Nothing is sent twice: the acknowledged stay done; the busy one goes once it too is stale.
     assert api("biller").post(f"/billing/exports/{batch_id}/hl7-send").get_json()["acknowledged"] == 0
