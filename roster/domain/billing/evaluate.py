@@ -9,7 +9,6 @@ from datetime import date
 from roster.domain.billing.facts import (
     DEFAULT_POLICY,
     FINDING_CODES,
-    HELD,
     NO_ACTUAL_TIMES,
     SINGLE_CAREGIVER_SET,
     UNDER_MINIMUM_TIME,
@@ -38,6 +37,7 @@ from roster.domain.families import (
     not_effective_message,
     over_cap,
 )
+from roster.domain.statuses import SessionStatus
 
 UnitCounts = Mapping[tuple[int, str], int]
 
@@ -54,7 +54,7 @@ def evaluate_session(
     sessions with the same date of service (R9); `earlier_units` their units, for
     the unit caps of R21 (missing: the line's own units are counted alone).
     """
-    if facts.status != HELD:  # R13
+    if facts.status != SessionStatus.HELD:  # R13
         return Evaluation(facts.session_id, (), ())
     _require_known_patients(facts)
 

@@ -24,12 +24,11 @@ from roster.domain.families import (
     Ladder,
     PayerProfile,
 )
+from roster.domain.statuses import LineStatus
 
 BLOCK = "block"
 WARN = "warn"
 
-HELD = "held"  # session status, and line status when a block finding applies
-READY = "ready"
 TELEHEALTH = "telehealth"
 
 # --------------------------------------------------------------------------
@@ -122,7 +121,7 @@ class CheckInFacts:
 @dataclass(frozen=True)
 class SessionFacts:
     session_id: int
-    status: str  # "scheduled" | "held" | "cancelled"
+    status: str  # a SessionStatus
     date_of_service: date  # local date in the class's time zone
     minutes: int | None  # actual end - actual start, whole minutes; None if unknown
     modality: str  # "in_person" | "telehealth"
@@ -183,7 +182,7 @@ class LineDraft:
     @property
     def status(self) -> str:
         """R14: held while any block finding applies, otherwise ready."""
-        return HELD if any(f.severity == BLOCK for f in self.findings) else READY
+        return LineStatus.HELD if any(f.severity == BLOCK for f in self.findings) else LineStatus.READY
 
     @property
     def key(self) -> tuple[int, str]:

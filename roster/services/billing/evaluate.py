@@ -178,9 +178,9 @@ def _evaluate(ids: list[int]) -> list[int]:
     facts = load_facts(list(sessions.values()))
     policy = current_policy()  # the clinic's unit caps (R21)
     evaluations: dict[int, rules.Evaluation] = {}
-    held = [f for f in facts.values() if f.status == rules.HELD]
+    held = [f for f in facts.values() if f.status == SessionStatus.HELD]
     for f in facts.values():
-        if f.status != rules.HELD:
+        if f.status != SessionStatus.HELD:
             evaluations[f.session_id] = rules.evaluate_session(f, policy)
     evaluations.update(rules.evaluate_day(held, policy, others=_same_day_lines(held, set(sessions))))
     existing = _lock_lines(ids)

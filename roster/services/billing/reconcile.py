@@ -81,7 +81,7 @@ class Reconciliation:
             line = live.pop(draft.key, None)
             wanted = _draft_content(session, draft, dos, facts.patients[draft.patient_id])
             if line is not None and line.status == LineStatus.EXPORTED:
-                if _content(line) == wanted and draft.status == rules.READY:
+                if _content(line) == wanted and draft.status == LineStatus.READY:
                     kept[draft.key] = line
                     continue
                 self._void(line)
