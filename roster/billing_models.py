@@ -56,7 +56,8 @@ class BillingLine(TimestampMixin, db.Model):
             sqlite_where=sa.text("status <> 'void'"),
             postgresql_where=sa.text("status <> 'void'"),
         ),
-        sa.Index("ix_billing_line_dos_status", "date_of_service", "status"),
+        # the review's counts and totals of a range read this index alone (no table rows)
+        sa.Index("ix_billing_line_totals", "date_of_service", "status", "cpt", "facilitator_id", "units"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -24,6 +24,7 @@ from roster.transactions import discard_changes
 from roster.templating import format_day
 
 LINES_PER_PAGE = 100
+GROUPS_SHOWN = 50  # finding groups listed on the review page (blocking first, most lines first)
 BACKGROUND_EXPORT_DAYS = 31  # a longer range is exported by a background job, with progress on the page
 
 
@@ -49,8 +50,9 @@ def review():
         groups = grouped_findings(form.date_from.data, form.date_to.data)
         if form.patient.data:
             patient = db.session.get(Patient, form.patient.data)
-    return render_template("billing/review.html", form=form, review=result, fix_link=fix_link, groups=groups,
-                           patient=patient)
+    return render_template("billing/review.html", form=form, review=result, fix_link=fix_link,
+                           groups=groups[:GROUPS_SHOWN] if groups else groups,
+                           groups_hidden=max(0, len(groups or ()) - GROUPS_SHOWN), patient=patient)
 
 
 def _exports_page(form: ExportForm, status: int = 200):

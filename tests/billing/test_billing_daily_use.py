@@ -172,3 +172,20 @@ def test_the_audit_trail_filters_by_date_person_patient_and_kind(app, client, lo
     jan = _text(client.get("/billing/audit?from=2026-01-10&to=2026-01-10"))
     assert jan.count("Patient added") == 1 and "Checked in" not in jan
     assert "The range must end on or after its start." in _text(client.get("/billing/audit?from=2026-01-10&to=2026-01-01"))
+
+
+def test_a_long_list_of_finding_groups_shows_the_first_ones_and_says_how_many_more(client, login, clinic,
+                                                                                   monkeypatch):
+    from roster.billing import views
+
+    monkeypatch.setattr(views, "GROUPS_SHOWN", 2)
+    fid = clinic.facilitator()
+    missing = [clinic.patient(last_name=name, consent=None) for name in ("Ames", "Brooks", "Cole")]
+    clinic.group_session(missing, fid)
+    clinic.group_session(missing[:1] + [clinic.patient()], fid, start="2026-02-10T10:00")
+    login("biller")
+    page = _text(client.get(FEBRUARY))
+    grouped = page[page.index("Findings by patient"):page.index('id="lines-heading"')]
+    assert grouped.count('<li class="finding') == 2
+    assert "Ames" in grouped  # two lines: listed first
+    assert "1 more group of findings not listed here" in grouped

@@ -110,24 +110,7 @@ def review(date_from: date, date_to: date, status: str | None, page: int = 1, pe
                            else BillingLine.facilitator_id == facilitator_id)
     if patient_id is not None:
         in_range = sa.and_(in_range, BillingLine.patient_id == patient_id)
-    counts = dict.fromkeys(LINE_STATUS_ORDER, 0)
-    counts.update(db.session.execute(
-        sa.select(BillingLine.status, sa.func.count()).where(in_range).group_by(BillingLine.status)
-    ).tuples().all())
-    billable = sa.and_(in_range, BillingLine.status != LineStatus.VOID)
-    by_code = [
-        CodeTotal(cpt, n, int(units or 0)) for cpt, n, units in db.session.execute(
-            sa.select(BillingLine.cpt, sa.func.count(), sa.func.sum(BillingLine.units))
-            .where(billable).group_by(BillingLine.cpt).order_by(BillingLine.cpt)
-        )
-    ]
-    by_facilitator = [
-        FacilitatorTotal(name or NO_FACILITATOR_LABEL, n, int(units or 0), fid) for fid, name, n, units in db.session.execute(
-            sa.select(Facilitator.id, Facilitator.name, sa.func.count(BillingLine.id), sa.func.sum(BillingLine.units))
-            .select_from(BillingLine).outerjoin(Facilitator, Facilitator.id == BillingLine.facilitator_id)
-            .where(billable).group_by(Facilitator.id, Facilitator.name).order_by(Facilitator.name)
-        )
-    ]
+    counts, by_code, by_facilitator = _totals(in_range)
     total = counts[status] if status else sum(counts.values())
     pages = page_count(total, per_page)
     page = clamp(page, pages)
@@ -148,6 +131,38 @@ def review(date_from: date, date_to: date, status: str | None, page: int = 1, pe
     return Review(list(db.session.scalars(stmt)), counts, by_code, by_facilitator,
                   _session_findings(ids[start:start + FINDINGS_PER_PAGE]), page, pages,
                   findings_page, findings_pages, len(ids))
+
+
+def _totals(in_range) -> tuple[dict[str, int], list[CodeTotal], list[FacilitatorTotal]]:
+    """Counts by status and billable totals by code and by facilitator: ONE aggregate over the range's
+    lines (status, code, facilitator; an index-only scan of ``ix_billing_line_totals``), folded here."""
+    agg = (
+        sa.select(BillingLine.status, BillingLine.cpt, BillingLine.facilitator_id,
+                  sa.func.count().label("n"), sa.func.sum(BillingLine.units).label("units"))
+        .where(in_range).group_by(BillingLine.status, BillingLine.cpt, BillingLine.facilitator_id).subquery()
+    )
+    rows = db.session.execute(
+        sa.select(agg, Facilitator.name).outerjoin(Facilitator, Facilitator.id == agg.c.facilitator_id)
+    ).all()
+    counts = dict.fromkeys(LINE_STATUS_ORDER, 0)
+    codes: dict[str, list[int]] = {}
+    people: dict[int | None, list] = {}
+    for r in rows:
+        counts[r.status] = counts.get(r.status, 0) + r.n
+        if r.status == LineStatus.VOID:
+            continue
+        code = codes.setdefault(r.cpt, [0, 0])
+        code[0] += r.n
+        code[1] += int(r.units or 0)
+        person = people.setdefault(r.facilitator_id, [r.name, 0, 0])
+        person[1] += r.n
+        person[2] += int(r.units or 0)
+    by_code = [CodeTotal(cpt, n, units) for cpt, (n, units) in sorted(codes.items())]
+    by_facilitator = [
+        FacilitatorTotal(name or NO_FACILITATOR_LABEL, n, units, fid)
+        for fid, (name, n, units) in sorted(people.items(), key=lambda item: (item[1][0] is None, item[1][0] or ""))
+    ]
+    return counts, by_code, by_facilitator
 
 
 def _line_less_finding_ids(date_from: date, date_to: date) -> list[tuple[int, date]]:
