@@ -17,40 +17,17 @@ Modules: `facts` (dataclasses, finding codes, policy), `ladders` (R2),
 ``roster.domain.billing``.
 """
 
-from roster.domain.billing.facts import (
-    BLOCK,
-    CODE_NOT_EFFECTIVE,
-    DISCIPLINE_NOT_ELIGIBLE,
-    MUE_EXCEEDED,
-    NOT_COVERED_BY_PAYER,
-    CONSENT_VERBAL_PRE_2025,
-    DEFAULT_POLICY,
-    DUPLICATE_SAME_DAY,
-    FINDING_CODES,
-    INVALID_NPI,
-    NEEDS_MISMATCH,
-    NO_ACTUAL_TIMES,
-    NO_CONSENT,
-    NO_DIAGNOSIS,
-    NO_FACILITATOR,
-    OUTSIDE_PLAN_OF_CARE,
-    PATIENT_PRESENT,
-    SHARED_CAREGIVER,
-    SINGLE_CAREGIVER_SET,
-    TELEHEALTH,
-    TELEHEALTH_NOT_COVERED,
-    UNDER_MINIMUM_TIME,
-    WARN,
-    BillingPolicy,
-    CheckInFacts,
-    Evaluation,
-    FacilitatorFacts,
-    Finding,
-    LineDraft,
-    PatientFacts,
-    SameDayLine,
-    SessionFacts,
-)
+# the finding codes (FINDING_CODES lists them all)
+from roster.domain.billing.facts import FINDING_CODES, CODE_NOT_EFFECTIVE, CONSENT_VERBAL_PRE_2025
+from roster.domain.billing.facts import DISCIPLINE_NOT_ELIGIBLE, DUPLICATE_SAME_DAY, INVALID_NPI, MUE_EXCEEDED
+from roster.domain.billing.facts import NEEDS_MISMATCH, NOT_COVERED_BY_PAYER, NO_ACTUAL_TIMES, NO_CONSENT
+from roster.domain.billing.facts import NO_DIAGNOSIS, NO_FACILITATOR, OUTSIDE_PLAN_OF_CARE, PATIENT_PRESENT
+from roster.domain.billing.facts import SHARED_CAREGIVER, SINGLE_CAREGIVER_SET, TELEHEALTH_NOT_COVERED
+from roster.domain.billing.facts import UNDER_MINIMUM_TIME
+# severities, policy, the facts handed in and the evaluation handed back
+from roster.domain.billing.facts import BLOCK, WARN, TELEHEALTH, DEFAULT_POLICY, BillingPolicy, CheckInFacts
+from roster.domain.billing.facts import Evaluation, FacilitatorFacts, Finding, LineDraft, PatientFacts, SameDayLine
+from roster.domain.billing.facts import SessionFacts
 from roster.domain.billing.ladders import (
     individual_codes,
 )
