@@ -144,7 +144,7 @@ class AuditEvent(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    actor_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    actor_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"), index=True)
     actor_label: Mapped[str] = mapped_column(sa.String(254), default="")
     action: Mapped[str] = mapped_column(sa.String(60))
     entity_type: Mapped[str] = mapped_column(sa.String(40))

@@ -168,7 +168,7 @@ def actors() -> list[tuple[int, str]]:
 
     rows = db.session.execute(
         sa.select(User.id, User.name, User.email)
-        .where(User.id.in_(sa.select(AuditEvent.actor_id).where(AuditEvent.actor_id.is_not(None)).distinct()))
+        .where(sa.exists().where(AuditEvent.actor_id == User.id))  # one index probe per account
         .order_by(User.name, User.email)
     ).all()
     return [(uid, name or email) for uid, name, email in rows]
