@@ -232,3 +232,25 @@ def test_an_attendance_change_reevaluates_the_session_and_its_same_day_neighbour
     clinic.call("post", f"/sessions/{early}/reopen", {"reason": "fix attendance"})
     assert sorted(evaluated) == sorted([early, late])
     assert unrelated not in evaluated
+
+
+def test_s8_the_review_dates_line_less_findings_in_the_zone_the_session_was_held_in(api, app):
+    """A class moved to another time zone after a session was held: the session's findings stay on the
+    day it was billed for (8 PM in New York is the next morning in Tokyo)."""
+    from datetime import date
+
+    from roster.services import billing
+
+    clinic = Clinic(api("admin"))
+    fid = clinic.facilitator()
+    a, b = clinic.patient(), clinic.patient()
+    sid = clinic.held_session([(clinic.caregiver(a), a), (clinic.caregiver(b), b)], fid,
+                              start="2026-02-03T20:00", timezone="America/New_York")
+    clinic.close(sid, "2026-02-03T20:00", fid, present=(b,))
+    clinic.call("patch", f"/classes/{clinic.last_class_id}", {"timezone": "Asia/Tokyo"})
+    with app.app_context():
+        held_day = billing.review(date(2026, 2, 3), date(2026, 2, 3), None)
+        next_day = billing.review(date(2026, 2, 4), date(2026, 2, 4), None)
+    assert held_day.session_findings and {f.session.id for f in held_day.session_findings} == {sid}
+    assert {f.date_of_service for f in held_day.session_findings} == {date(2026, 2, 3)}
+    assert next_day.session_findings == []

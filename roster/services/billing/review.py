@@ -171,7 +171,9 @@ def _line_less_finding_ids(date_from: date, date_to: date) -> list[tuple[int, da
     hi = _utc_midnight(date_to + timedelta(days=2))
     moment = sa.func.coalesce(ClassSession.actual_start, ClassSession.starts_at)
     rows = db.session.execute(
-        sa.select(Finding.id, ClassSession.actual_start, ClassSession.starts_at, GroupClass.timezone)
+        # the zone the session is billed in: as held (S8), else its class's
+        sa.select(Finding.id, ClassSession.actual_start, ClassSession.starts_at,
+                  sa.func.coalesce(ClassSession.held_timezone, GroupClass.timezone))
         .join(ClassSession, ClassSession.id == Finding.session_id)
         .join(GroupClass, GroupClass.id == ClassSession.class_id)
         .where(Finding.line_id.is_(None), moment >= lo, moment < hi)
