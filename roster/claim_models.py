@@ -15,12 +15,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from roster.domain.families import FAMILIES
 from roster.extensions import db
+from roster.domain.statuses import ClaimFrequency, MessageStatus
 from roster.model_base import PostalAddressMixin
 from roster.models import ExportBatch, Patient, TimestampMixin, User, UTCDateTime, _in, utcnow
 
 X12_USAGE = ("T", "P")
-CLAIM_FREQUENCIES = ("1", "7", "8")  # original, replacement, void
-HL7_STATUSES = ("pending", "sending", "acknowledged", "rejected")
+CLAIM_FREQUENCIES = tuple(ClaimFrequency)  # the CHECK constraints, same text as before
+HL7_STATUSES = tuple(MessageStatus)
 
 
 class ClaimSettings(PostalAddressMixin, db.Model):
@@ -184,7 +185,7 @@ class Hl7Message(TimestampMixin, db.Model):
     control_id: Mapped[str] = mapped_column(sa.String(20), unique=True)
     content: Mapped[str] = mapped_column(sa.Text)
     line_ids: Mapped[list] = mapped_column(sa.JSON, default=list)
-    status: Mapped[str] = mapped_column(sa.String(12), default="pending")
+    status: Mapped[str] = mapped_column(sa.String(12), default=MessageStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     error: Mapped[Optional[str]] = mapped_column(sa.Text)
     sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)

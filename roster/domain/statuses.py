@@ -28,3 +28,20 @@ class JobStatus(StrEnum):
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
+
+
+class MessageStatus(StrEnum):
+    """An HL7 charge message on its way to the interface engine."""
+
+    PENDING = "pending"  # not sent yet, or the engine could not be reached
+    SENDING = "sending"  # taken by a sender, waiting for the ACK (a stale one is taken again)
+    ACKNOWLEDGED = "acknowledged"
+    REJECTED = "rejected"  # with the engine's words; re-sent after a fix
+
+
+class ClaimFrequency(StrEnum):
+    """CLM05-3, the claim frequency type code."""
+
+    ORIGINAL = "1"
+    REPLACEMENT = "7"
+    VOID = "8"

@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from roster.domain.statuses import ClaimFrequency
+
 IMPLEMENTATION = "005010X222A1"
 SEGMENT_END = "~"
 ELEMENT = "*"
@@ -24,7 +26,7 @@ COMPONENT = ":"
 REPETITION = "^"
 MAX_DIAGNOSES = 12
 MAX_POINTERS = 4
-FREQUENCY_LABELS = {"1": "original", "7": "replacement", "8": "void"}
+FREQUENCY_LABELS = {f.value: f.name.lower() for f in ClaimFrequency}  # "1": "original", ...
 
 
 @dataclass(frozen=True)
@@ -213,7 +215,7 @@ def _claim(w: _Writer, hl: int, claim: Claim, provider: BillingProvider) -> None
     place = claim.lines[0].place_of_service
     w.seg("CLM", claim.control_number, money(claim.total_cents), "", "",
           COMPONENT.join((place, "B", claim.frequency_code)), "Y", "A", "Y", "Y")
-    if claim.frequency_code in ("7", "8"):
+    if claim.frequency_code in (ClaimFrequency.REPLACEMENT, ClaimFrequency.VOID):
         w.seg("REF", "F8", claim.original_control_number or "")
     codes = claim.diagnosis_codes
     w.seg("HI", *(COMPONENT.join(("ABK" if i == 0 else "ABF", icd10(code))) for i, code in enumerate(codes)))

@@ -22,6 +22,7 @@ from flask import current_app
 
 from roster.domain import claim_preflight as pf
 from roster.domain import x12_837p as x12
+from roster.domain.statuses import ClaimFrequency
 from roster.domain.x12_check import check_837p
 from roster.extensions import db
 from roster.models import BillingLine, Claim, ClaimFile, ExportBatch, User, utcnow
@@ -29,6 +30,8 @@ from roster.services import Conflict, audit, clinic
 from roster.services.claim_facts import BatchLine, batch_lines, clinic_facts, fix_charges, ready_lines
 from roster.services.rows import one
 
+
+ORIGINAL, REPLACEMENT, VOID = ClaimFrequency.ORIGINAL, ClaimFrequency.REPLACEMENT, ClaimFrequency.VOID
 
 class PreflightFailed(Conflict):
     """Some lines lack what a claim needs; ``problems`` lists each one."""
@@ -184,20 +187,20 @@ _Plan = tuple  # (group, frequency, lines, parties, prior claim or None)
 def _claims_for(group: list[BatchLine], prior: Claim | None, voided: set[int]) -> list[_Plan]:
     """The claims a patient's date of service needs in this batch (none, one, or a void and a new one)."""
     new = [_line_content(bl) for bl in group if bl.action == "new"]
-    if prior is not None and prior.frequency_code == "8":
+    if prior is not None and prior.frequency_code == VOID:
         prior = None  # what was sent is already voided: what comes now is a new claim
     if prior is None:
-        return [(group, "1", new, _party_content(_first_new(group)), None)] if new else []
+        return [(group, ORIGINAL, new, _party_content(_first_new(group)), None)] if new else []
     sent = {k: prior.content[k] for k in ("patient", "payer")}
     still = [l for l in prior.content["lines"] if l["line_id"] not in voided]
     parties = _party_content(_first_new(group)) if new else sent
     if _identity(parties) != _identity(sent):
         # The claim identity was corrected (S6): a replacement cannot move a claim to another member or
         # payer, so the claim as sent is voided (with the identity it carried) and the lines go anew.
-        return [(group, "8", prior.content["lines"], sent, prior), (group, "1", still + new, parties, None)]
+        return [(group, VOID, prior.content["lines"], sent, prior), (group, ORIGINAL, still + new, parties, None)]
     if still or new:
-        return [(group, "7", still + new, parties, prior)]
-    return [(group, "8", prior.content["lines"], sent, prior)]
+        return [(group, REPLACEMENT, still + new, parties, prior)]
+    return [(group, VOID, prior.content["lines"], sent, prior)]
 
 
 def _first_new(group: list[BatchLine]) -> BatchLine:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from roster.domain import claim_preflight as pf
 from roster.domain import hl7_dft as hl7
 from roster.domain.hl7_check import check_batch, check_message
+from roster.domain.statuses import MessageStatus
 from roster.domain.x12_837p import split_name
 from roster.extensions import db
 from roster.models import Hl7Message
@@ -97,7 +98,7 @@ def ensure_messages(batch_id: int, now: datetime | None = None) -> list[Hl7Messa
     for key, number in zip(keys, clinic.next_numbers("hl7", len(keys))):  # one UPDATE for every control id
         control_id, text = _write(sender, groups[key], when, number)
         rows.append({"export_batch_id": batch.id, "patient_id": key[0], "date_of_service": key[1], "part": key[2],
-                     "control_id": control_id, "content": text, "status": "pending",
+                     "control_id": control_id, "content": text, "status": MessageStatus.PENDING,
                      "line_ids": [bl.line.id for bl in groups[key]]})
     if rows:
         db.session.execute(sa.insert(Hl7Message.__table__), rows)  # one statement for every message
@@ -128,7 +129,7 @@ def rebuild(message_id: int, now: datetime | None = None) -> Hl7Message:
     message = db.session.get(Hl7Message, message_id)
     if message is None:
         raise NotFound(f"No HL7 message {message_id}.")
-    if message.status != "rejected":
+    if message.status != MessageStatus.REJECTED:
         raise Conflict("Only a message the interface engine rejected is sent again.",
                        {"status": f"This message is {message.status}."})
     wanted = set(message.line_ids)
@@ -138,8 +139,8 @@ def rebuild(message_id: int, now: datetime | None = None) -> Hl7Message:
         raise PreflightFailed(problems)
     before = {"control_id": message.control_id, "status": message.status, "error": message.error}
     message.control_id, message.content = _write(_sender(), lines, clinic_now(now), clinic.next_number("hl7"))
-    message.status, message.error = "pending", None
+    message.status, message.error = MessageStatus.PENDING, None
     db.session.flush()
     audit.record("hl7.rebuild", "hl7_message", message.id, before=before,
-                 after={"control_id": message.control_id, "status": "pending"})
+                 after={"control_id": message.control_id, "status": MessageStatus.PENDING})
     return message

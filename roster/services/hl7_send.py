@@ -26,6 +26,7 @@ from typing import Callable, Protocol
 
 import sqlalchemy as sa
 
+from roster.domain.statuses import MessageStatus
 from roster.extensions import db
 from roster.models import Hl7Message, utcnow
 from roster.services import ServiceError, audit, clinic
@@ -100,15 +101,15 @@ def _sendable(stale_before: datetime):
     """Pending, or left in "sending" since before ``stale_before``: its sender died mid-send (a killed
     process, a lost machine); no live sender holds a message that long (three tries of at most
     ``MLLP_TIMEOUT`` seconds each)."""
-    return sa.or_(Hl7Message.status == "pending",
-                  sa.and_(Hl7Message.status == "sending", Hl7Message.sent_at < stale_before))
+    return sa.or_(Hl7Message.status == MessageStatus.PENDING,
+                  sa.and_(Hl7Message.status == MessageStatus.SENDING, Hl7Message.sent_at < stale_before))
 
 
 def _take(message_id: int, stale_before: datetime) -> tuple[str, str] | None:
     """(control id, content) of the message when this sender got it (pending -> sending), else None."""
     taken = db.session.execute(
         sa.update(Hl7Message).where(Hl7Message.id == message_id, _sendable(stale_before))
-        .values(status="sending", attempts=Hl7Message.attempts + 1, sent_at=utcnow())
+        .values(status=MessageStatus.SENDING, attempts=Hl7Message.attempts + 1, sent_at=utcnow())
         .returning(Hl7Message.control_id, Hl7Message.content).execution_options(synchronize_session=False)
     ).first()
     return (taken.control_id, taken.content) if taken is not None else None
@@ -116,7 +117,7 @@ def _take(message_id: int, stale_before: datetime) -> tuple[str, str] | None:
 
 def _settle(message_id: int, control_id: str, status: str, error: str | None) -> None:
     values = {"status": status, "error": error}
-    if status == "acknowledged":
+    if status == MessageStatus.ACKNOWLEDGED:
         values["acknowledged_at"] = utcnow()
     db.session.execute(sa.update(Hl7Message).where(Hl7Message.id == message_id).values(**values)
                        .execution_options(synchronize_session=False))
@@ -140,10 +141,11 @@ def send_pending(batch_id: int, transport: Transport, commit: Callable[[], None]
     commit()
     for message_id, status in found:
         taken = _take(message_id, stale_before)
-        if taken is not None and status == "sending":
-            audit.record("hl7.stale_send", "hl7_message", message_id, before={"status": "sending"},
-                         after={"control_id": taken[0], "status": "sending", "note": "sent again: its sender "
-                                f"stopped mid-send more than {int(stale_after.total_seconds())} s ago"})
+        if taken is not None and status == MessageStatus.SENDING:
+            audit.record("hl7.stale_send", "hl7_message", message_id, before={"status": status},
+                         after={"control_id": taken[0], "status": MessageStatus.SENDING,
+                                "note": "sent again: its sender stopped mid-send more than "
+                                        f"{int(stale_after.total_seconds())} s ago"})
         commit()
         if taken is None:
             report.skipped += 1  # another sender has it, or it is settled
@@ -159,21 +161,21 @@ def send_pending(batch_id: int, transport: Transport, commit: Callable[[], None]
                 if attempt + 1 < retries:
                     sleep(backoff * 2 ** attempt)
         if ack is None:
-            _settle(message_id, control_id, "pending", failure)
+            _settle(message_id, control_id, MessageStatus.PENDING, failure)
             report.unreachable += 1
             report.errors.append(failure)
             commit()
             break  # the engine is down: the rest wait for the next send
         code, acked, why = parse_ack(ack)
         if acked != control_id:
-            _settle(message_id, control_id, "pending",
+            _settle(message_id, control_id, MessageStatus.PENDING,
                     f"the acknowledgement names another message ({acked or 'none'})")
             report.unreachable += 1
         elif code in ACCEPTED:
-            _settle(message_id, control_id, "acknowledged", None)
+            _settle(message_id, control_id, MessageStatus.ACKNOWLEDGED, None)
             report.acknowledged += 1
         else:
-            _settle(message_id, control_id, "rejected", why or f"rejected ({code or 'no MSA'})")
+            _settle(message_id, control_id, MessageStatus.REJECTED, why or f"rejected ({code or 'no MSA'})")
             report.rejected += 1
         commit()
     db.session.expire_all()
