@@ -12,6 +12,7 @@ import threading
 import sqlalchemy as sa
 
 from roster.domain import billing as rules
+from roster.domain.statuses import SessionStatus
 from roster.extensions import db
 from roster.models import BillingLine, Finding
 from roster.services.billing import load_facts
@@ -63,7 +64,7 @@ def assert_fresh(app) -> None:
         sessions = list(db.session.scalars(_session_query()))
         facts = load_facts(sessions)
         policy = current_policy()
-        held = [f for f in facts.values() if f.status == rules.HELD]
+        held = [f for f in facts.values() if f.status == SessionStatus.HELD]
         evaluations = rules.evaluate_day(held, policy)
         for sid, f in facts.items():
             evaluation = evaluations.get(sid) or rules.evaluate_session(f, policy)
@@ -73,7 +74,7 @@ def assert_fresh(app) -> None:
             assert stored == wanted, f"session {sid}: stored lines differ from a fresh evaluation"
             assert found == {(x.patient_id, x.code) for x in evaluation.findings}, (
                 f"session {sid}: stored findings differ from a fresh evaluation")
-            if f.status == rules.HELD:
+            if f.status == SessionStatus.HELD:
                 represented = {c.patient_id for c in f.checkins} - f.present_patient_ids
                 assert {line[0] for line in stored} == represented, f"session {sid}: a patient lost its line"
         db.session.remove()
