@@ -304,6 +304,7 @@ def close_session(
     if errors:
         raise ServiceError("The session could not be closed.", errors)
 
+    billing.lock_before_change([session.id])  # patients, then the session: before the UPDATE
     before = audit.snapshot(session, CLOSE_AUDIT_FIELDS)
     # Through the relationship, so a caller that had loaded the old facilitator does not bill with it.
     session.actual_facilitator = facilitator
@@ -346,6 +347,7 @@ def reopen_session(session: ClassSession, reason: str, user: User | None) -> Cla
         raise ServiceError("Say why the session is re-opened.", {"reason": "A reason is required."})
     if session.status != SessionStatus.HELD:
         raise Conflict("Only a held session can be re-opened.", {"status": session.status})
+    billing.lock_before_change([session.id])
     before = audit.snapshot(session, CLOSE_AUDIT_FIELDS)
     session.status = SessionStatus.SCHEDULED
     session.sequence += 1

@@ -13,10 +13,16 @@ fact billing reads. It re-evaluates
 Nothing else is read or written: a consent change for a patient with 50 held
 sessions evaluates those 50 sessions.
 
-On PostgreSQL the sessions are locked (``FOR NO KEY UPDATE``, in id order) before
-any fact is read, so two desks re-evaluating one session run one after the
-other and the second reads what the first committed (the ``NO KEY`` strength
-lets other transactions keep inserting check-ins that reference the session).
+On PostgreSQL the patients of the (patient, date) pairs concerned are locked first,
+then the sessions (both ``FOR NO KEY UPDATE``, in id order), before any fact is
+read: two desks re-evaluating one session run one after the other and the second
+reads what the first committed, and so do two desks changing two different
+sessions of one patient's day (R9: they share no session, only the patient). The
+``NO KEY`` strength lets other transactions keep inserting check-ins and lines that
+reference the rows. Services that update a session row before re-evaluating it
+(closing, re-opening, cancelling) take the same locks first (``lock_before_change``),
+so every writer locks patients, then sessions, then lines, and none deadlocks.
+SQLite has one writer at a time (BEGIN IMMEDIATE): nothing to lock.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ import sqlalchemy as sa
 from roster.domain import billing as rules
 from roster.domain.statuses import LineStatus, SessionStatus
 from roster.extensions import db
-from roster.models import BillingLine, CheckIn, ClassSession, Finding, PatientPresence
+from roster.models import BillingLine, CheckIn, ClassSession, Finding, Patient, PatientPresence
 from roster.services.billing.facts import _session_query, date_of_service, load_facts, sort_key
 from roster.services.billing.policy import current_policy
 from roster.services.billing.reconcile import Reconciliation
@@ -59,14 +65,37 @@ def facts_changed(
     if not (direct or patient_ids or facilitator_ids or pairs):
         return []
     locked: set[int] = set()
+    locked_patients: set[int] = set()
     targets: set[int] = set()
     for _ in range(LOCK_ROUNDS):
-        targets = _targets(direct, patient_ids, facilitator_ids, pairs)
-        if targets <= locked:
+        found = pairs | _pairs_of(direct)
+        # The patients before the sessions: two desks changing two different sessions of one
+        # patient's day (R9) share no session, only the patient; the one that waits here then
+        # sees the other's committed lines and re-evaluates both sessions.
+        new_patients = (patient_ids | {p for p, _ in found}) - locked_patients
+        _lock_patients(new_patients)
+        locked_patients |= new_patients
+        targets = _targets(direct, patient_ids, facilitator_ids, found)
+        if targets <= locked and not new_patients:
             break
         _lock_sessions(targets - locked)
         locked |= targets
     return _evaluate(sorted(targets))
+
+
+def lock_before_change(session_ids: Iterable[int]) -> None:
+    """Take, before a service updates these sessions' rows (closing, re-opening, cancelling), the
+    locks ``facts_changed`` takes afterwards, in its order: their patients, then the sessions. An
+    UPDATE would lock the session first, and two desks closing two sessions of one patient's day
+    would then each hold one lock the other wants (a deadlock, run again, but slow)."""
+    ids = set(session_ids)
+    if not ids or db.session.get_bind().dialect.name != "postgresql":
+        return
+    _lock_patients(set(db.session.scalars(sa.union(
+        sa.select(CheckIn.patient_id).where(CheckIn.session_id.in_(ids)),
+        sa.select(BillingLine.patient_id).where(BillingLine.session_id.in_(ids), BillingLine.status != "void"),
+    ))))
+    _lock_sessions(ids)
 
 
 def reevaluate_sessions(session_ids: Iterable[int]) -> list[int]:
@@ -91,11 +120,12 @@ def reevaluate_for_caregiver(caregiver_id: int) -> list[int]:
 
 def _targets(direct: set[int], patient_ids: set[int], facilitator_ids: set[int],
              pairs: set[tuple[int, date]]) -> set[int]:
-    """The sessions named, their same-day neighbours (old and new date), and the held sessions of
+    """The sessions named, their same-day neighbours (``pairs`` holds the named sessions' own
+    (patient, date) pairs, old and new date), and the held sessions of
     the patients and facilitators named. A patient's or facilitator's details never change which
     codes a session bills, only its findings and line content, so they need no neighbours; the
     codes (R9's keys) and dates follow a session's own attendance, times and status."""
-    targets = set(direct) | _sessions_with_lines_for(pairs | _pairs_of(direct))
+    targets = set(direct) | _sessions_with_lines_for(pairs)
     if patient_ids:
         targets |= _held_sessions_of_patients(patient_ids)
     if facilitator_ids:
@@ -154,6 +184,17 @@ def _sessions_with_lines_for(pairs: set[tuple[int, date]]) -> set[int]:
                BillingLine.status != LineStatus.VOID, ClassSession.status == SessionStatus.HELD)
     ).tuples()
     return {sid for sid, pid, day in rows if (pid, day) in pairs}
+
+
+def _lock_patients(patient_ids: set[int]) -> None:
+    """PostgreSQL: lock these patients' rows in id order, before their sessions (the fixed order:
+    patients, then sessions, then lines). ``NO KEY`` lets check-ins and lines referencing them in."""
+    if not patient_ids or db.session.get_bind().dialect.name != "postgresql":
+        return
+    db.session.execute(
+        sa.select(Patient.id).where(Patient.id.in_(sorted(patient_ids)))
+        .order_by(Patient.id).with_for_update(key_share=True)
+    ).all()
 
 
 def _lock_sessions(session_ids: set[int]) -> None:

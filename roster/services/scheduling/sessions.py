@@ -105,6 +105,8 @@ def cancel_session(session: ClassSession, reason: str) -> ClassSession:
     if session.status == SessionStatus.CANCELLED:
         return session
     was_held = session.status == SessionStatus.HELD
+    if was_held:
+        billing.lock_before_change([session.id])
     before = audit.snapshot(session, SESSION_AUDIT_FIELDS)
     session.status = SessionStatus.CANCELLED
     session.cancel_reason = reason

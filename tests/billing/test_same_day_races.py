@@ -1,0 +1,105 @@
+"""R9 across sessions under load: two desks checking one patient's caregivers into two different held
+sessions of the same day at the same moment (and undoing them at the same moment).
+
+Exactly one of the two lines may bill; the later session's line carries DUPLICATE_SAME_DAY (R9, S3),
+whichever desk commits first. Each evaluation locks the sessions it evaluates, but the two desks
+evaluate different sessions: only a lock on what they share (the patient) makes the second desk
+see the first one's line. Eight patients race at once (16 threads), each in its own pair of
+sessions; after every round the stored lines and findings equal a fresh evaluation.
+
+PostgreSQL runs the desks side by side (patient rows locked before the sessions, both in id order).
+SQLite lets one writer in at a time, so there the second desk always sees the first; the same
+answers are expected."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import sqlalchemy as sa
+
+from roster.extensions import db
+from roster.models import Finding
+from tests.billing.clinic import Clinic
+from tests.fresh import assert_fresh, database_errors, run_at_once
+
+PATIENTS = 8  # two desks each: 16 threads
+ROUNDS = 4
+DAY = "2026-02-03"
+
+
+def _flagged(app) -> list[int]:
+    with app.app_context():
+        flagged = set(db.session.scalars(sa.select(Finding.session_id).where(Finding.code == "DUPLICATE_SAME_DAY")))
+        db.session.remove()
+    return sorted(flagged)
+
+
+def _race(app, rounds: int, forward: list, forward_status: int, back: list, later: list[int]) -> None:
+    """Each round: every forward job at once (then R9 flags exactly the later sessions), every back
+    job at once (then nothing is flagged); the stored lines equal a fresh evaluation after each.
+    No answer is a 5xx and the database never met a deadlock (locks are taken in one order)."""
+    statuses: Counter = Counter()
+    with database_errors(app) as errors:
+        for _ in range(rounds):
+            answers = run_at_once(forward)
+            statuses.update(answers)
+            assert {s for _, s in answers} == {forward_status}, answers
+            assert_fresh(app)
+            assert _flagged(app) == sorted(later)
+
+            answers = run_at_once(back)
+            statuses.update(answers)
+            assert {s for _, s in answers} == {200}, answers
+            assert_fresh(app)
+            assert _flagged(app) == []
+    assert not [k for k in statuses if k[1] >= 500], statuses
+    assert "40P01" not in errors and "database is locked" not in errors, errors
+
+
+def _starts(i: int) -> tuple[str, str]:
+    """Patient i's morning and afternoon session of DAY (every session at its own time)."""
+    return f"{DAY}T{8 + i // 2:02d}:{30 * (i % 2):02d}", f"{DAY}T{13 + i // 2:02d}:{30 * (i % 2):02d}"
+
+
+def test_one_patient_checked_in_to_two_sessions_of_a_day_at_once_bills_once(app, api):
+    admin = Clinic(api("admin"))
+    fid = admin.facilitator()
+    desks = [api("front_desk") for _ in range(2 * PATIENTS)]
+    checkins, undos, later = [], [], []
+    for i in range(PATIENTS):
+        mrn = admin.patient()
+        for k, start in enumerate(_starts(i)):
+            sid, caregiver, desk = admin.held_session([], fid, start), admin.caregiver(mrn), desks[2 * i + k]
+            checkins.append(("checkin", lambda d=desk, s=sid, c=caregiver, m=mrn: [d.post(
+                f"/sessions/{s}/checkins", json={"caregiver_id": c, "patient_mrn": m}).status_code]))
+            undos.append(("undo", lambda d=desk, s=sid, c=caregiver: [
+                d.delete(f"/sessions/{s}/checkins/{c}").status_code]))
+        later.append(sid)
+
+    _race(app, ROUNDS, checkins, 201, undos, later)
+
+
+def test_two_desks_closing_and_reopening_two_sessions_of_one_patients_day_at_once(app, api):
+    """The same race through closing: both sessions have the patient's caregiver checked in; sixteen
+    desks close (then re-open) the sixteen sessions at once. Closing updates the session row before
+    its evaluation, so it takes the patients' locks first too (the fixed order: patients, sessions)."""
+    admin = Clinic(api("admin"))
+    fid = admin.facilitator()
+    desks = [api("facilitator") for _ in range(2 * PATIENTS)]
+    closes, reopens, later = [], [], []
+    for i in range(PATIENTS):
+        mrn = admin.patient()
+        for k, start in enumerate(_starts(i)):
+            (sid,) = admin.group_class([start])
+            caregiver = admin.caregiver(mrn)
+            admin.enroll(admin.last_class_id, mrn, [caregiver])
+            admin.check_in(sid, caregiver, mrn)
+            end = f"{start[:11]}{int(start[11:13]) + 1:02d}{start[13:]}"
+            desk = desks[2 * i + k]
+            closes.append(("close", lambda d=desk, s=sid, a=start, b=end: [d.post(f"/sessions/{s}/close", json={
+                "facilitator_id": fid, "started_at": a, "ended_at": b, "patients_present": []}).status_code]))
+            reopens.append(("reopen", lambda d=desk, s=sid: [
+                d.post(f"/sessions/{s}/reopen", json={"reason": "attendance fix"}).status_code]))
+        later.append(sid)
+
+    _race(app, ROUNDS // 2, closes, 200, reopens, later)
