@@ -21,7 +21,7 @@ from roster.extensions import db
 from roster.models import Facilitator, LoginThrottle
 from roster.services import people
 
-THREADS = 8
+THREADS = 16
 
 
 def _at_once(count: int, work) -> list:

@@ -105,7 +105,7 @@ def test_savepoints_nest_and_roll_back_alone(app):
         assert db.session.scalar(session_count) == 0
 
 
-THREADS = 6
+THREADS = 16
 
 
 def test_coordinators_racing_for_the_last_seat_leave_one_enrolled(app, build):
