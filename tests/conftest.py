@@ -201,3 +201,20 @@ def count_queries(app):
             sa.event.remove(engine, "before_cursor_execute", before)
 
     return _count
+
+
+@pytest.fixture
+def database_errors(app) -> list[str]:
+    """The SQLSTATE (or message) of every error the database answers during the test, retried ones
+    included: a deadlock that was run again still shows here."""
+    errors: list[str] = []
+
+    def seen(context):
+        orig = context.original_exception
+        errors.append(getattr(orig, "sqlstate", None) or str(orig))
+
+    with app.app_context():
+        engine = _db.engine
+    sa.event.listen(engine, "handle_error", seen)
+    yield errors
+    sa.event.remove(engine, "handle_error", seen)

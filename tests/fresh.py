@@ -8,7 +8,6 @@ and compares what it gives with the live lines and findings stored for each sess
 from __future__ import annotations
 
 import threading
-from contextlib import contextmanager
 
 import sqlalchemy as sa
 
@@ -79,25 +78,6 @@ def assert_fresh(app) -> None:
                 represented = {c.patient_id for c in f.checkins} - f.present_patient_ids
                 assert {line[0] for line in stored} == represented, f"session {sid}: a patient lost its line"
         db.session.remove()
-
-
-@contextmanager
-def database_errors(app):
-    """with database_errors(app) as errors: ... -> the SQLSTATE (or message) of every error the
-    database answered meanwhile, retried ones included (a deadlock run again still shows here)."""
-    errors: list[str] = []
-
-    def seen(context):
-        orig = context.original_exception
-        errors.append(getattr(orig, "sqlstate", None) or str(orig))
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "handle_error", seen)
-    try:
-        yield errors
-    finally:
-        sa.event.remove(engine, "handle_error", seen)
 
 
 def on_sqlite(app) -> bool:

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from roster.extensions import db
 from roster.models import Finding
 from tests.billing.clinic import Clinic
-from tests.fresh import assert_fresh, database_errors, run_at_once
+from tests.fresh import assert_fresh, run_at_once
 
 PATIENTS = 8  # two desks each: 16 threads
 ROUNDS = 4
@@ -34,72 +34,77 @@ def _flagged(app) -> list[int]:
     return sorted(flagged)
 
 
-def _race(app, rounds: int, forward: list, forward_status: int, back: list, later: list[int]) -> None:
+def _race(app, errors: list[str], rounds: int, forward: list, forward_status: int, back: list, later: list[int]) -> None:
     """Each round: every forward job at once (then R9 flags exactly the later sessions), every back
     job at once (then nothing is flagged); the stored lines equal a fresh evaluation after each.
     No answer is a 5xx and the database never met a deadlock (locks are taken in one order)."""
     statuses: Counter = Counter()
-    with database_errors(app) as errors:
-        for _ in range(rounds):
-            answers = run_at_once(forward)
-            statuses.update(answers)
-            assert {s for _, s in answers} == {forward_status}, answers
-            assert_fresh(app)
-            assert _flagged(app) == sorted(later)
+    for _ in range(rounds):
+        answers = run_at_once(forward)
+        statuses.update(answers)
+        assert {s for _, s in answers} == {forward_status}, answers
+        assert_fresh(app)
+        assert _flagged(app) == sorted(later)
 
-            answers = run_at_once(back)
-            statuses.update(answers)
-            assert {s for _, s in answers} == {200}, answers
-            assert_fresh(app)
-            assert _flagged(app) == []
+        answers = run_at_once(back)
+        statuses.update(answers)
+        assert {s for _, s in answers} == {200}, answers
+        assert_fresh(app)
+        assert _flagged(app) == []
     assert not [k for k in statuses if k[1] >= 500], statuses
     assert "40P01" not in errors and "database is locked" not in errors, errors
 
 
-def _starts(i: int) -> tuple[str, str]:
-    """Patient i's morning and afternoon session of DAY (every session at its own time)."""
-    return f"{DAY}T{8 + i // 2:02d}:{30 * (i % 2):02d}", f"{DAY}T{13 + i // 2:02d}:{30 * (i % 2):02d}"
-
-
-def test_one_patient_checked_in_to_two_sessions_of_a_day_at_once_bills_once(app, api):
-    admin = Clinic(api("admin"))
-    fid = admin.facilitator()
-    desks = [api("front_desk") for _ in range(2 * PATIENTS)]
-    checkins, undos, later = [], [], []
+def _two_sessions_a_day(admin: Clinic, desks: list, session_for) -> tuple[list, list, list[int]]:
+    """PATIENTS patients with two sessions of DAY each (every session at its own time): ``session_for(
+    mrn, start, desk)`` makes one and returns (session id, forward job, back job). Returns the forward
+    jobs, the back jobs and the later session of each patient (the one R9 flags)."""
+    forward, back, later = [], [], []
     for i in range(PATIENTS):
         mrn = admin.patient()
-        for k, start in enumerate(_starts(i)):
-            sid, caregiver, desk = admin.held_session([], fid, start), admin.caregiver(mrn), desks[2 * i + k]
-            checkins.append(("checkin", lambda d=desk, s=sid, c=caregiver, m=mrn: [d.post(
-                f"/sessions/{s}/checkins", json={"caregiver_id": c, "patient_mrn": m}).status_code]))
-            undos.append(("undo", lambda d=desk, s=sid, c=caregiver: [
-                d.delete(f"/sessions/{s}/checkins/{c}").status_code]))
+        for k, hour in enumerate((8, 13)):
+            start = f"{DAY}T{hour + i // 2:02d}:{30 * (i % 2):02d}"
+            sid, there, back_again = session_for(mrn, start, desks[2 * i + k])
+            forward.append(there)
+            back.append(back_again)
         later.append(sid)
+    return forward, back, later
 
-    _race(app, ROUNDS, checkins, 201, undos, later)
+
+def test_one_patient_checked_in_to_two_sessions_of_a_day_at_once_bills_once(app, api, database_errors):
+    admin = Clinic(api("admin"))
+    fid = admin.facilitator()
+
+    def held(mrn, start, desk):
+        sid, caregiver = admin.held_session([], fid, start), admin.caregiver(mrn)
+        return (sid,
+                ("checkin", lambda: [desk.post(f"/sessions/{sid}/checkins",
+                                               json={"caregiver_id": caregiver, "patient_mrn": mrn}).status_code]),
+                ("undo", lambda: [desk.delete(f"/sessions/{sid}/checkins/{caregiver}").status_code]))
+
+    checkins, undos, later = _two_sessions_a_day(admin, [api("front_desk") for _ in range(2 * PATIENTS)], held)
+    _race(app, database_errors, ROUNDS, checkins, 201, undos, later)
 
 
-def test_two_desks_closing_and_reopening_two_sessions_of_one_patients_day_at_once(app, api):
+def test_two_desks_closing_and_reopening_two_sessions_of_one_patients_day_at_once(app, api, database_errors):
     """The same race through closing: both sessions have the patient's caregiver checked in; sixteen
     desks close (then re-open) the sixteen sessions at once. Closing updates the session row before
     its evaluation, so it takes the patients' locks first too (the fixed order: patients, sessions)."""
     admin = Clinic(api("admin"))
     fid = admin.facilitator()
-    desks = [api("facilitator") for _ in range(2 * PATIENTS)]
-    closes, reopens, later = [], [], []
-    for i in range(PATIENTS):
-        mrn = admin.patient()
-        for k, start in enumerate(_starts(i)):
-            (sid,) = admin.group_class([start])
-            caregiver = admin.caregiver(mrn)
-            admin.enroll(admin.last_class_id, mrn, [caregiver])
-            admin.check_in(sid, caregiver, mrn)
-            end = f"{start[:11]}{int(start[11:13]) + 1:02d}{start[13:]}"
-            desk = desks[2 * i + k]
-            closes.append(("close", lambda d=desk, s=sid, a=start, b=end: [d.post(f"/sessions/{s}/close", json={
-                "facilitator_id": fid, "started_at": a, "ended_at": b, "patients_present": []}).status_code]))
-            reopens.append(("reopen", lambda d=desk, s=sid: [
-                d.post(f"/sessions/{s}/reopen", json={"reason": "attendance fix"}).status_code]))
-        later.append(sid)
 
-    _race(app, ROUNDS // 2, closes, 200, reopens, later)
+    def attended(mrn, start, desk):
+        (sid,) = admin.group_class([start])
+        caregiver = admin.caregiver(mrn)
+        admin.enroll(admin.last_class_id, mrn, [caregiver])
+        admin.check_in(sid, caregiver, mrn)
+        end = f"{start[:11]}{int(start[11:13]) + 1:02d}{start[13:]}"
+        return (sid,
+                ("close", lambda: [desk.post(f"/sessions/{sid}/close", json={
+                    "facilitator_id": fid, "started_at": start, "ended_at": end, "patients_present": []}
+                ).status_code]),
+                ("reopen", lambda: [desk.post(f"/sessions/{sid}/reopen", json={"reason": "attendance fix"}
+                                              ).status_code]))
+
+    closes, reopens, later = _two_sessions_a_day(admin, [api("facilitator") for _ in range(2 * PATIENTS)], attended)
+    _race(app, database_errors, ROUNDS // 2, closes, 200, reopens, later)

@@ -187,23 +187,21 @@ def _sessions_with_lines_for(pairs: set[tuple[int, date]]) -> set[int]:
 
 
 def _lock_patients(patient_ids: set[int]) -> None:
-    """PostgreSQL: lock these patients' rows in id order, before their sessions (the fixed order:
-    patients, then sessions, then lines). ``NO KEY`` lets check-ins and lines referencing them in."""
-    if not patient_ids or db.session.get_bind().dialect.name != "postgresql":
-        return
-    db.session.execute(
-        sa.select(Patient.id).where(Patient.id.in_(sorted(patient_ids)))
-        .order_by(Patient.id).with_for_update(key_share=True)
-    ).all()
+    """Lock these patients' rows before their sessions (the fixed order: patients, sessions, lines)."""
+    _lock_rows(Patient, patient_ids)
 
 
 def _lock_sessions(session_ids: set[int]) -> None:
-    """PostgreSQL: lock these sessions' rows in id order before reading their facts."""
-    if not session_ids or db.session.get_bind().dialect.name != "postgresql":
+    _lock_rows(ClassSession, session_ids)
+
+
+def _lock_rows(model, ids: set[int]) -> None:
+    """PostgreSQL: ``FOR NO KEY UPDATE`` in id order before any fact is read; the ``NO KEY`` strength
+    lets check-ins and lines that reference the rows be inserted meanwhile."""
+    if not ids or db.session.get_bind().dialect.name != "postgresql":
         return
     db.session.execute(
-        sa.select(ClassSession.id).where(ClassSession.id.in_(sorted(session_ids)))
-        .order_by(ClassSession.id).with_for_update(key_share=True)
+        sa.select(model.id).where(model.id.in_(sorted(ids))).order_by(model.id).with_for_update(key_share=True)
     ).all()
 
 
