@@ -265,6 +265,7 @@ def close_session(
     ``started_at``/``ended_at`` are wall-clock times in the class's zone.
     Closing again replaces these facts and re-evaluates (R15, R16).
     """
+    billing.lock_before_change([session.id])  # patients, then the session, read again: before any check
     if session.status == SessionStatus.CANCELLED:
         raise Conflict("A cancelled session cannot be closed.", {"session": "cancelled"})
     errors: dict[str, str] = {}
@@ -304,7 +305,6 @@ def close_session(
     if errors:
         raise ServiceError("The session could not be closed.", errors)
 
-    billing.lock_before_change([session.id])  # patients, then the session: before the UPDATE
     before = audit.snapshot(session, CLOSE_AUDIT_FIELDS)
     # Through the relationship, so a caller that had loaded the old facilitator does not bill with it.
     session.actual_facilitator = facilitator
@@ -345,9 +345,9 @@ def reopen_session(session: ClassSession, reason: str, user: User | None) -> Cla
     reason = (reason or "").strip() if isinstance(reason, str) else ""
     if not reason:
         raise ServiceError("Say why the session is re-opened.", {"reason": "A reason is required."})
+    billing.lock_before_change([session.id])
     if session.status != SessionStatus.HELD:
         raise Conflict("Only a held session can be re-opened.", {"status": session.status})
-    billing.lock_before_change([session.id])
     before = audit.snapshot(session, CLOSE_AUDIT_FIELDS)
     session.status = SessionStatus.SCHEDULED
     session.sequence += 1

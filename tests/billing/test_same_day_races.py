@@ -18,7 +18,7 @@ from collections import Counter
 import sqlalchemy as sa
 
 from roster.extensions import db
-from roster.models import Finding
+from roster.models import AuditEvent, ClassSession, Finding
 from tests.billing.clinic import Clinic
 from tests.fresh import assert_fresh, run_at_once
 
@@ -108,3 +108,41 @@ def test_two_desks_closing_and_reopening_two_sessions_of_one_patients_day_at_onc
 
     closes, reopens, later = _two_sessions_a_day(admin, [api("facilitator") for _ in range(2 * PATIENTS)], attended)
     _race(app, database_errors, ROUNDS // 2, closes, 200, reopens, later)
+
+
+def test_sixteen_desks_closing_one_session_at_once_keep_one_story(app, api, database_errors):
+    """Sixteen facilitators close the same session at the same moment, each with its own end time.
+    Every close is answered 200 (closing again replaces the facts, R15); the session became held
+    once (its calendar SEQUENCE rose once), each audit record's before is what the previous close
+    left, and the stored lines equal a fresh evaluation. On PostgreSQL a desk that waited for the
+    session's lock reads the session as the one before it left it, not as it was before waiting."""
+    admin = Clinic(api("admin"))
+    fid = admin.facilitator()
+    mrns = [admin.patient() for _ in range(3)]
+    start = f"{DAY}T10:00"
+    (sid,) = admin.group_class([start])
+    for mrn in mrns:
+        caregiver = admin.caregiver(mrn)
+        admin.enroll(admin.last_class_id, mrn, [caregiver])
+        admin.check_in(sid, caregiver, mrn)
+    with app.app_context():
+        sequence = db.session.get(ClassSession, sid).sequence
+        db.session.remove()
+
+    def close(desk, minutes):
+        return ("close", lambda: [desk.post(f"/sessions/{sid}/close", json={
+            "facilitator_id": fid, "started_at": start, "ended_at": f"{DAY}T10:{minutes:02d}",
+            "patients_present": []}).status_code])
+
+    answers = run_at_once([close(api("facilitator"), 30 + n) for n in range(16)])
+    assert [s for _, s in answers] == [200] * 16, answers
+    assert_fresh(app)
+    with app.app_context():
+        assert db.session.get(ClassSession, sid).sequence == sequence + 1
+        events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "session.close")
+                                    .order_by(AuditEvent.id)).all()
+        db.session.remove()
+    assert [e.before["status"] for e in events] == ["scheduled"] + ["held"] * 15
+    for earlier, later in zip(events, events[1:]):
+        assert later.before == {k: earlier.after[k] for k in later.before}
+    assert "40P01" not in database_errors, database_errors

@@ -87,7 +87,8 @@ def lock_before_change(session_ids: Iterable[int]) -> None:
     """Take, before a service updates these sessions' rows (closing, re-opening, cancelling), the
     locks ``facts_changed`` takes afterwards, in its order: their patients, then the sessions. An
     UPDATE would lock the session first, and two desks closing two sessions of one patient's day
-    would then each hold one lock the other wants (a deadlock, run again, but slow)."""
+    would then each hold one lock the other wants (a deadlock, run again, but slow). The sessions'
+    loaded objects are read again under the lock."""
     ids = set(session_ids)
     if not ids or db.session.get_bind().dialect.name != "postgresql":
         return
@@ -95,7 +96,12 @@ def lock_before_change(session_ids: Iterable[int]) -> None:
         sa.select(CheckIn.patient_id).where(CheckIn.session_id.in_(ids)),
         sa.select(BillingLine.patient_id).where(BillingLine.session_id.in_(ids), BillingLine.status != "void"),
     ))))
-    _lock_sessions(ids)
+    # The sessions as the desk before us left them (it may have closed them while we waited),
+    # not as they were loaded before the lock: read again under the lock.
+    db.session.scalars(
+        sa.select(ClassSession).where(ClassSession.id.in_(sorted(ids))).order_by(ClassSession.id)
+        .with_for_update(key_share=True).execution_options(populate_existing=True)
+    ).all()
 
 
 def reevaluate_sessions(session_ids: Iterable[int]) -> list[int]:

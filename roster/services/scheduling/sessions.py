@@ -102,11 +102,10 @@ def cancel_session(session: ClassSession, reason: str) -> ClassSession:
         raise ServiceError("Say why the session is cancelled.", {"reason": "A reason is required."})
     if len(reason) > 300:
         raise ServiceError("The reason is too long.", {"reason": "At most 300 characters."})
+    billing.lock_before_change([session.id])  # read again under the lock: another desk may have just changed it
     if session.status == SessionStatus.CANCELLED:
         return session
     was_held = session.status == SessionStatus.HELD
-    if was_held:
-        billing.lock_before_change([session.id])
     before = audit.snapshot(session, SESSION_AUDIT_FIELDS)
     session.status = SessionStatus.CANCELLED
     session.cancel_reason = reason
