@@ -7,7 +7,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
-from roster.transactions import is_conflict, sqlstate
+from roster.transactions import is_busy, is_conflict, sqlstate
 
 MESSAGES = {
     400: "The request could not be understood.",
@@ -24,6 +24,8 @@ MESSAGES = {
 CONFLICT_MESSAGE = ("Someone else changed the same records at the same moment; nothing of yours was saved. "
                     "Load the page again and retry.")
 OUT_OF_RANGE_MESSAGE = "A value is outside what Roster can store."
+BUSY_MESSAGE = ("Roster is busy saving other changes just now. Nothing of yours was saved; "
+                "try again in a moment.")
 RETRY_AFTER_SECONDS = 30
 
 
@@ -60,13 +62,15 @@ def init_error_handlers(app: Flask) -> None:
             return _answer(409, "conflict", "Conflict", CONFLICT_MESSAGE)
         if (sqlstate(exc) or "").startswith("22"):  # data exception: a value out of range
             return _answer(400, "bad_request", "Bad request", OUT_OF_RANGE_MESSAGE)
+        if is_busy(exc):  # SQLite's write lock still held after the busy timeout
+            return unavailable(BUSY_MESSAGE)
         if isinstance(exc, (OperationalError, InterfaceError)) or exc.connection_invalidated:
             return unavailable()
         raise exc
 
     @app.errorhandler(PoolTimeout)
     def pool_exhausted(exc: PoolTimeout):
-        return unavailable()
+        return unavailable(BUSY_MESSAGE)  # every connection is in use: too many requests at once
 
     @app.errorhandler(ServiceError)
     def service_error(exc: ServiceError):
@@ -85,13 +89,13 @@ def _answer(status: int, code: str, title: str, message: str):
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
 
-def unavailable():
+def unavailable(message: str = MESSAGES[503]):
     """503 with Retry-After; the page needs no database (it shows no signed-in user)."""
     if request.path.startswith("/api/"):
-        response, status = api_error(503, "unavailable", MESSAGES[503])
+        response, status = api_error(503, "unavailable", message)
     else:
         # Rendered without the context processors: Flask-Login's would load the signed-in user.
-        page = current_app.jinja_env.get_template("errors/unavailable.html").render(message=MESSAGES[503])
+        page = current_app.jinja_env.get_template("errors/unavailable.html").render(message=message)
         response = make_response(page)
     response.status_code = 503
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)

@@ -25,7 +25,9 @@ a SAVEPOINT's RELEASE commit. ``sqlite_transactions`` applies SQLAlchemy's
 documented pysqlite recipe: the driver's own transaction handling is switched off
 and SQLAlchemy emits ``BEGIN IMMEDIATE`` itself, so every transaction takes the
 write lock when it starts (writers queue one after the other, waiting up to the
-busy timeout), savepoints nest, and a rollback leaves nothing. The journal is in
+busy timeout), savepoints nest, and a rollback leaves nothing. A request still waiting when the busy
+timeout runs out answers 503 with Retry-After and says Roster is busy (``is_busy``), never
+"database is locked". The journal is in
 WAL mode so readers outside a transaction are never blocked.
 """
 
@@ -34,7 +36,7 @@ from __future__ import annotations
 from flask import Flask, g, request, session
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from roster.extensions import db
 
@@ -93,6 +95,11 @@ def is_conflict(exc: BaseException) -> bool:
         return True
     state = sqlstate(exc) or ""
     return isinstance(exc, DBAPIError) and state.startswith(CONFLICT_SQLSTATE_CLASSES)
+
+
+def is_busy(exc: BaseException) -> bool:
+    """SQLite: the write lock was still held by another request when the busy timeout ran out."""
+    return isinstance(exc, OperationalError) and "database is locked" in str(getattr(exc, "orig", exc))
 
 
 def _rollback_quietly() -> None:

@@ -7,6 +7,7 @@ and one waitlisted.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 
 import pytest
@@ -14,7 +15,7 @@ import sqlalchemy as sa
 
 from roster import create_app
 from roster.extensions import db
-from roster.models import AuditEvent, CheckIn, ClassSession, Enrollment, Patient, User
+from roster.models import AuditEvent, CheckIn, ClassSession, Enrollment, Facilitator, Patient, User
 from roster.services import ServiceError, attendance, imports, scheduling
 from tests.frontdesk.desk import make_scene
 
@@ -144,3 +145,33 @@ def test_coordinators_racing_for_the_last_seat_leave_one_enrolled(app, build):
             .where(Enrollment.patient_id.in_([p.id for p, _ in rivals]))
         ).all()
     assert sorted(rows) == [("enrolled", 0)] + [("waitlisted", n) for n in range(1, THREADS)]
+
+
+def test_a_sqlite_database_still_busy_after_the_timeout_answers_503_busy(app, build):
+    """A request that waits on SQLite's write lock longer than the busy timeout answers 503 with
+    Retry-After and says Roster is busy (never "database is locked", never a 500); nothing is written."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("SQLite's single write lock; PostgreSQL has row locks and no busy timeout")
+    token = build.token("admin")
+    impatient = create_app({k: app.config[k] for k in (
+        "TESTING", "SQLALCHEMY_DATABASE_URI", "SECRET_KEY", "WTF_CSRF_ENABLED")} | {"SQLITE_BUSY_TIMEOUT_MS": 50})
+    impatient.config["PROPAGATE_EXCEPTIONS"] = False
+    client = impatient.test_client()
+    holder = sqlite3.connect(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+    try:
+        answer = client.post("/api/v1/facilitators", headers={"Authorization": f"Bearer {token}"},
+                             json={"name": "Never kept", "npi": "1234567893", "discipline": "PT"})
+        page = client.post("/login", data={"email": "someone@clinic.test", "password": "whatever-it-is"})
+    finally:
+        holder.rollback()
+        holder.close()
+    with impatient.app_context():
+        db.engine.dispose()
+    for response in (answer, page):
+        text = response.get_data(as_text=True)
+        assert response.status_code == 503 and response.headers["Retry-After"], text[:500]
+        assert "Roster is busy saving other changes" in text and "locked" not in text
+    assert answer.get_json()["error"]["code"] == "unavailable"
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Facilitator)) == 0
