@@ -23,7 +23,8 @@ from tests.billing.clinic import Clinic
 from tests.fresh import assert_fresh, run_at_once
 
 PATIENTS = 8  # two desks each: 16 threads
-ROUNDS = 4
+ROUNDS = 3
+CLOSE_ROUNDS = 2
 DAY = "2026-02-03"
 
 
@@ -107,7 +108,7 @@ def test_two_desks_closing_and_reopening_two_sessions_of_one_patients_day_at_onc
                                               ).status_code]))
 
     closes, reopens, later = _two_sessions_a_day(admin, [api("facilitator") for _ in range(2 * PATIENTS)], attended)
-    _race(app, database_errors, ROUNDS // 2, closes, 200, reopens, later)
+    _race(app, database_errors, CLOSE_ROUNDS, closes, 200, reopens, later)
 
 
 def test_sixteen_desks_closing_one_session_at_once_keep_one_story(app, api, database_errors):
