@@ -65,20 +65,19 @@ def run(job_id: int) -> Job:
         result = HANDLERS[job.kind](dict(job.params), _progress_writer(job_id))
         if result.pop("discard", False):
             db.session.rollback()
-        else:
-            db.session.commit()
+        # done in the same commit as the work: no page ever shows the batch beside a job still running
+        db.session.execute(sa.update(Job).where(Job.id == job_id).values(
+            status=JobStatus.DONE, progress=100, finished_at=utcnow(), result=result,
+            message=result.get("message", "Done.")))
+        db.session.commit()
     except Exception as exc:  # a job fails alone; the worker goes on
         db.session.rollback()
         log.exception("job %s failed", job_id)
         db.session.execute(sa.update(Job).where(Job.id == job_id).values(
             status=JobStatus.FAILED, finished_at=utcnow(), message=f"Failed: {exc}"[:300]))
         db.session.commit()
-        return db.session.get(Job, job_id)
     finally:
         g.pop("job_user", None)
-    db.session.execute(sa.update(Job).where(Job.id == job_id).values(
-        status=JobStatus.DONE, progress=100, finished_at=utcnow(), result=result, message=result.get("message", "Done.")))
-    db.session.commit()
     return db.session.get(Job, job_id)
 
 
