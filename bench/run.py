@@ -1,6 +1,9 @@
 """`make bench`: Roster against floors on one database at one size (see bench/harness.py).
 
-    .venv/bin/python bench/run.py --database-url URL --size small|year [--out bench/results.json]
+    .venv/bin/python bench/run.py --database-url URL --size small|year [--out bench/results.json] [--only NAME]
+
+A database already filled is reused as it is (the fill is skipped), so a case can be re-run
+quickly with --only.
 
 Migrates the database, fills it with `roster bench-data` when it is empty
 (timed: the first line), then measures: export of a month and of the year,
@@ -61,6 +64,8 @@ def main() -> None:
     parser.add_argument("--size", choices=sorted(SIZES), default="small")
     parser.add_argument("--out", default=None)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--only", action="append", default=[],
+                        help="run only the cases whose function name contains this (repeatable); the data is kept")
     opts = parser.parse_args()
     app = make_app(opts.database_url)
     with app.app_context():
@@ -72,6 +77,8 @@ def main() -> None:
     with app.app_context():
         ctx = cases.Context.load(app)
         for case in cases.ALL:
+            if opts.only and not any(part in case.__name__ for part in opts.only):
+                continue
             db.session.rollback()
             case(rec, ctx, opts.runs)
 
