@@ -52,18 +52,11 @@ ENTITY_KINDS = {"patient": "patient", "caregiver": "caregiver", "facilitator": "
 
 
 @dataclass(frozen=True)
-class ReadableChange:
-    label: str
-    before: str
-    after: str
-
-
-@dataclass(frozen=True)
 class ReadableEntry:
     event: Any
     action: str
     record: str
-    changes: list[ReadableChange]
+    changes: list[audit.Change]  # the key's label, before and after in words
 
 
 def action_label(action: str) -> str:
@@ -109,7 +102,7 @@ def _entry(e, names: dict) -> ReadableEntry:
     if e.session_id is not None and kind != "session":
         record += " · " + _name("session", e.session_id, names)
     changes = [
-        ReadableChange(
+        audit.Change(
             _key_label(key),
             "" if old is audit.MISSING else _value(key, old, names),
             "(removed)" if new is audit.MISSING else _value(key, new, names),

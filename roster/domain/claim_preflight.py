@@ -36,7 +36,10 @@ class ClinicFacts:
 
 @dataclass(frozen=True)
 class PayerFacts:
-    id: int
+    """A payer as a claim names it (also the 837P's payer, 2010BB); ``id`` is its row in the payer
+    list, for fix links (None on a claim read back from what was sent)."""
+
+    id: int | None
     name: str
     payer_id: str
     filing_indicator: str

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from roster.domain.claim_preflight import PayerFacts
 from roster.domain.statuses import ClaimFrequency
 
 IMPLEMENTATION = "005010X222A1"
@@ -70,13 +71,6 @@ class Patient:
 
 
 @dataclass(frozen=True)
-class Payer:
-    name: str
-    payer_id: str
-    filing_indicator: str
-
-
-@dataclass(frozen=True)
 class Rendering:
     npi: str
     last_name: str
@@ -102,7 +96,7 @@ class Claim:
     frequency_code: str  # 1 original, 7 replacement, 8 void
     original_control_number: str | None  # the claim a 7 or 8 corrects
     patient: Patient
-    payer: Payer
+    payer: PayerFacts
     rendering: Rendering | None
     lines: tuple[ServiceLine, ...] = field(default_factory=tuple)
 

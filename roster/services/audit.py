@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from flask import g, has_app_context, has_request_context
@@ -96,12 +96,21 @@ def snapshot(obj, fields: tuple[str, ...]) -> dict[str, Any]:
 MISSING: Any = object()  # the side of a before/after picture that lacks a key
 
 
-def changed(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[tuple[str, Any, Any]]:
+class Change(NamedTuple):
+    """What changed, before and after: a picture's key and its values (``changed``), or, in the trail
+    people read (``billing/audit_view.py``), the key's label and the values in words."""
+
+    name: str
+    before: Any
+    after: Any
+
+
+def changed(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[Change]:
     """The keys whose values differ between two pictures, in key order, each with its old and new
     value (``MISSING`` on the side that lacks the key)."""
     before, after = before or {}, after or {}
-    sides = ((key, before.get(key, MISSING), after.get(key, MISSING)) for key in sorted(set(before) | set(after)))
-    return [(key, old, new) for key, old, new in sides if old != new]
+    sides = (Change(key, before.get(key, MISSING), after.get(key, MISSING)) for key in sorted(set(before) | set(after)))
+    return [c for c in sides if c.before != c.after]
 
 
 @dataclass(frozen=True)

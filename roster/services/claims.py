@@ -226,7 +226,7 @@ def claim_record(claim: Claim) -> x12.Claim:
         claim.control_number, claim.frequency_code, claim.original.control_number if claim.original else None,
         x12.Patient(p["last_name"], p["first_name"], date.fromisoformat(p["dob"]), p["sex"], p["member_id"],
                     _address(p["address"])),
-        x12.Payer(payer["name"], payer["payer_id"], payer["filing_indicator"]), lines[0].rendering, lines,
+        pf.PayerFacts(None, payer["name"], payer["payer_id"], payer["filing_indicator"]), lines[0].rendering, lines,
     )
 
 

@@ -17,7 +17,7 @@ PROVIDER = x12.BillingProvider("Lakeshore Rehabilitation Clinic", "1555012347", 
 ENVELOPE = x12.Envelope("LAKESHORE01", "CLEARHOUSE01", "Prairie Claims", "T", 42, datetime(2026, 2, 4, 9, 30), "B1")
 PATIENT = x12.Patient("O'Neil", "Walter", date(1950, 4, 2), "M", "1EG4TE5MK73",
                       x12.Address("12 Elm St*", "Chicago", "IL", "60613"))
-PAYER = x12.Payer("Medicare", "06102", "MB")
+PAYER = pf.PayerFacts(None, "Medicare", "06102", "MB")
 DANA = x12.Rendering("1234567893", "Reyes", "Dana")
 LEE = x12.Rendering("1456789019", "Park", "Lee")
 GROUP = x12.ServiceLine(1, "97552", ("GP",), 1, 3550, "11", date(2026, 2, 3), ("I69.351", "R26.89"), DANA)

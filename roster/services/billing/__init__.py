@@ -51,10 +51,9 @@ from roster.services.billing.reconcile import LINE_CONTENT
 from roster.services.billing.review import (
     LINE_STATUS_ORDER,
     NO_FACILITATOR_LABEL,
-    CodeTotal,
-    FacilitatorTotal,
     Review,
     SessionFinding,
+    Total,
     review,
     session_findings_without_lines,
 )
@@ -63,7 +62,7 @@ __all__ = [
     "HELD_FROM_CLASS", "class_fact", "facts_changed", "lock_before_change", "forget_class_facts", "keep_class_facts",
     "session_timezone",
     "CSV_CHUNK", "LINE_CONTENT", "LINE_STATUS_ORDER", "MAX_RANGE_DAYS", "NO_FACILITATOR_LABEL",
-    "CodeTotal", "ExportPage", "FacilitatorTotal", "Review", "SessionFinding",
+    "ExportPage", "Review", "SessionFinding", "Total",
     "date_of_service", "export_history", "export_page", "export_range", "finding_dict",
     "iter_batch_csv", "line_dict", "lines_between", "load_facts", "parse_range", "range_problems",
     "reevaluate_for_caregiver", "reevaluate_for_facilitator", "reevaluate_for_patients",

@@ -22,10 +22,13 @@ NO_FACILITATOR_LABEL = "No facilitator recorded"
 
 
 @dataclass(frozen=True)
-class CodeTotal:
-    cpt: str
+class Total:
+    """The range's billable lines and units under one code (``name`` is the CPT) or one facilitator."""
+
+    name: str
     lines: int
     units: int
+    facilitator_id: int | None = None  # by facilitator: None for lines with no facilitator recorded
 
 
 @dataclass(frozen=True)
@@ -34,7 +37,7 @@ class FamilyTotal:
 
     name: str
     label: str
-    codes: list[CodeTotal]
+    codes: list[Total]
 
     @property
     def lines(self) -> int:
@@ -45,30 +48,26 @@ class FamilyTotal:
         return sum(c.units for c in self.codes)
 
 
-def family_totals(by_code: list[CodeTotal]) -> list[FamilyTotal]:
+def family_totals(by_code: list[Total]) -> list[FamilyTotal]:
     """The code totals side by side by family (R17-R21), in the families' order."""
-    found = {t.cpt: t for t in by_code}
+    found = {t.name: t for t in by_code}
     return [
-        FamilyTotal(fam.name, fam.label, [found.get(cpt, CodeTotal(cpt, 0, 0)) for cpt in fam.codes])
+        FamilyTotal(fam.name, fam.label, [found.get(cpt, Total(cpt, 0, 0)) for cpt in fam.codes])
         for fam in FAMILIES.values()
     ]
 
 
 @dataclass(frozen=True)
-class FacilitatorTotal:
-    name: str
-    lines: int
-    units: int
-    facilitator_id: int | None = None  # None: lines with no facilitator recorded
-
-
-@dataclass(frozen=True)
 class SessionFinding:
-    """A finding that sits on no line (patient present, under minimum time, ...), with its session."""
+    """A finding that sits on no line (patient present, under minimum time, ...), with its session
+    (and the session's class)."""
 
     finding: Finding
     session: ClassSession
-    date_of_service: date
+
+    @property
+    def date_of_service(self) -> date:
+        return date_of_service(self.session)
 
 
 @dataclass(frozen=True)
@@ -78,8 +77,8 @@ class Review:
 
     lines: list[BillingLine]
     counts: dict[str, int]
-    by_code: list[CodeTotal]
-    by_facilitator: list[FacilitatorTotal]
+    by_code: list[Total]
+    by_facilitator: list[Total]
     session_findings: list[SessionFinding]  # one page of them (``findings_page`` of ``findings_pages``)
     page: int
     pages: int
@@ -133,7 +132,7 @@ def review(date_from: date, date_to: date, status: str | None, page: int = 1, pe
                   findings_page, findings_pages, len(ids))
 
 
-def _totals(in_range) -> tuple[dict[str, int], list[CodeTotal], list[FacilitatorTotal]]:
+def _totals(in_range) -> tuple[dict[str, int], list[Total], list[Total]]:
     """Counts by status and billable totals by code and by facilitator: ONE aggregate over the range's
     lines (status, code, facilitator; an index-only scan of ``ix_billing_line_totals``), folded here."""
     agg = (
@@ -157,9 +156,9 @@ def _totals(in_range) -> tuple[dict[str, int], list[CodeTotal], list[Facilitator
         person = people.setdefault(r.facilitator_id, [r.name, 0, 0])
         person[1] += r.n
         person[2] += int(r.units or 0)
-    by_code = [CodeTotal(cpt, n, units) for cpt, (n, units) in sorted(codes.items())]
+    by_code = [Total(cpt, n, units) for cpt, (n, units) in sorted(codes.items())]
     by_facilitator = [
-        FacilitatorTotal(name or NO_FACILITATOR_LABEL, n, units, fid)
+        Total(name or NO_FACILITATOR_LABEL, n, units, fid)
         for fid, (name, n, units) in sorted(people.items(), key=lambda item: (item[1][0] is None, item[1][0] or ""))
     ]
     return counts, by_code, by_facilitator
@@ -200,7 +199,7 @@ def _session_findings(page: list[tuple[int, date]]) -> list[SessionFinding]:
         .where(Finding.id.in_([i for i, _ in page]))
     ).tuples().all()
     found = {f.id: (f, s) for f, s in rows}
-    return [SessionFinding(*found[i], dos) for i, dos in page]
+    return [SessionFinding(*found[i]) for i, _ in page]
 
 
 def session_findings_without_lines(date_from: date, date_to: date) -> list[SessionFinding]:
@@ -219,5 +218,5 @@ def session_findings_without_lines(date_from: date, date_to: date) -> list[Sessi
     for finding, session in rows:
         dos = date_of_service(session)
         if date_from <= dos <= date_to:
-            out.append(SessionFinding(finding, session, dos))
+            out.append(SessionFinding(finding, session))
     return out
