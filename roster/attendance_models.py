@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from roster.extensions import db
-from roster.model_base import UTCDateTime, cascade_fk, utcnow
+from roster.model_base import UTCDateTime, cascade_fk, unique_pair, utcnow
 
 if TYPE_CHECKING:
     from roster.models import Caregiver, Patient, User
@@ -40,15 +40,11 @@ class CheckIn(db.Model):
     relationship: Mapped[str] = mapped_column(sa.String(40), default="")
 
 
-class PatientPresence(db.Model):
+class PatientPresence(unique_pair(session_id="class_session", patient_id="patient"), db.Model):
     """The patient came along to the session: their caregivers' training is not billed."""
 
     __tablename__ = "patient_presence"
-    __table_args__ = (sa.UniqueConstraint("session_id", "patient_id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    session_id: Mapped[int] = cascade_fk("class_session")
-    patient_id: Mapped[int] = cascade_fk("patient")
     marked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     marked_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
 

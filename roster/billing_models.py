@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from roster.domain.statuses import JobStatus
 from roster.extensions import db
-from roster.model_base import TimestampMixin, UTCDateTime, _in, cascade_fk, utcnow
+from roster.model_base import PerCodeMixin, TimestampMixin, UTCDateTime, _in, cascade_fk, positive, utcnow
 from roster.models import LINE_STATUSES, SEVERITIES
 
 if TYPE_CHECKING:
@@ -121,16 +121,13 @@ class Finding(db.Model):
     patient: Mapped[Optional[Patient]] = relationship()
 
 
-class UnitCap(db.Model):
+class UnitCap(PerCodeMixin, db.Model):
     """R21: the clinic's cap on a code's units per patient per date of service (a Medically
     Unlikely Edit). No row: no cap."""
 
     __tablename__ = "unit_cap"
-    __table_args__ = (sa.CheckConstraint("max_units > 0", name="max_units_positive"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    cpt: Mapped[str] = mapped_column(sa.String(5), unique=True)
-    max_units: Mapped[int]
+    max_units: Mapped[int] = positive("max_units", "max_units_positive")
 
 
 # --------------------------------------------------------------------------- audit

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from roster.domain.families import FAMILIES
 from roster.extensions import db
 from roster.domain.statuses import ClaimFrequency, MessageStatus
-from roster.model_base import PostalAddressMixin
+from roster.model_base import PerCodeMixin, PostalAddressMixin, positive
 from roster.models import ExportBatch, Patient, TimestampMixin, User, UTCDateTime, _in, utcnow
 
 X12_USAGE = ("T", "P")
@@ -79,15 +79,12 @@ class Payer(TimestampMixin, db.Model):
         return ", ".join(FAMILIES[f].label for f in self.families or () if f in FAMILIES) or "None"
 
 
-class Fee(db.Model):
+class Fee(PerCodeMixin, db.Model):
     """The clinic's charge for one unit of a code, in cents."""
 
     __tablename__ = "fee"
-    __table_args__ = (sa.CheckConstraint("charge_cents > 0", name="charge_positive"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    cpt: Mapped[str] = mapped_column(sa.String(5), unique=True)
-    charge_cents: Mapped[int]
+    charge_cents: Mapped[int] = positive("charge_cents", "charge_positive")
 
 
 class ControlCounter(db.Model):

@@ -55,3 +55,29 @@ class PostalAddressMixin:
 def cascade_fk(table: str):
     """An indexed foreign key to ``table.id`` for a row that goes with its parent (ON DELETE CASCADE)."""
     return mapped_column(sa.ForeignKey(f"{table}.id", ondelete="CASCADE"), index=True)
+
+
+class PerCodeMixin:
+    """A clinic table with one row per CPT code (R21's unit caps, the fees); the model adds the value."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cpt: Mapped[str] = mapped_column(sa.String(5), unique=True)
+
+
+def positive(column: str, name: str):
+    """A whole-number column that must be above zero (its CHECK constraint named ``name``)."""
+    return mapped_column(sa.CheckConstraint(f"{column} > 0", name=name))
+
+
+def unique_pair(**parents: str) -> type:
+    """A mixin for a row that ties two parent rows, once per pair: ``id`` and the two foreign keys
+    named ``column="table"`` (``cascade_fk``: indexed, the row goes with either parent), unique together
+    in that order."""
+    (first, first_table), (second, second_table) = parents.items()
+    return type("UniquePair", (), {
+        "__annotations__": {"id": Mapped[int], first: Mapped[int], second: Mapped[int]},
+        "__table_args__": (sa.UniqueConstraint(first, second),),
+        "id": mapped_column(primary_key=True),
+        first: cascade_fk(first_table),
+        second: cascade_fk(second_table),
+    })

@@ -36,7 +36,7 @@ SEXES = ("F", "M", "U")
 from roster.account_models import (  # noqa: E402,F401
     ROLES, ApiToken, ClinicSetting, LoginThrottle, RecoveryCode, User,
 )
-from roster.model_base import PostalAddressMixin, TimestampMixin, UTCDateTime, _in, cascade_fk, utcnow  # noqa: E402,F401
+from roster.model_base import PostalAddressMixin, TimestampMixin, UTCDateTime, _in, cascade_fk, unique_pair, utcnow  # noqa: E402,F401
 
 
 # --------------------------------------------------------------------------- people
@@ -167,15 +167,11 @@ class Caregiver(SearchKeyMixin, TimestampMixin, db.Model):
         return self._refresh_search_key(key, value)
 
 
-class CaregiverLink(db.Model):
+class CaregiverLink(unique_pair(caregiver_id="caregiver", patient_id="patient"), db.Model):
     """A caregiver cares for a patient, with a relationship (spouse, son, ...)."""
 
     __tablename__ = "caregiver_link"
-    __table_args__ = (sa.UniqueConstraint("caregiver_id", "patient_id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    caregiver_id: Mapped[int] = cascade_fk("caregiver")
-    patient_id: Mapped[int] = cascade_fk("patient")
     caregiver: Mapped[Caregiver] = orm.relationship(back_populates="links")
     patient: Mapped[Patient] = orm.relationship(back_populates="links")
     relationship: Mapped[str] = mapped_column(sa.String(40), default="")
@@ -322,13 +318,10 @@ class Enrollment(TimestampMixin, db.Model):
         return len(self.members)
 
 
-class EnrollmentCaregiver(db.Model):
-    __tablename__ = "enrollment_caregiver"
-    __table_args__ = (sa.UniqueConstraint("enrollment_id", "caregiver_id"),)
+class EnrollmentCaregiver(unique_pair(enrollment_id="enrollment", caregiver_id="caregiver"), db.Model):
+    """One caregiver of an enrolment's caregiver set."""
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    enrollment_id: Mapped[int] = cascade_fk("enrollment")
-    caregiver_id: Mapped[int] = cascade_fk("caregiver")
+    __tablename__ = "enrollment_caregiver"
 
     enrollment: Mapped[Enrollment] = relationship(back_populates="members")
     caregiver: Mapped[Caregiver] = relationship()
