@@ -42,17 +42,17 @@ def _page() -> int:
 def review():
     form = ReviewFilterForm(request.args, **_this_month())
     result = groups = patient = None
+    groups_total = 0
     if form.validate():
         result = billing.review(form.date_from.data, form.date_to.data, form.status_filter, _page(), LINES_PER_PAGE,
                                 request.args.get("fpage", 1, type=int),
                                 cpt=form.cpt.data or None, facilitator_id=form.facilitator.data,
                                 patient_id=form.patient.data)
-        groups = grouped_findings(form.date_from.data, form.date_to.data)
+        groups, groups_total = grouped_findings(form.date_from.data, form.date_to.data, GROUPS_SHOWN)
         if form.patient.data:
             patient = db.session.get(Patient, form.patient.data)
     return render_template("billing/review.html", form=form, review=result, fix_link=fix_link,
-                           groups=groups[:GROUPS_SHOWN] if groups else groups,
-                           groups_hidden=max(0, len(groups or ()) - GROUPS_SHOWN), patient=patient)
+                           groups=groups, groups_hidden=groups_total - len(groups or ()), patient=patient)
 
 
 def _exports_page(form: ExportForm, status: int = 200):
