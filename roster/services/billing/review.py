@@ -133,12 +133,24 @@ def review(date_from: date, date_to: date, status: str | None, page: int = 1, pe
 
 
 def _totals(in_range) -> tuple[dict[str, int], list[Total], list[Total]]:
-    """Counts by status and billable totals by code and by facilitator: ONE aggregate over the range's
-    lines (status, code, facilitator; an index-only scan of ``ix_billing_line_totals``), folded here."""
-    agg = (
+    """Counts by status and billable totals by code and by facilitator: ONE query over the range's
+    lines (status, code, facilitator; an index-only scan of ``ix_billing_line_totals``), folded here.
+
+    The lines are first summed by day in the index's own order (a streaming aggregate, a few rows a
+    day), and those sums by status, code and facilitator: grouping a year's 57,000 lines straight
+    into a temporary B-tree took SQLite 2.5 times as long.
+    """
+    by_day = (
         sa.select(BillingLine.status, BillingLine.cpt, BillingLine.facilitator_id,
                   sa.func.count().label("n"), sa.func.sum(BillingLine.units).label("units"))
-        .where(in_range).group_by(BillingLine.status, BillingLine.cpt, BillingLine.facilitator_id).subquery()
+        .where(in_range)
+        .group_by(BillingLine.date_of_service, BillingLine.status, BillingLine.cpt, BillingLine.facilitator_id)
+        .cte("by_day").prefix_with("MATERIALIZED")
+    )
+    agg = (
+        sa.select(by_day.c.status, by_day.c.cpt, by_day.c.facilitator_id,
+                  sa.func.sum(by_day.c.n).label("n"), sa.func.sum(by_day.c.units).label("units"))
+        .group_by(by_day.c.status, by_day.c.cpt, by_day.c.facilitator_id).subquery()
     )
     rows = db.session.execute(
         sa.select(agg, Facilitator.name).outerjoin(Facilitator, Facilitator.id == agg.c.facilitator_id)
@@ -147,15 +159,16 @@ def _totals(in_range) -> tuple[dict[str, int], list[Total], list[Total]]:
     codes: dict[str, list[int]] = {}
     people: dict[int | None, list] = {}
     for r in rows:
-        counts[r.status] = counts.get(r.status, 0) + r.n
+        n, units = int(r.n), int(r.units or 0)
+        counts[r.status] = counts.get(r.status, 0) + n
         if r.status == LineStatus.VOID:
             continue
         code = codes.setdefault(r.cpt, [0, 0])
-        code[0] += r.n
-        code[1] += int(r.units or 0)
+        code[0] += n
+        code[1] += units
         person = people.setdefault(r.facilitator_id, [r.name, 0, 0])
-        person[1] += r.n
-        person[2] += int(r.units or 0)
+        person[1] += n
+        person[2] += units
     by_code = [Total(cpt, n, units) for cpt, (n, units) in sorted(codes.items())]
     by_facilitator = [
         Total(name or NO_FACILITATOR_LABEL, n, units, fid)
