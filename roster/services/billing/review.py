@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm import contains_eager, load_only, selectinload
 
 from roster.domain.families import FAMILIES
 from roster.domain.statuses import LineStatus
@@ -92,6 +92,17 @@ class Review:
 
 
 FINDINGS_PER_PAGE = 50
+# what the page shows of a line, its patient and its class: not the frozen export row, the claim
+# identity snapshot or the timestamps of 100 lines and their sessions (issue 12)
+_LINE_PAGE_OPTIONS = (
+    load_only(BillingLine.session_id, BillingLine.patient_id, BillingLine.date_of_service, BillingLine.cpt,
+              BillingLine.units, BillingLine.modifiers, BillingLine.place_of_service, BillingLine.diagnosis_codes,
+              BillingLine.rendering_npi, BillingLine.facilitator_id, BillingLine.status),
+    selectinload(BillingLine.patient).load_only(Patient.mrn, Patient.first_name, Patient.last_name),
+    selectinload(BillingLine.findings),
+    selectinload(BillingLine.session).load_only(ClassSession.class_id)
+    .selectinload(ClassSession.group_class).load_only(GroupClass.title),
+)
 
 
 def review(date_from: date, date_to: date, status: str | None, page: int = 1, per_page: int = 100,
@@ -115,8 +126,7 @@ def review(date_from: date, date_to: date, status: str | None, page: int = 1, pe
     page = clamp(page, pages)
     stmt = (
         sa.select(BillingLine)
-        .options(selectinload(BillingLine.patient), selectinload(BillingLine.findings),
-                 selectinload(BillingLine.session).selectinload(ClassSession.group_class))
+        .options(*_LINE_PAGE_OPTIONS)
         .where(in_range)
         .order_by(BillingLine.date_of_service, BillingLine.session_id, BillingLine.id)
         .limit(per_page).offset((page - 1) * per_page)
