@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 
 from roster.extensions import db
@@ -25,8 +27,22 @@ def test_review_pages_session_findings(app, runner, client, login, count_queries
         seen = {sf.finding.id for p in range(1, first.findings_pages + 1)
                 for sf in billing.review(lo, hi, None, findings_page=p).session_findings}
         assert len(seen) == lineless
+        # issue 12: only sessions within a day of either end are placed by their zone in Python; any
+        # range gives the findings converting each session gives, in the same order (four zones, classes
+        # until 16:30 local, so late sessions fall on the next UTC day)
+        from roster.services.billing.review import _line_less_finding_ids
+
+        every = billing.session_findings_without_lines(lo - timedelta(days=2), hi + timedelta(days=2))
+        found = []
+        for offset in range(0, (hi - lo).days + 1, 7):
+            for days in (0, 2, 30):
+                start = lo + timedelta(days=offset)
+                end = start + timedelta(days=days)
+                expected = [sf.finding.id for sf in every if start <= sf.date_of_service <= end]
+                assert _line_less_finding_ids(start, end) == expected, (start, end)
+                found.append(len(expected))
+        assert sum(1 for n in found if n) > len(found) // 2, found
     login("biller")
-    from datetime import timedelta
 
     with count_queries() as month:
         assert "Session findings without a line" in client.get(
@@ -35,3 +51,33 @@ def test_review_pages_session_findings(app, runner, client, login, count_queries
         html = client.get(f"/billing/review?from={lo}&to={hi}&fpage=2").get_data(as_text=True)
     assert f"Findings page 2 of {first.findings_pages}" in html and "Previous findings" in html
     assert year.count == month.count
+
+
+def test_line_less_findings_near_the_ends_of_a_range_are_placed_by_their_zone(app, api):
+    """A Pacific session at 17:30 falls on the next UTC day; only sessions that near an end of the range
+    are placed in Python, the rest is taken as in range (issue 12)."""
+    from datetime import date
+
+    from roster.services import billing
+    from roster.services.billing.review import _line_less_finding_ids
+    from tests.billing.clinic import Clinic
+
+    clinic = Clinic(api("admin"))
+    fid = clinic.facilitator()
+
+    def present(start: str, tz: str) -> None:  # a patient marked present: a finding on no line
+        mrns = [clinic.patient(), clinic.patient()]
+        sid = clinic.held_session([(clinic.caregiver(m), m) for m in mrns], fid, start=start, timezone=tz)
+        clinic.close(sid, start, fid, present=(mrns[0],))
+
+    present("2026-02-10T17:30", "America/Los_Angeles")  # 2026-02-11 01:30 UTC
+    present("2026-02-11T08:00", "America/New_York")
+    present("2026-02-13T23:00", "Pacific/Auckland")  # 2026-02-13 10:00 UTC
+    present("2026-02-16T17:30", "America/Los_Angeles")  # 2026-02-17 01:30 UTC
+    with app.app_context():
+        every = billing.session_findings_without_lines(date(2026, 2, 1), date(2026, 2, 28))
+        assert len({sf.session.id for sf in every}) == 4
+        for lo, hi in ((10, 10), (11, 11), (11, 13), (10, 16), (11, 16), (12, 16), (13, 17), (17, 28), (1, 28)):
+            start, end = date(2026, 2, lo), date(2026, 2, hi)
+            expected = [sf.finding.id for sf in every if start <= sf.date_of_service <= end]
+            assert _line_less_finding_ids(start, end) == expected, (lo, hi)
