@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Response, jsonify, request
+from flask import jsonify, request
 
 from roster.api import bp
 from roster.api.views import created
+from roster.downloads import claim_file_routes
 from roster.extensions import db
 from roster.permissions import requires
 from roster.services import billing, claims, hl7_messages, hl7_send
@@ -17,11 +18,6 @@ def preflight_error(exc: PreflightFailed):
     discard_changes()
     return jsonify({"error": {"code": exc.code, "message": exc.message, "fields": {},
                               "problems": [p.as_dict() for p in exc.problems]}}), 409
-
-
-def _file(text: str, batch_id: int, kind: str, mimetype: str) -> Response:
-    name = claims.claim_file_name(claims.get_batch(batch_id), kind)
-    return Response(text, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @bp.get("/billing/preflight")
@@ -39,21 +35,7 @@ def _prepared(make):
         return None, preflight_error(exc)
 
 
-def _download(batch_id: int, kind: str, make, mimetype: str) -> Response:
-    text, refused = _prepared(make)
-    return refused or _file(text, batch_id, kind, mimetype)
-
-
-@bp.get("/billing/exports/<int:batch_id>.837")
-@requires("billing.export")
-def export_837(batch_id: int):
-    return _download(batch_id, "837", lambda: claims.claim_file(batch_id).content, "application/edi-x12")
-
-
-@bp.get("/billing/exports/<int:batch_id>.hl7")
-@requires("billing.export")
-def export_hl7(batch_id: int):
-    return _download(batch_id, "hl7", lambda: hl7_messages.batch_file(batch_id), "application/hl7-v2")
+claim_file_routes(bp, "/billing/exports", lambda batch_id, make: _prepared(make))
 
 
 def message_dict(m) -> dict:

@@ -45,6 +45,16 @@ def updated(model, ident: int, update):
     return created({"id": record.id}, 200)
 
 
+def create_route(path: str, endpoint: str, create) -> None:
+    """POST ``path`` (``people.edit``) at ``api.<endpoint>``: ``create(body)`` makes the record; 201 with its id."""
+
+    @requires("people.edit")
+    def view():
+        return created({"id": create(body()).id})
+
+    bp.add_url_rule(path, endpoint, view, methods=["POST"])
+
+
 # --------------------------------------------------------------------------- reference data
 
 
@@ -88,11 +98,7 @@ def patient_dict(p: Patient) -> dict:
     }
 
 
-@bp.post("/patients")
-@requires("people.edit")
-def create_patient():
-    patient = people.create_patient(body())
-    return created({"id": patient.id})
+create_route("/patients", "create_patient", people.create_patient)
 
 
 @bp.get("/patients/<mrn>")
@@ -109,11 +115,7 @@ def update_patient(mrn: str):
     return created(patient_dict(patient), 200)
 
 
-@bp.post("/caregivers")
-@requires("people.edit")
-def create_caregiver():
-    caregiver = people.create_caregiver(body())
-    return created({"id": caregiver.id})
+create_route("/caregivers", "create_caregiver", people.create_caregiver)
 
 
 @bp.patch("/caregivers/<int:caregiver_id>")

@@ -8,6 +8,7 @@ from flask import Response, current_app, flash, redirect, render_template, reque
 from roster.billing import bp
 from roster.billing.forms import ReviewFilterForm, current_month
 from roster.domain.claim_preflight import HL7, X12, Problem
+from roster.downloads import claim_file_routes
 from roster.extensions import db
 from roster.models import utcnow
 from roster.permissions import can, requires
@@ -70,24 +71,7 @@ def _attempt(batch_id: int, make):
         return None, _batch_page(batch_id, problems, exc.status)
 
 
-def _download(batch_id: int, kind: str, make, mimetype: str):
-    text, refused = _attempt(batch_id, make)
-    if refused:
-        return refused
-    name = claims.claim_file_name(claims.get_batch(batch_id), kind)
-    return Response(text, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
-
-
-@bp.get("/exports/<int:batch_id>.837")
-@requires("billing.export")
-def export_837(batch_id: int):
-    return _download(batch_id, "837", lambda: claims.claim_file(batch_id).content, "application/edi-x12")
-
-
-@bp.get("/exports/<int:batch_id>.hl7")
-@requires("billing.export")
-def export_hl7(batch_id: int):
-    return _download(batch_id, "hl7", lambda: hl7_messages.batch_file(batch_id), "application/hl7-v2")
+claim_file_routes(bp, "/exports", _attempt)
 
 
 def _send(batch_id: int, prepare) -> Response:

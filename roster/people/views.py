@@ -6,6 +6,8 @@ rules as the API), write and audit; each request commits once.
 
 from __future__ import annotations
 
+from functools import wraps
+
 from flask import Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 
 from roster.extensions import db
@@ -55,16 +57,39 @@ def _record_form(template: str, form, record, create, update, done, **context):
     return done(saved)
 
 
+def _search_list(template: str, name: str, find):
+    """A list searched by ``q`` and numbered by ``page``: ``find(q, page, per page)`` loads the page,
+    whose records the template gets as ``name``."""
+    q = request.args.get("q", "").strip()
+    result = find(q, request.args.get("page", type=int), current_app.config["PAGE_SIZE"])
+    return render_template(template, **{name: result.items}, q=q, page=result.page, pages=result.pages)
+
+
+def record_form_routes(noun: str, model):
+    """Route a record form under ``people.edit`` at two endpoints: ``people.new_<noun>``
+    (``/<noun>s/new``) and ``people.edit_<noun>`` (``/<noun>s/<id>/edit``, 404 for an unknown id). The
+    view is given the record, None for a new one."""
+
+    def register(view):
+        @requires("people.edit")
+        @wraps(view)
+        def page(**ids):
+            return view(db.get_or_404(model, *ids.values()) if ids else None)
+
+        bp.route(f"/{noun}s/new", methods=["GET", "POST"], endpoint=f"new_{noun}")(page)
+        bp.route(f"/{noun}s/<int:{noun}_id>/edit", methods=["GET", "POST"], endpoint=f"edit_{noun}")(page)
+        return page
+
+    return register
+
+
 # --------------------------------------------------------------------------- patients
 
 
 @bp.route("/patients")
 @requires("people.view")
 def patients():
-    q = request.args.get("q", "").strip()
-    result = search.patient_page(q, request.args.get("page", type=int), current_app.config["PAGE_SIZE"])
-    return render_template("people/patients.html", patients=result.items, q=q, page=result.page,
-                           pages=result.pages)
+    return _search_list("people/patients.html", "patients", search.patient_page)
 
 
 @bp.route("/patients/<int:patient_id>")
@@ -74,12 +99,9 @@ def patient(patient_id: int):
     return render_template("people/patient.html", o=overview, p=overview.patient)
 
 
-@bp.route("/patients/new", methods=["GET", "POST"], endpoint="new_patient")
-@bp.route("/patients/<int:patient_id>/edit", methods=["GET", "POST"], endpoint="edit_patient")
-@requires("people.edit")
-def patient_form(patient_id: int | None = None):
-    """A new patient, or (with an id) a patient's record edited."""
-    record = None if patient_id is None else db.get_or_404(Patient, patient_id)
+@record_form_routes("patient", Patient)
+def patient_form(record: Patient | None):
+    """A new patient, or a patient's record edited."""
 
     def done(saved: Patient):
         flash(f"{saved.full_name} ({saved.mrn}) saved.", "success")
@@ -96,10 +118,7 @@ def patient_form(patient_id: int | None = None):
 @bp.route("/caregivers")
 @requires("people.view")
 def caregivers():
-    q = request.args.get("q", "").strip()
-    result = search.caregiver_page(q, request.args.get("page", type=int), current_app.config["PAGE_SIZE"])
-    return render_template("people/caregivers.html", caregivers=result.items, q=q, page=result.page,
-                           pages=result.pages)
+    return _search_list("people/caregivers.html", "caregivers", search.caregiver_page)
 
 
 @bp.route("/caregivers/new", methods=["GET", "POST"])
@@ -166,12 +185,9 @@ def facilitators():
     return render_template("people/facilitators.html", facilitators=rows)
 
 
-@bp.route("/facilitators/new", methods=["GET", "POST"], endpoint="new_facilitator")
-@bp.route("/facilitators/<int:facilitator_id>/edit", methods=["GET", "POST"], endpoint="edit_facilitator")
-@requires("people.edit")
-def facilitator_form(facilitator_id: int | None = None):
-    """A new facilitator, or (with an id) one edited; an NPI that fails its check digit is saved with a warning."""
-    record = None if facilitator_id is None else db.get_or_404(Facilitator, facilitator_id)
+@record_form_routes("facilitator", Facilitator)
+def facilitator_form(record: Facilitator | None):
+    """A new facilitator, or one edited; an NPI that fails its check digit is saved with a warning."""
 
     def done(saved: Facilitator):
         flash(f"{saved.name} saved.", "success")
