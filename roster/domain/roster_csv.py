@@ -14,6 +14,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 
+from roster.domain.line_coding import LineCoding
+
 COLUMNS: tuple[str, ...] = (
     "line_id", "action", "date_of_service", "session_id", "class_title",
     "patient_mrn", "patient_last_name", "patient_first_name", "patient_dob",
@@ -31,7 +33,10 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
-class RosterRow:
+class RosterRow(LineCoding):
+    """One line of the roster CSV: a column per field (``COLUMNS`` gives their order), the line's
+    coding among them."""
+
     line_id: int
     action: str  # "new" | "void"
     date_of_service: date
@@ -43,12 +48,6 @@ class RosterRow:
     patient_dob: date | None
     payer: str
     member_id: str
-    cpt: str
-    modifiers: tuple[str, ...]
-    units: int
-    diagnosis_codes: tuple[str, ...]
-    place_of_service: str
-    rendering_npi: str | None
     rendering_name: str | None
     rendering_discipline: str | None
     caregivers: tuple[tuple[str, str, str], ...]  # (first, last, relationship)

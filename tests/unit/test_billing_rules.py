@@ -724,7 +724,8 @@ def test_r13_sessions_not_held_produce_nothing(status):
 def test_r14_warnings_alone_leave_a_line_ready_and_any_block_holds_it():
     warn = Finding("NEEDS_MISMATCH", WARN, "R10", 1, "x")
     block = Finding("NO_CONSENT", BLOCK, "R6", 1, "y")
-    line = LineDraft(1, "97552", 1, ("GP",), "11", ("I69.351",), "1234567893", (warn,))
+    line = LineDraft(1, (warn,), cpt="97552", units=1, modifiers=("GP",), place_of_service="11",
+                     diagnosis_codes=("I69.351",), rendering_npi="1234567893")
     assert line.status == "ready"
     assert dataclasses.replace(line, findings=(warn, block)).status == "held"
     assert dataclasses.replace(line, findings=()).status == "ready"

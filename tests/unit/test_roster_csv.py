@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from roster.domain.line_coding import LineCoding
 from roster.domain.roster_csv import COLUMNS, RosterRow, iter_csv, neutralise
 
 HEADER = (
@@ -47,7 +48,11 @@ def test_header_exact():
 
 
 def test_row_fields_match_columns():
-    assert tuple(f.name for f in fields(RosterRow)) == COLUMNS
+    """A field per column and a column per field: the line's coding (LineCoding) first, then the rest
+    in the columns' order."""
+    coding = [f.name for f in fields(LineCoding)]
+    assert set(coding) <= set(COLUMNS)
+    assert [f.name for f in fields(RosterRow)] == coding + [c for c in COLUMNS if c not in coding]
 
 
 def test_full_row_round_trip():

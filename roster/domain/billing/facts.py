@@ -24,6 +24,7 @@ from roster.domain.families import (
     Ladder,
     PayerProfile,
 )
+from roster.domain.line_coding import LineCoding
 from roster.domain.statuses import LineStatus
 
 BLOCK = "block"
@@ -169,14 +170,10 @@ class Finding:
 
 
 @dataclass(frozen=True)
-class LineDraft:
+class LineDraft(LineCoding):
+    """A patient's line as the rule book makes it: its coding and the findings on it."""
+
     patient_id: int
-    cpt: str
-    units: int
-    modifiers: tuple[str, ...]
-    place_of_service: str
-    diagnosis_codes: tuple[str, ...]
-    rendering_npi: str | None
     findings: tuple[Finding, ...]
 
     @property
