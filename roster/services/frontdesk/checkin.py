@@ -191,29 +191,34 @@ class SearchHit:
 
 
 def walk_in_search(session: ClassSession, query: str) -> list[SearchHit]:
-    """Caregivers matching the query, each with a check-in option per linked patient."""
-    caregivers = search.search_caregivers(query)
-    ids = [c.id for c in caregivers]
-    if not ids:
+    """Caregivers matching the query (the first ten by name), each with a check-in option per linked
+    patient: one statement, the search's ids cut in SQL joined to links, patients, this session's
+    check-ins and whether the pair is enrolled in this class."""
+    ids = search.walk_in_ids(query)
+    if ids is None:
         return []
-    checkins = {
-        (c.caregiver_id, c.patient_id): c
-        for c in db.session.scalars(
-            sa.select(CheckIn).where(CheckIn.session_id == session.id, CheckIn.caregiver_id.in_(ids))
-        )
-    }
-    enrolled = set(
-        db.session.execute(
-            sa.select(EnrollmentCaregiver.caregiver_id, Enrollment.patient_id)
-            .join(Enrollment, Enrollment.id == EnrollmentCaregiver.enrollment_id)
-            .where(Enrollment.class_id == session.class_id, Enrollment.status == EnrollmentStatus.ENROLLED,
-                   EnrollmentCaregiver.caregiver_id.in_(ids))
-        ).all()
+    hits = ids.subquery("walk_in")
+    enrolled = (
+        sa.select(EnrollmentCaregiver.id)
+        .join(Enrollment, Enrollment.id == EnrollmentCaregiver.enrollment_id)
+        .where(Enrollment.class_id == session.class_id, Enrollment.status == EnrollmentStatus.ENROLLED,
+               EnrollmentCaregiver.caregiver_id == Caregiver.id, Enrollment.patient_id == Patient.id)
+        .exists()
     )
-    return [
-        SearchHit(c, [
-            SearchOption(link.patient, checkins.get((c.id, link.patient_id)), (c.id, link.patient_id) in enrolled)
-            for link in sorted(c.links, key=lambda link: _name_key(link.patient))
-        ])
-        for c in caregivers
-    ]
+    rows = db.session.execute(
+        sa.select(Caregiver, Patient, CheckIn, enrolled)
+        .join(hits, hits.c.id == Caregiver.id)
+        .outerjoin(CaregiverLink, CaregiverLink.caregiver_id == Caregiver.id)
+        .outerjoin(Patient, Patient.id == CaregiverLink.patient_id)
+        .outerjoin(CheckIn, sa.and_(CheckIn.session_id == session.id, CheckIn.caregiver_id == Caregiver.id,
+                                    CheckIn.patient_id == Patient.id))
+        .order_by(Caregiver.last_name, Caregiver.first_name, Caregiver.id)
+    ).tuples().all()
+    found: dict[int, SearchHit] = {}
+    for caregiver, patient, checkin, is_enrolled in rows:
+        hit = found.setdefault(caregiver.id, SearchHit(caregiver, []))
+        if patient is not None:
+            hit.options.append(SearchOption(patient, checkin, bool(is_enrolled)))
+    for hit in found.values():
+        hit.options.sort(key=lambda option: _name_key(option.patient))
+    return list(found.values())
