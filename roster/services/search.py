@@ -20,6 +20,9 @@ the ten caregivers it shows, never every match.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import lru_cache
+
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
@@ -43,105 +46,143 @@ def _on_sqlite() -> bool:
     return db.engine.dialect.name == "sqlite"
 
 
-def _split(tokens: list[str]) -> tuple[list[str], list[str]]:
-    return [t for t in tokens if len(t) >= TRIGRAM], [t for t in tokens if len(t) < TRIGRAM]
+@dataclass(frozen=True)
+class _Shape:
+    """What a query's SQL looks like (its values travel as bound parameters, so one shape's statement
+    is built once and reused: SQLAlchemy neither rebuilds nor re-keys it per keystroke)."""
+
+    sqlite: bool
+    long: int  # tokens an index can look up (>= 3 characters)
+    short: int  # tokens checked row by row
+    phone: bool  # enough digits to search phone numbers too
 
 
-def _contains(column, token: str):
-    """``token`` occurs in ``column``, checked row by row (no index can look up a short token)."""
-    return (sa.func.instr(column, token) if _on_sqlite() else sa.func.strpos(column, token)) > 0
+def _prepare(query: str) -> tuple[_Shape, dict[str, str]] | None:
+    """The shape of the query's SQL and the values of its parameters; None when it has no word."""
+    tokens = search_tokens(query)
+    if not tokens:
+        return None
+    sqlite = _on_sqlite()
+    long = [t for t in tokens if len(t) >= TRIGRAM]
+    short = [t for t in tokens if len(t) < TRIGRAM]
+    digits = phone_digits(query)
+    phone = len(digits) >= MIN_PHONE_DIGITS
+    params = {f"short{i}": token for i, token in enumerate(short)}
+    if sqlite:
+        # an FTS5 query: each token a quoted phrase of trigrams (a substring). Tokens are folded to
+        # [0-9a-z] (``fold``), so quoting them cannot change the query's syntax.
+        if long:
+            params["match"] = " AND ".join(f'"{token}"' for token in long)
+        if phone:
+            params["phone"] = f'"{digits}"'
+    else:
+        params.update({f"long{i}": f"%{token}%" for i, token in enumerate(long)})
+        if phone:
+            params["phone"] = f"%{digits}%"
+    return _Shape(sqlite, len(long), len(short), phone), params
 
 
-def _fts_ids(model, column: str, tokens: list[str]) -> sa.Select:
-    """SQLite: ids whose ``column`` holds every token (each ≥ 3 characters), from the FTS5 trigram index.
-    Tokens are folded to [0-9a-z] (``fold``), so quoting them cannot change the query's syntax."""
-    fts = _FTS[model]
-    return sa.select(fts.c.rowid).where(fts.c[column].match(" AND ".join(f'"{token}"' for token in tokens)))
-
-
-def _where_key(model, tokens: list[str]):
-    """Every token occurs in ``model.search_key``: the long ones through the index, the short ones checked."""
-    long, short = _split(tokens)
-    checks = [_contains(model.search_key, token) for token in short]
-    if long:
-        if _on_sqlite():
-            checks.insert(0, model.id.in_(_fts_ids(model, "search_key", long)))
-        else:
-            checks[:0] = [model.search_key.like(f"%{token}%") for token in long]
+def _where_key(model, shape: _Shape):
+    """Every token occurs in ``model.search_key``: the long ones through the index, the short ones checked
+    row by row (``instr``/``strpos``: what ``LIKE '%t%'`` does, without asking an index that cannot help)."""
+    contains = sa.func.instr if shape.sqlite else sa.func.strpos
+    checks = [contains(model.search_key, sa.bindparam(f"short{i}")) > 0 for i in range(shape.short)]
+    if shape.long and shape.sqlite:
+        fts = _FTS[model]
+        checks.insert(0, model.id.in_(sa.select(fts.c.rowid).where(fts.c.search_key.match(sa.bindparam("match")))))
+    elif shape.long:
+        checks[:0] = [model.search_key.like(sa.bindparam(f"long{i}")) for i in range(shape.long)]
     return sa.and_(*checks)
 
 
-def _where_phone(digits: str):
-    if _on_sqlite():
-        return Caregiver.id.in_(_fts_ids(Caregiver, "phone_digits", [digits]))
-    return Caregiver.phone_digits.like(f"%{digits}%")
+def _where_phone(shape: _Shape):
+    if shape.sqlite:
+        fts = caregiver_fts
+        return Caregiver.id.in_(sa.select(fts.c.rowid).where(fts.c.phone_digits.match(sa.bindparam("phone"))))
+    return Caregiver.phone_digits.like(sa.bindparam("phone"))
+
+
+def _patient_ids(shape: _Shape) -> sa.Select:
+    return sa.select(Patient.id).where(_where_key(Patient, shape))
 
 
 def patient_ids_matching(query: str) -> sa.Select | None:
     """Patients whose names or MRN hold every token of the query (one indexed predicate)."""
-    tokens = search_tokens(query)
-    if not tokens:
+    prepared = _prepare(query)
+    if prepared is None:
         return None
-    return sa.select(Patient.id).where(_where_key(Patient, tokens))
+    shape, params = prepared
+    return _patient_ids(shape).params(params)
 
 
-def _caregiver_branches(query: str, columns: tuple, *, through_patients: bool) -> list[sa.Select] | None:
+def _caregiver_branches(shape: _Shape, columns: tuple, *, through_patients: bool) -> list[sa.Select]:
     """The UNION's branches, each selecting ``columns`` of Caregiver: by name, by phone digits and
     (walk-in) by a linked patient's name or MRN."""
-    tokens = search_tokens(query)
-    if not tokens:
-        return None
-    branches = [sa.select(*columns).where(_where_key(Caregiver, tokens))]
-    digits = phone_digits(query)
-    if len(digits) >= MIN_PHONE_DIGITS:
-        branches.append(sa.select(*columns).where(_where_phone(digits)))
+    branches = [sa.select(*columns).where(_where_key(Caregiver, shape))]
+    if shape.phone:
+        branches.append(sa.select(*columns).where(_where_phone(shape)))
     if through_patients:
         branches.append(
             sa.select(*columns)
             .join(CaregiverLink, CaregiverLink.caregiver_id == Caregiver.id)
-            .where(CaregiverLink.patient_id.in_(patient_ids_matching(query)))
+            .where(CaregiverLink.patient_id.in_(_patient_ids(shape)))
         )
     return branches
 
 
+def _union(branches: list[sa.Select]):
+    return sa.union(*branches) if len(branches) > 1 else branches[0]
+
+
 def caregiver_ids_matching(query: str, *, through_patients: bool) -> sa.Select | None:
     """Caregivers by name, by phone digits and (walk-in) by a linked patient's name or MRN: a UNION."""
-    branches = _caregiver_branches(query, (Caregiver.id,), through_patients=through_patients)
-    if branches is None:
+    prepared = _prepare(query)
+    if prepared is None:
         return None
-    return sa.union(*branches) if len(branches) > 1 else branches[0]
+    shape, params = prepared
+    return _union(_caregiver_branches(shape, (Caregiver.id,), through_patients=through_patients)).params(params)
 
 
 def _name_order(model):
     return (model.last_name, model.first_name, model.id)
 
 
-def walk_in_ids(query: str, limit: int = 10) -> sa.Select | None:
-    """The ids of the first ``limit`` caregivers by name for the walk-in search, ordered and cut in SQL.
+@lru_cache(maxsize=64)
+def _walk_in_ids(shape: _Shape) -> sa.Select:
+    # Every branch carries the sort columns; the database sorts what the indexes found and cuts.
+    # (Not each branch's own first ten: with a LIMIT per branch PostgreSQL walks the name index and
+    # filters, which reads every caregiver when the matches sort late, e.g. "zha".)
+    hits = _union(_caregiver_branches(shape, _name_order(Caregiver), through_patients=True)).subquery("hits")
+    return (sa.select(hits.c.id).order_by(hits.c.last_name, hits.c.first_name, hits.c.id)
+            .limit(sa.bindparam("limit", type_=sa.Integer)))
 
-    Every branch carries the sort columns, so the database sorts the matches it found through the
-    indexes and reads no other caregiver. None when the query is too short to search."""
+
+def walk_in_ids(query: str, limit: int = 10) -> tuple[sa.Select, dict] | None:
+    """The ids of the first ``limit`` caregivers by name for the walk-in search, ordered and cut in SQL,
+    as a statement (the same object for every query of one shape) and its parameters; None when the
+    query is too short to search."""
     if len((query or "").strip()) < MIN_QUERY:
         return None
-    branches = _caregiver_branches(query, _name_order(Caregiver), through_patients=True)
-    if branches is None:
+    prepared = _prepare(query)
+    if prepared is None:
         return None
-    hits = (sa.union(*branches) if len(branches) > 1 else branches[0]).subquery("hits")
-    return sa.select(hits.c.id).order_by(hits.c.last_name, hits.c.first_name, hits.c.id).limit(limit)
+    shape, params = prepared
+    return _walk_in_ids(shape), {**params, "limit": limit}
 
 
 def search_caregivers(query: str, limit: int = 10) -> list[Caregiver]:
     """Walk-in search: caregiver name, phone digits, patient name or MRN, first by name (links loaded)."""
-    ids = walk_in_ids(query, limit)
-    if ids is None:
+    found = walk_in_ids(query, limit)
+    if found is None:
         return []
+    ids, params = found
     stmt = (
         sa.select(Caregiver)
         .where(Caregiver.id.in_(ids))
         .options(selectinload(Caregiver.links).selectinload(CaregiverLink.patient))
         .order_by(*_name_order(Caregiver))
     )
-    return list(db.session.scalars(stmt))
+    return list(db.session.scalars(stmt, params))
 
 
 def patient_page(query: str, page: int | None, per_page: int) -> Page[Patient]:

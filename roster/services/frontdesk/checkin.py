@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -190,35 +191,43 @@ class SearchHit:
     options: list[SearchOption]
 
 
-def walk_in_search(session: ClassSession, query: str) -> list[SearchHit]:
-    """Caregivers matching the query (the first ten by name), each with a check-in option per linked
-    patient: one statement, the search's ids cut in SQL joined to links, patients, this session's
-    check-ins and whether the pair is enrolled in this class."""
-    ids = search.walk_in_ids(query)
-    if ids is None:
-        return []
+@lru_cache(maxsize=64)
+def _walk_in_rows(ids: sa.Select) -> sa.Select:
+    """The found caregivers with each linked patient, this session's check-in of the pair and whether the
+    pair is enrolled in this class; built once per shape of search (``ids`` is reused per shape)."""
     hits = ids.subquery("walk_in")
     enrolled = (
         sa.select(EnrollmentCaregiver.id)
         .join(Enrollment, Enrollment.id == EnrollmentCaregiver.enrollment_id)
-        .where(Enrollment.class_id == session.class_id, Enrollment.status == EnrollmentStatus.ENROLLED,
+        .where(Enrollment.class_id == sa.bindparam("class_id"), Enrollment.status == EnrollmentStatus.ENROLLED,
                EnrollmentCaregiver.caregiver_id == Caregiver.id, Enrollment.patient_id == Patient.id)
         .exists()
     )
-    rows = db.session.execute(
+    return (
         sa.select(Caregiver, Patient, CheckIn, enrolled)
         .join(hits, hits.c.id == Caregiver.id)
         .outerjoin(CaregiverLink, CaregiverLink.caregiver_id == Caregiver.id)
         .outerjoin(Patient, Patient.id == CaregiverLink.patient_id)
-        .outerjoin(CheckIn, sa.and_(CheckIn.session_id == session.id, CheckIn.caregiver_id == Caregiver.id,
-                                    CheckIn.patient_id == Patient.id))
+        .outerjoin(CheckIn, sa.and_(CheckIn.session_id == sa.bindparam("session_id"),
+                                    CheckIn.caregiver_id == Caregiver.id, CheckIn.patient_id == Patient.id))
         .order_by(Caregiver.last_name, Caregiver.first_name, Caregiver.id)
-    ).tuples().all()
-    found: dict[int, SearchHit] = {}
+    )
+
+
+def walk_in_search(session: ClassSession, query: str) -> list[SearchHit]:
+    """Caregivers matching the query (the first ten by name), each with a check-in option per linked
+    patient, in one statement: the search's ids, cut in SQL, joined to what the desk needs."""
+    found = search.walk_in_ids(query)
+    if found is None:
+        return []
+    ids, params = found
+    rows = db.session.execute(_walk_in_rows(ids), {**params, "session_id": session.id,
+                                                    "class_id": session.class_id}).tuples().all()
+    hits: dict[int, SearchHit] = {}
     for caregiver, patient, checkin, is_enrolled in rows:
-        hit = found.setdefault(caregiver.id, SearchHit(caregiver, []))
+        hit = hits.setdefault(caregiver.id, SearchHit(caregiver, []))
         if patient is not None:
             hit.options.append(SearchOption(patient, checkin, bool(is_enrolled)))
-    for hit in found.values():
+    for hit in hits.values():
         hit.options.sort(key=lambda option: _name_key(option.patient))
-    return list(found.values())
+    return list(hits.values())

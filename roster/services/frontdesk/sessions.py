@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from roster.domain.statuses import EnrollmentStatus, SessionStatus
 from roster.extensions import db
@@ -31,6 +31,11 @@ def _session_options():
 
 def load_session(session_id: int) -> ClassSession:
     return one(ClassSession, session_id, *_session_options())
+
+
+def load_session_and_class(session_id: int) -> ClassSession:
+    """The session and its class (status, time zone) in one query: all the walk-in search needs."""
+    return one(ClassSession, session_id, joinedload(ClassSession.group_class))
 
 
 def facilitator_of(session: ClassSession) -> Facilitator | None:
