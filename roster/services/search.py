@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from roster.domain.text import search_tokens
 from roster.domain.validators import phone_digits
@@ -35,6 +35,7 @@ from roster.services.paging import Page, paginate
 MIN_QUERY = 2
 MIN_PHONE_DIGITS = 3
 TRIGRAM = 3  # a trigram index can look up a token of at least this many characters
+WINDOW = 500  # caregivers walked in name order when no token is long enough for an index
 
 caregiver_fts = sa.table("caregiver_fts", sa.column("rowid", sa.Integer), sa.column("search_key"),
                          sa.column("phone_digits"))
@@ -95,11 +96,11 @@ def _where_key(model, shape: _Shape):
     return sa.and_(*checks)
 
 
-def _where_phone(shape: _Shape):
+def _where_phone(shape: _Shape, model=Caregiver):
     if shape.sqlite:
         fts = caregiver_fts
-        return Caregiver.id.in_(sa.select(fts.c.rowid).where(fts.c.phone_digits.match(sa.bindparam("phone"))))
-    return Caregiver.phone_digits.like(sa.bindparam("phone"))
+        return model.id.in_(sa.select(fts.c.rowid).where(fts.c.phone_digits.match(sa.bindparam("phone"))))
+    return model.phone_digits.like(sa.bindparam("phone"))
 
 
 def _patient_ids(shape: _Shape) -> sa.Select:
@@ -157,17 +158,39 @@ def _walk_in_ids(shape: _Shape) -> sa.Select:
             .limit(sa.bindparam("limit", type_=sa.Integer)))
 
 
-def walk_in_ids(query: str, limit: int = 10) -> tuple[sa.Select, dict] | None:
-    """The ids of the first ``limit`` caregivers by name for the walk-in search, ordered and cut in SQL,
-    as a statement (the same object for every query of one shape) and its parameters; None when the
-    query is too short to search."""
+@lru_cache(maxsize=64)
+def _walk_in_window_ids(shape: _Shape) -> sa.Select:
+    """The matches among the first WINDOW caregivers by name, first by name. When every token is short no
+    index helps and a two-letter query matches thousands: walking the names in order finds the first ten
+    after a few rows. Exact: when there are ``limit`` of them, they are the first ``limit`` of all."""
+    window = sa.select(Caregiver).order_by(*_name_order(Caregiver)).limit(WINDOW).subquery("window")
+    cg = aliased(Caregiver, window)
+    # a count, not EXISTS: PostgreSQL would hash every link of every matching patient for an EXISTS
+    # inside an OR; the count looks up this caregiver's links only, for the few rows walked
+    linked = (sa.select(sa.func.count()).select_from(CaregiverLink).join(Patient, Patient.id == CaregiverLink.patient_id)
+              .where(CaregiverLink.caregiver_id == cg.id, _where_key(Patient, shape)).scalar_subquery()) > 0
+    found = [_where_key(cg, shape), linked]
+    if shape.phone:
+        found.append(_where_phone(shape, cg))
+    return (sa.select(cg.id).where(sa.or_(*found)).order_by(*_name_order(cg))
+            .limit(sa.bindparam("limit", type_=sa.Integer)))
+
+
+def walk_in_ids(query: str, limit: int = 10) -> tuple[list[sa.Select], dict] | None:
+    """Statements for the ids of the first ``limit`` caregivers by name for the walk-in search, ordered
+    and cut in SQL (the same objects for every query of one shape), and their parameters; None when
+    the query is too short to search. Run them in order: the first that finds ``limit`` caregivers (or
+    the last) is the answer. Usually one; two when every token is too short for an index."""
     if len((query or "").strip()) < MIN_QUERY:
         return None
     prepared = _prepare(query)
     if prepared is None:
         return None
     shape, params = prepared
-    return _walk_in_ids(shape), {**params, "limit": limit}
+    stmts = [_walk_in_ids(shape)]
+    if not shape.long:
+        stmts.insert(0, _walk_in_window_ids(shape))
+    return stmts, {**params, "limit": limit}
 
 
 def search_caregivers(query: str, limit: int = 10) -> list[Caregiver]:
@@ -175,14 +198,18 @@ def search_caregivers(query: str, limit: int = 10) -> list[Caregiver]:
     found = walk_in_ids(query, limit)
     if found is None:
         return []
-    ids, params = found
-    stmt = (
-        sa.select(Caregiver)
-        .where(Caregiver.id.in_(ids))
-        .options(selectinload(Caregiver.links).selectinload(CaregiverLink.patient))
-        .order_by(*_name_order(Caregiver))
-    )
-    return list(db.session.scalars(stmt, params))
+    stmts, params = found
+    for ids in stmts:
+        stmt = (
+            sa.select(Caregiver)
+            .where(Caregiver.id.in_(ids))
+            .options(selectinload(Caregiver.links).selectinload(CaregiverLink.patient))
+            .order_by(*_name_order(Caregiver))
+        )
+        caregivers = list(db.session.scalars(stmt, params))
+        if len(caregivers) >= limit:
+            break
+    return caregivers
 
 
 def patient_page(query: str, page: int | None, per_page: int) -> Page[Patient]:

@@ -37,6 +37,12 @@ def _names(rows):
     ("ensen", ["Femi Jensen"]),
     ("fem", ["Femke Jansen", "Femi Jensen"]),
     ("Jensen, Fred", []),
+    # words of one or two letters: no trigram index can look them up, they still must occur
+    ("fe", ["Femke Jansen", "Femi Jensen"]),
+    ("je fem", ["Femi Jensen"]),  # a short word checked on what the long one found
+    ("zo od", ["Zoë Ødegaard"]),  # only short words: walked in name order, then every caregiver
+    ("jo nunez", ["Femi Jensen"]),  # through the patient
+    ("qx", []),
 ])
 def test_walk_in_search(ctx, people, query, found):
     assert _names(search.search_caregivers(query)) == found
@@ -85,11 +91,15 @@ def test_walk_in_search_runs_a_fixed_number_of_queries(app, client, login, peopl
     assert many.count == few.count
 
 
-def _plan(statement) -> str:
+def _plan(statement, params=None) -> str:
     compiled = statement.compile(db.engine)
+    values = {**compiled.params, **(params or {})}
     with db.engine.connect() as conn:
+        if db.engine.dialect.name == "sqlite":
+            rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", tuple(values[k] for k in compiled.positiontup))
+            return "\n".join(row[-1] for row in rows)
         conn.exec_driver_sql("SET enable_seqscan = off")  # tiny tables: make the planner show what it *can* use
-        return "\n".join(row[0] for row in conn.exec_driver_sql(f"EXPLAIN {compiled}", compiled.params))
+        return "\n".join(row[0] for row in conn.exec_driver_sql(f"EXPLAIN {compiled}", values))
 
 
 @pytest.mark.postgres_only
@@ -103,3 +113,69 @@ def test_search_uses_the_trigram_indexes_on_postgresql(ctx, people):
     # the patient branch (walk-in through a patient, and the patients page) has its own index
     assert "ix_patient_search_key_trgm" in _plan(search.patient_ids_matching("Núñez, José"))
     assert "ix_caregiver_search_key_trgm" in _plan(search.caregiver_ids_matching("jensen", through_patients=False))
+    # the walk-in's ordered first ten: the same three indexes; a word too short for a trigram is a
+    # filter (strpos), never part of an index condition (pg_trgm would read the whole index for it)
+    (stmt,), params = search.walk_in_ids("Jensen, Fe 555-01")
+    plan = _plan(stmt, params)
+    for index in ("ix_caregiver_search_key_trgm", "ix_caregiver_phone_digits_trgm", "ix_patient_search_key_trgm"):
+        assert index in plan, plan
+    assert "Seq Scan" not in plan and "strpos" in plan, plan
+    assert not any("Index Cond" in line and "'%fe%'" in line for line in plan.splitlines()), plan
+
+
+@pytest.mark.parametrize("query", ["Jensen, Femi 555-01", "nunez"])
+def test_search_reads_the_fts_indexes_on_sqlite(ctx, people, query):
+    """SQLite: every branch of the walk-in search looks its words up in an FTS5 trigram table and reaches
+    the caregivers by id; no table of people is scanned."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("the FTS5 tables are SQLite's (PostgreSQL: the pg_trgm test above)")
+    (stmt,), params = search.walk_in_ids(query)
+    plan = _plan(stmt, params)
+    assert "SCAN caregiver_fts VIRTUAL TABLE INDEX" in plan and "SCAN patient_fts VIRTUAL TABLE INDEX" in plan, plan
+    assert not any(line.startswith(("SCAN caregiver", "SCAN patient", "SCAN caregiver_link")) and "_fts" not in line
+                   for line in plan.splitlines()), plan
+    assert _names(search.search_caregivers(query)) == ["Femi Jensen"]
+
+
+def test_the_search_indexes_stay_in_step_with_every_writer(ctx, people, build):
+    """Insert (ORM and bulk Core, as bench-data and imports write), rename, new phone, delete: the search
+    sees each at once (on SQLite through the FTS5 tables the triggers of migration 0016 keep)."""
+    from roster.domain.text import caregiver_search_key
+    from roster.models import Caregiver
+
+    db.session.execute(sa.insert(Caregiver), [{"first_name": "Bulk", "last_name": "Inserted", "phone": "",
+                                               "phone_digits": "6085550199",
+                                               "search_key": caregiver_search_key("Bulk", "Inserted")}])
+    assert _names(search.search_caregivers("inserted bulk")) == ["Bulk Inserted"]
+    assert _names(search.search_caregivers("5550199")) == ["Bulk Inserted"]
+    femi = db.session.get(Caregiver, people["femi"].id)
+    femi.phone, femi.phone_digits = "414 555 7000", "4145557000"
+    db.session.flush()
+    assert _names(search.search_caregivers("4145557")) == ["Femi Jensen"]
+    assert search.search_caregivers("3125550142") == []
+    db.session.delete(femi)
+    db.session.flush()
+    assert search.search_caregivers("femi jensen") == []
+    if db.engine.dialect.name == "sqlite":  # the copies are exactly the tables' keys
+        for table, columns in (("caregiver", "search_key, phone_digits"), ("patient", "search_key")):
+            copy = db.session.execute(sa.text(f"SELECT rowid, {columns} FROM {table}_fts ORDER BY rowid")).all()
+            assert copy == db.session.execute(sa.text(f"SELECT id, {columns} FROM {table} ORDER BY id")).all()
+
+
+def test_walk_in_search_is_one_statement(ctx, people, build, count_queries):
+    """The first ten, their patients, this session's check-ins and enrolment: one statement, also with
+    more matches than shown (a query of only short words may take a second, bounded)."""
+    from roster.services import frontdesk
+    from tests.frontdesk.desk import make_scene
+
+    session_id = make_scene(build, sets=1).session_id
+    for i in range(12):
+        build.caregiver([people["jose"]], first_name="Femi", last_name=f"Jensen{i}")
+    session = frontdesk.load_session_and_class(session_id)
+    with count_queries() as one:
+        hits = frontdesk.walk_in_search(session, "jensen")
+    assert one.count == 1 and len(hits) == 10
+    assert [o.patient.full_name for o in hits[0].options] == ["José Núñez"]
+    with count_queries() as short:
+        frontdesk.walk_in_search(session, "zo od")
+    assert short.count <= 2

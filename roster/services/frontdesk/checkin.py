@@ -220,9 +220,12 @@ def walk_in_search(session: ClassSession, query: str) -> list[SearchHit]:
     found = search.walk_in_ids(query)
     if found is None:
         return []
-    ids, params = found
-    rows = db.session.execute(_walk_in_rows(ids), {**params, "session_id": session.id,
-                                                    "class_id": session.class_id}).tuples().all()
+    stmts, params = found
+    params = {**params, "session_id": session.id, "class_id": session.class_id}
+    for ids in stmts:  # usually one; a query of short words first tries the first names in order
+        rows = db.session.execute(_walk_in_rows(ids), params).tuples().all()
+        if len({row[0].id for row in rows}) >= params["limit"]:
+            break
     hits: dict[int, SearchHit] = {}
     for caregiver, patient, checkin, is_enrolled in rows:
         hit = hits.setdefault(caregiver.id, SearchHit(caregiver, []))
