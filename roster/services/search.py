@@ -6,16 +6,19 @@ indexable predicate and the branches are joined by UNION, never OR, so each can
 use its index:
 
 - PostgreSQL: ``key LIKE '%token%'`` on pg_trgm GIN indexes (migration 0005).
-  A trigram index cannot look up a token of one or two characters, so such
-  tokens are checked with ``strpos`` on the rows the longer tokens found (or,
-  when every token is short, on a scan: a two-letter query matches thousands).
 - SQLite: FTS5 tables with the trigram tokenizer (``caregiver_fts``,
   ``patient_fts``, rowid = the record's id; migration 0016 and its triggers keep
   them in step). A quoted token is a phrase of trigrams, i.e. a substring: the
-  same match as ``LIKE '%token%'``. Short tokens are checked with ``instr``.
+  same match as ``LIKE '%token%'``.
 
-The walk-in search orders by name and cuts to its first ten in SQL, so it reads
-the ten caregivers it shows, never every match.
+A trigram index cannot look up a token of one or two characters: such tokens are
+checked row by row (``strpos``/``instr``) on what the longer tokens found. When
+every token is short, the walk-in search first walks the first WINDOW caregivers
+by name (a common pair of letters gives ten at once), else scans.
+
+The walk-in search orders by name and cuts to its first ten in SQL (the database
+sorts the ids and names the indexes found); only those ten are loaded, with their
+patients, in the same statement (``frontdesk.walk_in_search``).
 """
 
 from __future__ import annotations
