@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app, url_for
+from flask import current_app, g, url_for
 
 from roster.domain import billing as rules
 from roster.models import BillingLine, Finding
@@ -47,13 +47,21 @@ def fix_link(finding: Finding, line: BillingLine | None = None) -> FixLink | Non
     if endpoint not in current_app.view_functions:
         return None
     permission = getattr(current_app.view_functions[endpoint], "_roster_permission", None)  # set by @requires
-    if permission is not None and not can(permission):
+    if permission is not None and not _may(permission):
         if finding.session_id is None or "billing.session_facts" not in current_app.view_functions:
             return None
         return FixLink(url_for("billing.session_facts", session_id=finding.session_id),
                        f"see the session's {'closing' if endpoint == 'frontdesk.close_session' else 'attendance'}"
                        " and who can fix it", "See")
     return FixLink(url_for(endpoint, **values), label)
+
+
+def _may(permission: str) -> bool:
+    """``can(permission)``, asked once per request: a review page links every finding it lists."""
+    asked = g.setdefault("fix_permissions", {})
+    if permission not in asked:
+        asked[permission] = can(permission)
+    return asked[permission]
 
 
 def _target(finding: Finding, line: BillingLine | None) -> tuple[str, dict, str]:

@@ -224,15 +224,16 @@ def _line_less_finding_ids(date_from: date, date_to: date) -> list[int]:
 
 
 def _session_findings(ids: list[int]) -> list[SessionFinding]:
-    """These findings with their sessions, classes and patients, in one query."""
+    """These findings with their sessions and classes, in one query."""
     if not ids:
         return []
     rows = db.session.execute(
         sa.select(Finding, ClassSession)
         .join(ClassSession, ClassSession.id == Finding.session_id)
         .join(GroupClass, GroupClass.id == ClassSession.class_id)
-        .outerjoin(Patient, Patient.id == Finding.patient_id)
-        .options(contains_eager(ClassSession.group_class), contains_eager(Finding.patient))
+        .options(load_only(ClassSession.class_id, ClassSession.starts_at, ClassSession.actual_start,
+                           ClassSession.held_timezone),  # what its date of service and title need
+                 contains_eager(ClassSession.group_class).load_only(GroupClass.title, GroupClass.timezone))
         .where(Finding.id.in_(ids))
     ).tuples().all()
     found = {f.id: (f, s) for f, s in rows}
