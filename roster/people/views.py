@@ -62,7 +62,8 @@ def _search_list(template: str, name: str, find):
     whose records the template gets as ``name``."""
     q = request.args.get("q", "").strip()
     result = find(q, request.args.get("page", type=int), current_app.config["PAGE_SIZE"])
-    return render_template(template, **{name: result.items}, q=q, page=result.page, pages=result.pages)
+    return render_template(template, **{name: result.items}, q=q, page=result.page, pages=result.pages,
+                           more=result.more)
 
 
 def record_form_routes(noun: str, model):

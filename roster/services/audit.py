@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from roster.extensions import db
 from roster.models import AuditEvent
-from roster.services.paging import capped_count, paginate
+from roster.services.paging import paginate
 
 
 def _actor() -> tuple[int | None, str]:
@@ -161,10 +161,9 @@ def trail(session_id: int | None, entity_type: str | None, page: int | None, per
     narrow = narrow or TrailFilter()
     where = _trail_filter(TrailFilter(session_id, entity_type, narrow.actor_id, narrow.patient_id,
                                       narrow.since, narrow.until))
-    stmt = sa.select(AuditEvent).where(where).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-    total, more = capped_count(stmt, page, per_page)
-    events = paginate(stmt, page, per_page, options=(selectinload(AuditEvent.actor),), total=total)
-    return TrailPage(list(events.items), events.page, events.pages, more)
+    events = paginate(sa.select(AuditEvent).where(where).order_by(AuditEvent.at.desc(), AuditEvent.id.desc()),
+                      page, per_page, options=(selectinload(AuditEvent.actor),))
+    return TrailPage(list(events.items), events.page, events.pages, events.more)
 
 
 def entity_types() -> list[str]:

@@ -19,7 +19,8 @@ class Page(Generic[T]):
     items: list[T]
     page: int  # 1-based, within 1..pages
     pages: int  # at least 1, also for an empty list
-    total: int
+    total: int  # counted no further than PAGES_AHEAD pages past this one (see ``more``)
+    more: bool = False  # the list goes on past ``pages``
 
 
 def page_count(total: int, per_page: int) -> int:
@@ -36,14 +37,17 @@ def paginate(
 ) -> Page:
     """One page of ``stmt`` (ordered by the caller) in two queries: the count and the page.
 
-    ``options`` (loader options) apply to the page only; pass ``total`` when it is known to spare the count.
+    The count stops ``PAGES_AHEAD`` pages past this one (``capped_count``; ``more`` says the list goes
+    on); ``options`` (loader options) apply to the page only; pass ``total`` when it is known to spare
+    the count.
     """
+    more = False
     if total is None:
-        total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())) or 0
+        total, more = capped_count(stmt, page, per_page)
     pages = page_count(total, per_page)
     page = clamp(page, pages)
     items = db.session.scalars(stmt.options(*options).limit(per_page).offset((page - 1) * per_page)).all()
-    return Page(list(items), page, pages, total)
+    return Page(list(items), page, pages, total, more)
 
 
 PAGES_AHEAD = 10  # a capped count reads this many pages past the one shown
