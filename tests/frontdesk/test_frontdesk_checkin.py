@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 
@@ -313,3 +313,21 @@ def test_an_unknown_session_is_a_plain_404(client, login):
     login("front_desk")
     assert client.get("/frontdesk/sessions/999999").status_code == 404
     assert client.post("/frontdesk/sessions/999999/checkins", data={"caregiver_id": 1, "patient_id": 1}).status_code == 404
+
+
+def test_a_days_sessions_are_read_from_the_day_and_the_longest_session_before_it(app, build, count_queries):
+    """Issue 12: the day's sessions are looked up by start between (day start - longest session) and the
+    day's end, so the index on starts_at reads the day only; a session of the longest length running
+    past midnight is still the next day's, one that ends at midnight is not."""
+    from roster.domain.recurrence import MAX_DURATION
+
+    assert MAX_DURATION == 600
+    ended, crosses, late = (build.group_class(sessions=[{"starts_at": start, "duration_minutes": minutes}]).session_ids[0]
+                            for start, minutes in (("2026-02-02T14:00", 600), ("2026-02-02T14:01", 600),
+                                                   ("2026-02-03T23:59", 30)))
+    with app.app_context(), count_queries() as day:
+        start, end = scheduling.local_day_bounds(date(2026, 2, 3), "America/Chicago")
+        found = [s.id for s in scheduling.sessions_between(start, end)]
+    assert crosses in found and late in found and ended not in found
+    sql = day.statements[0].replace('"', "")
+    assert "class_session.starts_at <" in sql and "class_session.starts_at >" in sql

@@ -125,6 +125,9 @@ def get_session(session_id: int) -> ClassSession:
     return one(ClassSession, session_id)
 
 def sessions_between(start: datetime, end: datetime) -> list[ClassSession]:
+    """The sessions overlapping [start, end). A session lasts at most MAX_DURATION minutes (every writer
+    checks it), so one overlapping ``start`` began less than that before it: the lower bound lets the
+    index on ``starts_at`` read the day's sessions only, not every session before ``end`` (a year: 13,000)."""
     return list(
         db.session.scalars(
             sa.select(ClassSession)
@@ -133,7 +136,8 @@ def sessions_between(start: datetime, end: datetime) -> list[ClassSession]:
                 selectinload(ClassSession.planned_facilitator),
                 selectinload(ClassSession.actual_facilitator),
             )
-            .where(ClassSession.starts_at < end, ClassSession.ends_at > start)
+            .where(ClassSession.starts_at < end, ClassSession.ends_at > start,
+                   ClassSession.starts_at > start - timedelta(minutes=MAX_DURATION))
             .order_by(ClassSession.starts_at, ClassSession.id)
         )
     )
