@@ -298,7 +298,7 @@ def close_session(
     if not isinstance(patients_present, list) or not all(isinstance(m, str) for m in patients_present):
         errors["patients_present"] = "List the MRNs of patients who were present."
         patients_present = []
-    present = list(db.session.scalars(sa.select(Patient).where(Patient.mrn.in_(patients_present))))
+    present = list(db.session.scalars(sa.select(Patient).where(Patient.mrn.in_(patients_present)))) if patients_present else []
     unknown = sorted(set(patients_present) - {p.mrn for p in present})
     if unknown:
         errors["patients_present"] = f"No patient with MRN {', '.join(unknown)}."

@@ -5,6 +5,7 @@ every line as it is. The package splits the work by responsibility:
 
 - `facts`: held sessions and their rows -> the pure core's frozen facts
 - `evaluate`: which sessions a change touches; evaluate them together (R9)
+- `locks`: the row locks re-evaluation takes on PostgreSQL (patients, sessions, lines)
 - `reconcile`: stored lines and findings follow a fresh evaluation (R14-R16)
 - `reading`: line and finding dictionaries, a session's billing, ranges
 - `export`: export batches and their roster CSV (R16)
@@ -15,7 +16,6 @@ Every public name stays importable from ``roster.services.billing``.
 
 from roster.services.billing.evaluate import (
     facts_changed,
-    lock_before_change,
     reevaluate_for_caregiver,
     reevaluate_for_facilitator,
     reevaluate_for_patients,
@@ -38,6 +38,7 @@ from roster.services.billing.facts import (
     load_facts,
     session_timezone,
 )
+from roster.services.billing.locks import lock_before_change
 from roster.services.billing.reading import (
     MAX_RANGE_DAYS,
     finding_dict,

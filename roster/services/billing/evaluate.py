@@ -34,10 +34,12 @@ from typing import Iterable
 import sqlalchemy as sa
 
 from roster.domain import billing as rules
+from roster.domain.recurrence import utc_to_local
 from roster.domain.statuses import LineStatus, SessionStatus
 from roster.extensions import db
-from roster.models import BillingLine, CheckIn, ClassSession, Finding, Patient, PatientPresence
-from roster.services.billing.facts import _session_query, date_of_service, load_facts, sort_key
+from roster.models import BillingLine, CheckIn, ClassSession, Finding, GroupClass, Patient, PatientPresence
+from roster.services.billing import locks
+from roster.services.billing.facts import _session_query, load_facts, sort_key
 from roster.services.billing.policy import current_policy
 from roster.services.billing.reconcile import Reconciliation
 
@@ -64,44 +66,24 @@ def facts_changed(
     pairs = set(patient_dates)
     if not (direct or patient_ids or facilitator_ids or pairs):
         return []
-    locked: set[int] = set()
-    locked_patients: set[int] = set()
     targets: set[int] = set()
     for _ in range(LOCK_ROUNDS):
+        # The named sessions already locked (by lock_before_change, or the round before; on SQLite
+        # everything is): their lines and times read below cannot move, and this round settles it.
+        # (A check-in another desk inserts meanwhile is evaluated again by that desk, which waits
+        # for our locks.)
+        settled = not locks.unlocked(ClassSession, direct)
         found = pairs | _pairs_of(direct)
         # The patients before the sessions: two desks changing two different sessions of one
         # patient's day (R9) share no session, only the patient; the one that waits here then
-        # sees the other's committed lines and re-evaluates both sessions.
-        new_patients = (patient_ids | {p for p, _ in found}) - locked_patients
-        _lock_patients(new_patients)
-        locked_patients |= new_patients
+        # sees the other's committed lines and re-evaluates both sessions. Which sessions bill a
+        # (patient, date) only changes under that patient's lock, so the targets read below hold.
+        locks.lock(Patient, patient_ids | {p for p, _ in found})
         targets = _targets(direct, patient_ids, facilitator_ids, found)
-        if targets <= locked and not new_patients:
+        locks.lock(ClassSession, targets)
+        if settled:
             break
-        _lock_sessions(targets - locked)
-        locked |= targets
     return _evaluate(sorted(targets))
-
-
-def lock_before_change(session_ids: Iterable[int]) -> None:
-    """Take, before a service updates these sessions' rows (closing, re-opening, cancelling), the
-    locks ``facts_changed`` takes afterwards, in its order: their patients, then the sessions. An
-    UPDATE would lock the session first, and two desks closing two sessions of one patient's day
-    would then each hold one lock the other wants (a deadlock, run again, but slow). The sessions'
-    loaded objects are read again under the lock."""
-    ids = set(session_ids)
-    if not ids or db.session.get_bind().dialect.name != "postgresql":
-        return
-    _lock_patients(set(db.session.scalars(sa.union(
-        sa.select(CheckIn.patient_id).where(CheckIn.session_id.in_(ids)),
-        sa.select(BillingLine.patient_id).where(BillingLine.session_id.in_(ids), BillingLine.status != "void"),
-    ))))
-    # The sessions as the desk before us left them (it may have closed them while we waited),
-    # not as they were loaded before the lock: read again under the lock.
-    db.session.scalars(
-        sa.select(ClassSession).where(ClassSession.id.in_(sorted(ids))).order_by(ClassSession.id)
-        .with_for_update(key_share=True).execution_options(populate_existing=True)
-    ).all()
 
 
 def reevaluate_sessions(session_ids: Iterable[int]) -> list[int]:
@@ -165,14 +147,15 @@ def _pairs_of(session_ids: set[int]) -> set[tuple[int, date]]:
         sa.select(BillingLine.patient_id, BillingLine.date_of_service)
         .where(BillingLine.session_id.in_(ids), BillingLine.status != LineStatus.VOID)
     ).tuples())
-    held = list(db.session.scalars(_session_query().where(ClassSession.id.in_(ids), ClassSession.status == SessionStatus.HELD)
-                                   .execution_options(populate_existing=True)))
-    if not held:
-        return old
-    dos = {s.id: date_of_service(s) for s in held}
+    # As their facts give them now: the check-ins' patients on the date of the actual (else
+    # scheduled) start in the zone the session is held in (S8) or its class's.
+    zone = sa.func.coalesce(ClassSession.held_timezone, GroupClass.timezone)
     new = {
-        (patient_id, dos[session_id]) for session_id, patient_id in db.session.execute(
-            sa.select(CheckIn.session_id, CheckIn.patient_id).where(CheckIn.session_id.in_(dos))
+        (patient_id, utc_to_local(start, tz).date()) for patient_id, start, tz in db.session.execute(
+            sa.select(CheckIn.patient_id, sa.func.coalesce(ClassSession.actual_start, ClassSession.starts_at), zone)
+            .join(ClassSession, ClassSession.id == CheckIn.session_id)
+            .join(GroupClass, GroupClass.id == ClassSession.class_id)
+            .where(CheckIn.session_id.in_(ids), ClassSession.status == SessionStatus.HELD).distinct()
         ).tuples()
     }
     return old | new
@@ -190,25 +173,6 @@ def _sessions_with_lines_for(pairs: set[tuple[int, date]]) -> set[int]:
                BillingLine.status != LineStatus.VOID, ClassSession.status == SessionStatus.HELD)
     ).tuples()
     return {sid for sid, pid, day in rows if (pid, day) in pairs}
-
-
-def _lock_patients(patient_ids: set[int]) -> None:
-    """Lock these patients' rows before their sessions (the fixed order: patients, sessions, lines)."""
-    _lock_rows(Patient, patient_ids)
-
-
-def _lock_sessions(session_ids: set[int]) -> None:
-    _lock_rows(ClassSession, session_ids)
-
-
-def _lock_rows(model, ids: set[int]) -> None:
-    """PostgreSQL: ``FOR NO KEY UPDATE`` in id order before any fact is read; the ``NO KEY`` strength
-    lets check-ins and lines that reference the rows be inserted meanwhile."""
-    if not ids or db.session.get_bind().dialect.name != "postgresql":
-        return
-    db.session.execute(
-        sa.select(model.id).where(model.id.in_(sorted(ids))).order_by(model.id).with_for_update(key_share=True)
-    ).all()
 
 
 # --------------------------------------------------------------------------- evaluation

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import date, datetime, time, timezone
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from roster.domain import billing as rules
 from roster.domain.families import PayerProfile, payer_key
@@ -141,7 +141,8 @@ def _utc_midnight(day: date) -> datetime:
 
 
 def _session_query():
+    """Sessions with their class and actual facilitator, in one statement."""
     return sa.select(ClassSession).options(
-        selectinload(ClassSession.group_class), selectinload(ClassSession.actual_facilitator)
+        joinedload(ClassSession.group_class), joinedload(ClassSession.actual_facilitator)
     )
 

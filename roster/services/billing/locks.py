@@ -1,0 +1,78 @@
+"""The row locks billing takes on PostgreSQL, in one fixed order: patients, then sessions, then lines.
+
+Every lock is ``FOR NO KEY UPDATE`` (check-ins and lines that reference the rows can still be
+inserted), taken in id order, and remembered for the rest of the transaction: a row this
+transaction has locked is not locked again, and re-evaluation knows that what it reads about
+such rows cannot move under it (`facts_changed` then settles in one round). The memory is
+forgotten whenever a transaction or savepoint ends (a savepoint rolled back releases the locks
+taken inside it), which only costs a lock taken again.
+
+SQLite has one writer at a time (``BEGIN IMMEDIATE`` holds the whole database from the first
+statement): nothing is locked, and everything counts as held.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from roster.extensions import db
+from roster.models import BillingLine, CheckIn, ClassSession, Patient
+
+_HELD = "billing.row_locks"  # Session.info: table name -> ids locked in this transaction
+
+
+@sa.event.listens_for(Session, "after_transaction_end")
+def _forget_locks(session: Session, transaction) -> None:
+    session.info.pop(_HELD, None)
+
+
+def _locking() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def _held(model) -> set[int]:
+    return db.session.info.setdefault(_HELD, {}).setdefault(model.__tablename__, set())
+
+
+def unlocked(model, ids: Iterable[int]) -> set[int]:
+    """The rows among these this transaction does not hold yet (none on SQLite)."""
+    ids = set(ids)
+    if not ids or not _locking():
+        return set()
+    return ids - _held(model)
+
+
+def lock(model, ids: Iterable[int]) -> set[int]:
+    """Lock the rows not held yet, in id order; returns their ids."""
+    new = unlocked(model, ids)
+    if new:
+        db.session.execute(
+            sa.select(model.id).where(model.id.in_(sorted(new))).order_by(model.id).with_for_update(key_share=True)
+        ).all()
+        _held(model).update(new)
+    return new
+
+
+def lock_before_change(session_ids: Iterable[int]) -> None:
+    """Take, before a service updates these sessions' rows (closing, re-opening, cancelling), the
+    locks ``facts_changed`` takes afterwards, in its order: their patients, then the sessions. An
+    UPDATE would lock the session first, and two desks closing two sessions of one patient's day
+    would then each hold one lock the other wants (a deadlock, run again, but slow). The sessions'
+    loaded objects are read again under the lock; ``facts_changed`` then finds them held."""
+    ids = set(session_ids)
+    if not ids or not _locking():
+        return
+    lock(Patient, db.session.scalars(sa.union(
+        sa.select(CheckIn.patient_id).where(CheckIn.session_id.in_(ids)),
+        sa.select(BillingLine.patient_id).where(BillingLine.session_id.in_(ids), BillingLine.status != "void"),
+    )))
+    # The sessions as the desk before us left them (it may have closed them while we waited),
+    # not as they were loaded before the lock: read again under the lock.
+    db.session.scalars(
+        sa.select(ClassSession).where(ClassSession.id.in_(sorted(ids))).order_by(ClassSession.id)
+        .with_for_update(key_share=True).execution_options(populate_existing=True)
+    ).all()
+    _held(ClassSession).update(ids)
