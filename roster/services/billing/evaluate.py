@@ -27,7 +27,6 @@ SQLite has one writer at a time (BEGIN IMMEDIATE): nothing to lock.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date
 from typing import Iterable
 
@@ -37,11 +36,11 @@ from roster.domain import billing as rules
 from roster.domain.recurrence import utc_to_local
 from roster.domain.statuses import LineStatus, SessionStatus
 from roster.extensions import db
-from roster.models import BillingLine, CheckIn, ClassSession, Finding, GroupClass, Patient, PatientPresence
+from roster.models import BillingLine, CheckIn, ClassSession, GroupClass, Patient, PatientPresence
 from roster.services.billing import locks
 from roster.services.billing.facts import _session_query, load_facts, sort_key
 from roster.services.billing.policy import current_policy
-from roster.services.billing.reconcile import Reconciliation
+from roster.services.billing.reconcile import Reconciliation, finding_rows, line_rows
 
 # How often the set of sessions may grow while its locks are taken before we settle for it.
 LOCK_ROUNDS = 5
@@ -192,8 +191,8 @@ def _evaluate(ids: list[int]) -> list[int]:
         if f.status != SessionStatus.HELD:
             evaluations[f.session_id] = rules.evaluate_session(f, policy)
     evaluations.update(rules.evaluate_day(held, policy, others=_same_day_lines(held, set(sessions))))
-    existing = _lock_lines(ids)
-    old_findings = _findings_by_session(ids)
+    existing = line_rows(ids)
+    old_findings = finding_rows(ids)
     writes = Reconciliation()
     for sid in ids:
         if sid in sessions:
@@ -221,21 +220,3 @@ def _same_day_lines(held: list[rules.SessionFacts], evaluated: set[int]) -> list
                           (r.patient_id, r.cpt), r.units)
         for r in rows if (r.patient_id, r.date_of_service) in pairs
     ]
-
-
-def _lock_lines(session_ids: list[int]) -> dict[int, list[BillingLine]]:
-    stmt = (sa.select(BillingLine).where(BillingLine.session_id.in_(session_ids)).order_by(BillingLine.id)
-            .execution_options(populate_existing=True))
-    if db.session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()  # an export running now must not be overwritten
-    out: dict[int, list[BillingLine]] = defaultdict(list)
-    for line in db.session.scalars(stmt):
-        out[line.session_id].append(line)
-    return out
-
-
-def _findings_by_session(session_ids: list[int]) -> dict[int, list[Finding]]:
-    out: dict[int, list[Finding]] = defaultdict(list)
-    for f in db.session.scalars(sa.select(Finding).where(Finding.session_id.in_(session_ids)).order_by(Finding.id)):
-        out[f.session_id].append(f)
-    return out

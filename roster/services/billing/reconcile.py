@@ -3,11 +3,15 @@
 Unexported lines follow the facts; an exported line is never edited: when it
 no longer holds it turns ``void`` (to be carried by the next export) and a
 corrected line is added.
+
+Lines and findings are read and written as rows (Core), not ORM objects: a consent
+change reconciles some 300 lines of 50 sessions of which only that patient's change.
+Objects of them the session had loaded are expired afterwards, so nothing stale is read.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import date
 from typing import Callable
 
@@ -27,7 +31,36 @@ LINE_CONTENT = ("date_of_service", "units", "modifiers", "place_of_service", "di
                 "rendering_npi", "facilitator_id") + CLAIM_IDENTITY
 
 
-def _content(line: BillingLine) -> dict:
+LINE_COLUMNS = ("id", "session_id", "patient_id", "cpt", "status") + LINE_CONTENT
+FINDING_COLUMNS = ("id", "session_id", "line_id", "patient_id", "code", "severity", "rule", "message")
+
+
+def line_rows(session_ids: list[int]) -> dict[int, list[sa.Row]]:
+    """The sessions' stored lines (void ones too), by session; locked on PostgreSQL (an export
+    running now must not be overwritten)."""
+    table = BillingLine.__table__
+    stmt = (sa.select(*(table.c[name] for name in LINE_COLUMNS)).where(table.c.session_id.in_(session_ids))
+            .order_by(table.c.id))
+    if db.session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    return _by_session(db.session.execute(stmt))
+
+
+def finding_rows(session_ids: list[int]) -> dict[int, list[sa.Row]]:
+    table = Finding.__table__
+    return _by_session(db.session.execute(
+        sa.select(*(table.c[name] for name in FINDING_COLUMNS)).where(table.c.session_id.in_(session_ids))
+        .order_by(table.c.id)))
+
+
+def _by_session(rows) -> dict[int, list[sa.Row]]:
+    out: dict[int, list[sa.Row]] = defaultdict(list)
+    for row in rows:
+        out[row.session_id].append(row)
+    return out
+
+
+def _content(line: sa.Row) -> dict:
     return {name: getattr(line, name) for name in LINE_CONTENT}
 
 
@@ -43,8 +76,8 @@ def _draft_content(session: ClassSession, draft: rules.LineDraft, dos: date,
     }
 
 
-def _line_picture(line: BillingLine | dict) -> dict:
-    """What the audit keeps of a line: a stored line, or the row of one being added."""
+def _line_picture(line: sa.Row | dict) -> dict:
+    """What the audit keeps of a line: a stored one, or as it is written."""
     get = line.get if isinstance(line, dict) else lambda name: getattr(line, name)
     return {
         "patient_id": get("patient_id"), "cpt": get("cpt"), "status": get("status"), "units": get("units"),
@@ -60,27 +93,31 @@ def _jsonable(value):
 
 
 class Reconciliation:
-    """The writes of many sessions' reconciliations, flushed together.
+    """The writes of many sessions' reconciliations, made together.
 
-    Lines are updated, voided and removed for every session first and flushed once
-    (the unit of work batches the statements); then the new lines go in with ONE
-    INSERT … RETURNING (after the updates, so a voided line leaves the one-live-line
-    index before its replacement enters); then the audit records (which need the new
-    lines' ids) and the findings. Re-evaluating 50 sessions costs a handful of
-    statements, not 50 rounds of them, and so does closing a session of 16 patients.
+    Every session is compared first; then the writes go out a statement per kind, whatever
+    the number of sessions: voids, updates (one executemany), deletes, the new lines (ONE
+    INSERT … RETURNING, after the voids, so a voided line leaves the one-live-line index
+    before its replacement enters), the audit records (which need the new lines' ids), and
+    the findings (stale ones deleted, new ones inserted). Re-evaluating 50 sessions costs a
+    handful of statements, not 50 rounds of them, and so does closing a session of 16 patients.
     """
 
     def __init__(self) -> None:
         self._audits: list[Callable[[], dict]] = []
-        self._findings: list[tuple[ClassSession, rules.Evaluation, dict, list[Finding]]] = []
+        self._findings: list[tuple[ClassSession, rules.Evaluation, dict, list[sa.Row]]] = []
+        self._voids: list[int] = []
+        self._updates: list[dict] = []
+        self._deletes: list[int] = []
+        self._stale_findings: list[int] = []
         self._new: list[dict] = []  # rows of the lines to add
         self._new_ids: dict[tuple[int, int, str], int] = {}  # (session, patient, code) -> id, once added
 
     def add(self, session: ClassSession, facts: rules.SessionFacts, evaluation: rules.Evaluation,
-            lines: list[BillingLine], old_findings: list[Finding]) -> None:
+            lines: list[sa.Row], old_findings: list[sa.Row]) -> None:
         dos = date_of_service(session)
         live = {(l.patient_id, l.cpt): l for l in lines if l.status != LineStatus.VOID}
-        kept: dict[tuple[int, str], BillingLine] = {}
+        kept: dict[tuple[int, str], sa.Row | dict] = {}
         for draft in evaluation.lines:
             line = live.pop(draft.key, None)
             wanted = _draft_content(session, draft, dos, facts.patients[draft.patient_id])
@@ -98,55 +135,76 @@ class Reconciliation:
                     "line.create", self._new_ids[_row_key(row)], row["session_id"], None, _line_picture(row)))
                 kept[draft.key] = row
                 continue
-            elif _content(line) != wanted or line.status != draft.status:
-                before = _line_picture(line)
-                for name, value in wanted.items():
-                    setattr(line, name, value)
-                line.status = draft.status
-                self._audit("line.update", line, before)
+            if _content(line) != wanted or line.status != draft.status:
+                after = dict(line._mapping) | wanted | {"status": draft.status}
+                self._updates.append({"line_id": line.id, "status": draft.status, **wanted})
+                self._audits.append(lambda line=line, after=after: _event(
+                    "line.update", line.id, line.session_id, _line_picture(line), _line_picture(after)))
             kept[draft.key] = line
         for line in live.values():  # lines the facts no longer support
             if line.status == LineStatus.EXPORTED:
                 self._void(line)
                 continue
-            picture = _line_picture(line)
-            self._audits.append(lambda line_id=line.id, sid=line.session_id, before=picture: _event(
-                "line.delete", line_id, sid, before, None))
-            for f in [f for f in old_findings if f.line_id == line.id]:
-                old_findings.remove(f)
-                db.session.delete(f)
-            db.session.delete(line)
+            self._audits.append(lambda line=line: _event(
+                "line.delete", line.id, line.session_id, _line_picture(line), None))
+            self._stale_findings += [f.id for f in old_findings if f.line_id == line.id]
+            old_findings = [f for f in old_findings if f.line_id != line.id]
+            self._deletes.append(line.id)
         self._findings.append((session, evaluation, kept, old_findings))
 
     def flush(self) -> None:
         db.session.flush()
+        table = BillingLine.__table__
+        if self._voids:
+            db.session.execute(sa.update(table).where(table.c.id.in_(self._voids))
+                               .values(status=LineStatus.VOID, voided_at=utcnow()))
+        if self._updates:
+            db.session.execute(sa.update(table).where(table.c.id == sa.bindparam("line_id")), self._updates)
+        if self._deletes:
+            self._delete_findings(self._stale_findings)
+            db.session.execute(sa.delete(table).where(table.c.id.in_(self._deletes)))
         if self._new:  # one live line per (session, patient, code): the key finds each new id
             self._new_ids = {
                 (sid, pid, cpt): line_id for line_id, sid, pid, cpt in db.session.execute(
-                    sa.insert(BillingLine).returning(BillingLine.id, BillingLine.session_id,
-                                                     BillingLine.patient_id, BillingLine.cpt),
+                    sa.insert(table).returning(table.c.id, table.c.session_id, table.c.patient_id, table.c.cpt),
                     self._new).tuples()
             }
         audit.record_all([event() for event in self._audits])
-        new_findings = []
+        stale, new_findings = [], []
         for args in self._findings:
-            new_findings += _replace_findings(*args, self._line_id)
-        db.session.flush()
+            gone, new = _replace_findings(*args, self._line_id)
+            stale += gone
+            new_findings += new
+        self._delete_findings(stale)
         if new_findings:
-            db.session.execute(sa.insert(Finding), new_findings)
+            db.session.execute(sa.insert(Finding.__table__), new_findings)
+        _forget_loaded({args[0].id for args in self._findings}, set(self._deletes))
 
-    def _line_id(self, line: BillingLine | dict) -> int:
+    def _delete_findings(self, ids: list[int]) -> None:
+        if ids:
+            db.session.execute(sa.delete(Finding.__table__).where(Finding.__table__.c.id.in_(ids)))
+
+    def _line_id(self, line: sa.Row | dict) -> int:
         return self._new_ids[_row_key(line)] if isinstance(line, dict) else line.id
 
-    def _void(self, line: BillingLine) -> None:
-        before = _line_picture(line)
-        line.status = LineStatus.VOID
-        line.voided_at = utcnow()
-        self._audit("line.void", line, before)
+    def _void(self, line: sa.Row) -> None:
+        self._voids.append(line.id)
+        after = dict(line._mapping) | {"status": LineStatus.VOID}
+        self._audits.append(lambda: _event("line.void", line.id, line.session_id, _line_picture(line),
+                                           _line_picture(after)))
 
-    def _audit(self, action: str, line: BillingLine, before: dict | None) -> None:
-        """Recorded after the flush: a new line has its id then, and the picture shows what was stored."""
-        self._audits.append(lambda: _event(action, line.id, line.session_id, before, _line_picture(line)))
+
+def _forget_loaded(session_ids: set[int], deleted: set[int]) -> None:
+    """Lines and findings of these sessions the ORM had loaded are read again when next used
+    (the writes above went round it); deleted lines leave the session."""
+    for obj in list(db.session.identity_map.values()):
+        if isinstance(obj, (BillingLine, Finding)):
+            state = sa.inspect(obj)
+            session_id = state.dict.get("session_id")  # not there: expired already
+            if isinstance(obj, BillingLine) and state.identity and state.identity[0] in deleted:
+                db.session.expunge(obj)
+            elif session_id is None or session_id in session_ids:
+                db.session.expire(obj)
 
 
 def _row_key(row: dict) -> tuple[int, int, str]:
@@ -159,10 +217,10 @@ def _event(action: str, line_id: int, session_id: int, before: dict | None, afte
 
 
 def _replace_findings(session: ClassSession, evaluation: rules.Evaluation,
-                      lines: dict[tuple[int, str], BillingLine | dict], old: list[Finding],
-                      line_id: Callable[[BillingLine | dict], int]) -> list[dict]:
-    """Make the stored findings what the evaluation found: the ones no longer found are deleted, a
-    finding found again stays as it is; returns the new ones (rows), inserted together by the caller."""
+                      lines: dict[tuple[int, str], sa.Row | dict], old: list[sa.Row],
+                      line_id: Callable[[sa.Row | dict], int]) -> tuple[list[int], list[dict]]:
+    """What makes the stored findings what the evaluation found: the ids of those no longer found
+    (a finding found again stays as it is), and the rows of the new ones."""
     wanted = []
     for draft in evaluation.lines:
         for f in draft.findings:
@@ -172,16 +230,17 @@ def _replace_findings(session: ClassSession, evaluation: rules.Evaluation,
         if (f.patient_id, f.code) not in on_lines:
             wanted.append((None, f.patient_id, f.code, f.severity, f.rule, f.message))
     missing = Counter(wanted)
+    stale = []
     for f in old:
         key = (f.line_id, f.patient_id, f.code, f.severity, f.rule, f.message)
         if missing[key]:
             missing[key] -= 1
         else:
-            db.session.delete(f)
+            stale.append(f.id)
     rows = []
     for w in wanted:
         if missing[w] > 0:
             missing[w] -= 1
             rows.append({"session_id": session.id, "line_id": w[0], "patient_id": w[1], "code": w[2],
                          "severity": w[3], "rule": w[4], "message": w[5]})
-    return rows
+    return stale, rows
