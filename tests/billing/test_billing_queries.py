@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
+from roster.extensions import db
+from roster.models import AuditEvent
 from tests.billing.clinic import Clinic
 
 
@@ -47,9 +51,10 @@ def test_billing_pages_run_a_bounded_number_of_queries(api, client, login, count
     assert few["review"] <= 13 and few["export"] <= 20 and few["csv"] <= 10, few
 
 
-def test_a_consent_change_costs_the_same_statements_for_2_or_10_held_sessions(api, count_queries):
+def test_a_consent_change_costs_the_same_statements_for_2_or_10_held_sessions(api, app, count_queries):
     """Re-evaluating a patient's held sessions writes their lines, audit records and findings in bulk:
-    the number of SQL statements does not grow with the number of sessions (issue 12)."""
+    the number of SQL statements does not grow with the number of sessions (issue 12). Only that
+    patient's lines change: the other patient's lines in the same sessions are compared, not written."""
     clinic = Clinic(api("admin"))
     fid = clinic.facilitator()
 
@@ -69,3 +74,41 @@ def test_a_consent_change_costs_the_same_statements_for_2_or_10_held_sessions(ap
     assert withdraw(few) == withdraw(many)
     held = [line for line in clinic.lines() if line["patient_mrn"] == many]
     assert len(held) == 10 and {line["status"] for line in held} == {"held"}
+
+    with app.app_context():
+        last = db.session.scalar(sa.select(sa.func.max(AuditEvent.id)))
+    clinic.call("patch", f"/patients/{many}", {"consent": {"date": "2026-01-05", "kind": "written"}})
+    with app.app_context():
+        written = db.session.execute(sa.select(AuditEvent.action, AuditEvent.entity_id).where(
+            AuditEvent.id > last, AuditEvent.entity_type == "billing_line")).tuples().all()
+    assert sorted(written) == sorted(("line.update", line["id"]) for line in held)
+
+
+def test_closing_a_session_costs_the_same_statements_for_2_or_5_patients_whatever_else_the_day_holds(
+        api, count_queries):
+    """Closing writes the session's lines, audit records and findings a statement per kind, and
+    re-evaluates only the sessions sharing one of its patients' day (issue 12): the statements of
+    a close grow neither with its patients nor with the day's other sessions (37 for 7 patients
+    before, one INSERT per line and the session read twice)."""
+    clinic = Clinic(api("admin"))
+    fid = clinic.facilitator()
+
+    def close_after(neighbour_day: str, patients: int, unrelated: int) -> tuple[int, int, str]:
+        regular = clinic.patient()  # also in an earlier session that day (R9): one neighbour each time
+        clinic.group_session([regular, clinic.patient()], fid, start=f"{neighbour_day}T08:00")
+        for _ in range(unrelated):
+            clinic.group_session([clinic.patient(), clinic.patient()], fid, start=f"{neighbour_day}T09:00")
+        (sid,) = clinic.group_class([f"{neighbour_day}T10:00"])
+        for mrn in [regular] + [clinic.patient() for _ in range(patients - 1)]:
+            clinic.check_in(sid, clinic.caregiver(mrn), mrn)
+        with count_queries() as closing:
+            clinic.close(sid, f"{neighbour_day}T10:00", fid)
+        return closing.count, sid, regular
+
+    few, few_sid, _ = close_after("2026-02-03", patients=2, unrelated=0)
+    many, many_sid, regular = close_after("2026-02-04", patients=5, unrelated=2)
+    assert few == many
+    lines = [line for line in clinic.billing(many_sid)["lines"]]
+    assert len(lines) == 5 and len(clinic.billing(few_sid)["lines"]) == 2
+    flagged = [line for line in lines if "DUPLICATE_SAME_DAY" in {f["code"] for f in line["findings"]}]
+    assert [line["patient_mrn"] for line in flagged] == [regular]  # the neighbour was evaluated with it
