@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from roster.domain.recurrence import local_to_utc, utc_to_local
 from roster.domain.statuses import EnrollmentStatus, SessionStatus
@@ -66,8 +68,9 @@ def after_the_fact(session: ClassSession) -> dict:
     return {"after_the_fact": True} if timing(session) == PAST_DAY else {}
 
 
-def resolve_patient_for(caregiver: Caregiver, patient_mrn: str | None) -> Patient:
-    """The patient a caregiver came for: given by MRN, or their only linked patient."""
+def resolve_patient_for(caregiver: Caregiver, patient_mrn: str | None) -> tuple[Patient, str]:
+    """The patient a caregiver came for (given by MRN, or their only linked patient) and the
+    caregiver's relationship to them."""
     links = db.session.scalars(
         sa.select(CaregiverLink).where(CaregiverLink.caregiver_id == caregiver.id)
     ).all()
@@ -77,14 +80,15 @@ def resolve_patient_for(caregiver: Caregiver, patient_mrn: str | None) -> Patien
         patient = db.session.scalar(sa.select(Patient).where(Patient.mrn == patient_mrn))
         if patient is None:
             raise ServiceError("The patient is not valid.", {"patient_mrn": f"No patient with MRN {patient_mrn}."})
-        if patient.id not in {link.patient_id for link in links}:
+        relationship = {link.patient_id: link.relationship for link in links}
+        if patient.id not in relationship:
             raise ServiceError(
                 f"{caregiver.full_name} is not linked to {patient.full_name}.",
                 {"patient_mrn": "This caregiver is not linked to that patient."},
             )
-        return patient
+        return patient, relationship[patient.id]
     if len(links) == 1:
-        return db.session.get(Patient, links[0].patient_id)
+        return db.session.get(Patient, links[0].patient_id), links[0].relationship
     if not links:
         raise ServiceError(
             f"{caregiver.full_name} is not linked to any patient yet.",
@@ -101,7 +105,7 @@ def check_in(
 ) -> CheckInResult:
     _require_open(session)
     caregiver = _get_caregiver(caregiver_id)
-    return _check_in_pair(session, caregiver, resolve_patient_for(caregiver, patient_mrn), user)
+    return _check_in_pair(session, caregiver, *resolve_patient_for(caregiver, patient_mrn), user)
 
 
 def check_in_for(session: ClassSession, caregiver_id: int, patient_id: int, user: User | None) -> CheckInResult:
@@ -118,7 +122,7 @@ def check_in_for(session: ClassSession, caregiver_id: int, patient_id: int, user
             f"{caregiver.full_name} is not linked to that patient.",
             {"patient_id": "This caregiver is not linked to that patient."},
         )
-    return _check_in_pair(session, caregiver, db.session.get(Patient, patient_id), user)
+    return _check_in_pair(session, caregiver, db.session.get(Patient, patient_id), link.relationship, user)
 
 
 def _get_caregiver(caregiver_id: int) -> Caregiver:
@@ -130,30 +134,24 @@ def _get_caregiver(caregiver_id: int) -> Caregiver:
     return caregiver
 
 
-def _check_in_pair(session: ClassSession, caregiver: Caregiver, patient: Patient, user: User | None) -> CheckInResult:
-    existing = _find_checkin(session.id, caregiver.id, patient.id)
-    if existing is not None:
-        return CheckInResult(existing, False)
-    enrolled = _is_enrolled(session.class_id, caregiver.id, patient.id)
-    relationship = db.session.scalar(
-        sa.select(CaregiverLink.relationship).where(
-            CaregiverLink.caregiver_id == caregiver.id, CaregiverLink.patient_id == patient.id
-        )
-    )
-    checkin = CheckIn(  # the relationship as it is now: later link edits keep it (S9)
-        session_id=session.id, caregiver_id=caregiver.id, patient_id=patient.id,
-        checked_in_at=utcnow(), checked_in_by_id=_actor_id(user), walk_in=not enrolled,
-        relationship=relationship or "",
-    )
-    try:
-        with db.session.begin_nested():
-            db.session.add(checkin)
-    except IntegrityError:
-        # Another desk (or a retried request) got there first: that check-in stands.
-        existing = _find_checkin(session.id, caregiver.id, patient.id)
-        if existing is None:
-            raise
-        return CheckInResult(existing, False)
+def _check_in_pair(session: ClassSession, caregiver: Caregiver, patient: Patient, relationship: str | None,
+                   user: User | None) -> CheckInResult:
+    """One INSERT … ON CONFLICT DO NOTHING RETURNING: a second request for the same check-in (a
+    double tap, another desk, a retried request) inserts nothing and finds the one that stands."""
+    values = {  # the relationship as it is now: later link edits keep it (S9)
+        "session_id": session.id, "caregiver_id": caregiver.id, "patient_id": patient.id,
+        "checked_in_at": utcnow(), "checked_in_by_id": _actor_id(user),
+        "walk_in": not _is_enrolled(session.class_id, caregiver.id, patient.id), "relationship": relationship or "",
+    }
+    insert = (postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert)(CheckIn)
+    checkin = db.session.scalars(
+        insert.values(values).on_conflict_do_nothing(index_elements=["session_id", "caregiver_id", "patient_id"])
+        .returning(CheckIn)
+    ).one_or_none()
+    if checkin is None:
+        return CheckInResult(_find_checkin(session.id, caregiver.id, patient.id), False)
+    set_committed_value(checkin, "caregiver", caregiver)  # what the answer shows, without loading it again
+    set_committed_value(checkin, "patient", patient)
     audit.record(
         "checkin.create", "check_in", checkin.id, session_id=session.id,
         after={"caregiver_id": caregiver.id, "patient_id": patient.id, "walk_in": checkin.walk_in,
@@ -191,14 +189,22 @@ def _is_enrolled(class_id: int, caregiver_id: int, patient_id: int) -> bool:
 def undo_check_in(
     session: ClassSession, caregiver_id: int, patient_id: int | None = None
 ) -> int:
-    """Remove a caregiver's check-in(s) in a session (for one patient, or all). Returns how many."""
-    stmt = sa.select(CheckIn).where(CheckIn.session_id == session.id, CheckIn.caregiver_id == caregiver_id)
+    """Remove a caregiver's check-in(s) in a session (for one patient, or all). Returns how many.
+    One DELETE … RETURNING: what it removed is what the audit records."""
+    table = CheckIn.__table__
+    stmt = sa.delete(table).where(table.c.session_id == session.id, table.c.caregiver_id == caregiver_id)
     if patient_id is not None:
-        stmt = stmt.where(CheckIn.patient_id == patient_id)
-    rows = db.session.scalars(stmt).all()
+        stmt = stmt.where(table.c.patient_id == patient_id)
+    rows = db.session.execute(stmt.returning(
+        table.c.id, table.c.caregiver_id, table.c.patient_id, table.c.checked_in_at, table.c.checked_in_by_id,
+    )).all()
     if not rows:
         raise NotFound("That caregiver is not checked in to this session.", {"caregiver_id": "Not checked in."})
-    for row in rows:
+    removed = {row.id for row in rows}
+    for obj in [o for o in db.session.identity_map.values() if isinstance(o, CheckIn)]:
+        if sa.inspect(obj).identity[0] in removed:  # loaded before: gone now
+            db.session.expunge(obj)
+    for row in sorted(rows, key=lambda r: r.id):
         audit.record(
             "checkin.undo", "check_in", row.id, session_id=session.id,
             before={"caregiver_id": row.caregiver_id, "patient_id": row.patient_id,
@@ -206,8 +212,6 @@ def undo_check_in(
                     "checked_in_by_id": row.checked_in_by_id},
             after=after_the_fact(session) or None,
         )
-        db.session.delete(row)
-    db.session.flush()
     _after_attendance_change(session)
     return len(rows)
 

@@ -278,6 +278,39 @@ def test_the_check_in_page_runs_the_same_queries_for_3_sets_and_for_30(client, l
     assert small == large, f"3 sets: {small} queries, 30 sets: {large}"
 
 
+def test_an_api_check_in_its_double_tap_and_its_undo_run_few_statements_for_2_sets_or_8(
+        app, api, scene, count_queries):
+    """A check-in is one INSERT … ON CONFLICT DO NOTHING RETURNING (a double tap inserts nothing and
+    finds the check-in that stands), an undo one DELETE … RETURNING; neither grows with the session's
+    other check-ins (issue 12: 13 and 7 statements before, with a look-up first, a savepoint, a second
+    read of the link and of the patient, and a read before the delete)."""
+    desk_api = api("front_desk")
+
+    def statements(sets: int) -> tuple[int, int, int]:
+        desk = scene(sets=sets)
+        path = f"/sessions/{desk.session_id}/checkins"
+        for c, p in list(zip(desk.caregivers, desk.patients))[1:]:
+            assert desk_api.post(path, json={"caregiver_id": c.id, "patient_mrn": p.mrn}).status_code == 201
+        c, p = desk.caregivers[0], desk.patients[0]
+        with count_queries() as first:
+            created = desk_api.post(path, json={"caregiver_id": c.id, "patient_mrn": p.mrn})
+        with count_queries() as again:
+            tapped = desk_api.post(path, json={"caregiver_id": c.id, "patient_mrn": p.mrn})
+        assert (created.status_code, tapped.status_code) == (201, 200)
+        assert tapped.get_json() == created.get_json() | {"created": False}
+        assert created.get_json()["patient_mrn"] == p.mrn and created.get_json()["walk_in"] is False
+        with count_queries() as undo:
+            assert desk_api.delete(f"{path}/{c.id}").get_json() == {"removed": 1}
+        assert sorted(ci.caregiver_id for ci in checkins(app, desk.session_id)) == sorted(
+            x.id for x in desk.caregivers[1:])
+        return first.count, again.count, undo.count
+
+    few, many = statements(2), statements(8)
+    assert few == many
+    first, again, undo = few
+    assert first <= 10 and again <= 11 and undo <= 6, few
+
+
 def test_the_today_page_runs_the_same_queries_whatever_the_number_of_sessions(client, login, scene, count_queries):
     login("front_desk")
     scene(sets=2)
