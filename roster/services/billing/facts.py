@@ -72,7 +72,7 @@ def _minutes(session: ClassSession) -> int | None:
     return int((session.actual_end - session.actual_start).total_seconds() // 60)
 
 
-def _patient_facts(p: Patient, profiles: Mapping[str, PayerProfile]) -> rules.PatientFacts:
+def _patient_facts(p: sa.Row, profiles: Mapping[str, PayerProfile]) -> rules.PatientFacts:
     return rules.PatientFacts(
         id=p.id, mrn=p.mrn, first_name=p.first_name, last_name=p.last_name,
         needs=frozenset(p.needs or []), diagnosis_codes=tuple(p.diagnosis_codes or []),
@@ -102,10 +102,9 @@ def load_facts(sessions: list[ClassSession]) -> dict[int, rules.SessionFacts]:
     ).all()
     patient_ids = {row.patient_id for row in checkins} | {row.patient_id for row in present}
     profiles = payer_profiles() if patient_ids else {}
-    patients = {  # populate_existing: what was committed before our locks, not an older read
+    patients = {  # rows, not objects: what is stored now (committed before our locks), never an older read
         p.id: _patient_facts(p, profiles)
-        for p in db.session.scalars(sa.select(Patient).where(Patient.id.in_(patient_ids))
-                                    .execution_options(populate_existing=True))
+        for p in db.session.execute(sa.select(*Patient.__table__.c).where(Patient.__table__.c.id.in_(patient_ids)))
     } if patient_ids else {}
     by_session_checkins: dict[int, list] = defaultdict(list)
     for row in checkins:
