@@ -26,7 +26,9 @@ _HELD = "billing.row_locks"  # Session.info: table name -> ids locked in this tr
 
 @sa.event.listens_for(Session, "after_transaction_end")
 def _forget_locks(session: Session, transaction) -> None:
-    session.info.pop(_HELD, None)
+    # the transaction itself or a savepoint; not the inner "subtransaction" every flush opens
+    if transaction.parent is None or transaction.nested:
+        session.info.pop(_HELD, None)
 
 
 def _locking() -> bool:
@@ -65,10 +67,14 @@ def lock_before_change(session_ids: Iterable[int]) -> None:
     ids = set(session_ids)
     if not ids or not _locking():
         return
-    lock(Patient, db.session.scalars(sa.union(
+    concerned = sa.union(  # found and locked in one statement
         sa.select(CheckIn.patient_id).where(CheckIn.session_id.in_(ids)),
         sa.select(BillingLine.patient_id).where(BillingLine.session_id.in_(ids), BillingLine.status != "void"),
-    )))
+    ).subquery()
+    _held(Patient).update(db.session.scalars(
+        sa.select(Patient.id).where(Patient.id.in_(sa.select(concerned.c[0]))).order_by(Patient.id)
+        .with_for_update(key_share=True)
+    ))
     # The sessions as the desk before us left them (it may have closed them while we waited),
     # not as they were loaded before the lock: read again under the lock.
     db.session.scalars(
