@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from datetime import date
 from types import MappingProxyType
 
@@ -234,7 +235,7 @@ class BillingPolicy:
     # R21: the clinic's unit caps per code per patient per date of service (empty: no cap).
     unit_caps: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}), hash=False)
 
-    @property
+    @cached_property  # asked for every line (R17, R6, R12): made once per policy
     def individual_ladder(self) -> Ladder:
         return Ladder(self.initial_min_minutes, self.additional_from_minutes,
                       self.additional_base_minutes, self.additional_step_minutes)
@@ -246,7 +247,7 @@ class BillingPolicy:
             return fam
         return replace(fam, individual=replace(fam.individual, ladder=self.individual_ladder))
 
-    @property
+    @cached_property
     def medicare(self) -> PayerProfile:
         """Medicare's answers (R6, R12): every payer not on the clinic's list follows them."""
         return PayerProfile("Medicare", telehealth_from=self.telehealth_covered_from,
