@@ -212,14 +212,14 @@ def _shared_caregiver_findings(facts: SessionFacts, patient: PatientFacts) -> li
 def _patients_sharing_a_caregiver_with(
     facts: SessionFacts, patient: PatientFacts
 ) -> list[PatientFacts]:
-    represented_ids = {p.id for p in represented_patients(facts)}
     caregivers = {c.caregiver_id for c in facts.checkins if c.patient_id == patient.id}
     other_ids = {
         c.patient_id
         for c in facts.checkins
         if c.caregiver_id in caregivers and c.patient_id != patient.id
     }
-    return _by_mrn(facts.patients[i] for i in other_ids & represented_ids)
+    # checked in, so represented unless present (R1, R3): P itself need not be built per patient
+    return _by_mrn(facts.patients[i] for i in other_ids - facts.present_patient_ids)
 
 
 def _telehealth_findings(
