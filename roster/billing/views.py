@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta, timezone
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from flask import after_this_request, current_app, flash, jsonify, redirect, render_template, request, url_for
@@ -52,7 +53,18 @@ def review():
         if form.patient.data:
             patient = db.session.get(Patient, form.patient.data)
     return render_template("billing/review.html", form=form, review=result, fix_link=fix_link,
-                           groups=groups, groups_hidden=groups_total - len(groups or ()), patient=patient)
+                           review_href=_review_href(), groups=groups, groups_hidden=groups_total - len(groups or ()), patient=patient)
+
+
+def _review_href():
+    """``url_for('billing.review', **args)`` for the page's many links (a code, a facilitator, a patient's
+    group each): the same URL, built from the page's address once (url_for takes ~50 µs a call)."""
+    base = url_for("billing.review")
+
+    def href(**args) -> str:
+        return base + "?" + urlencode([(k, v) for k, v in args.items() if v is not None], safe="!$'()*,/:;?@")
+
+    return href
 
 
 def _exports_page(form: ExportForm, status: int = 200):
