@@ -10,6 +10,7 @@ bp = Blueprint("api", __name__)
 @bp.before_request
 def authenticate_token():
     """Every API call carries `Authorization: Bearer <token>`; cookies are not used here."""
+    from roster.services import clock
     from roster.services.accounts import user_for_token
 
     if request.endpoint == "api.openapi":
@@ -18,7 +19,7 @@ def authenticate_token():
     scheme, _, raw = header.partition(" ")
     if scheme.lower() != "bearer" or not raw.strip():
         abort(401)
-    user = user_for_token(raw.strip())
+    user = user_for_token(raw.strip(), now=clock.now())
     if user is None:
         abort(401)
     g.api_user = user

@@ -36,11 +36,9 @@ def create_token(user: User, label: str = "", expires_at: datetime | None = None
     return raw
 
 
-def user_for_token(raw: str, now: datetime | None = None) -> User | None:
-    """The active user behind a live token; records when it was last used (at most once a minute)."""
-    from roster.models import utcnow
-
-    now = now or utcnow()
+def user_for_token(raw: str, now: datetime) -> User | None:
+    """The active user behind a live token at ``now`` (the services' clock); records when it was last
+    used (at most once a minute)."""
     token = db.session.scalar(
         sa.select(ApiToken).where(ApiToken.token_hash == _hash_token(raw), ApiToken.revoked_at.is_(None))
     )

@@ -179,17 +179,15 @@ def test_unlock_forgets_failed_attempts(app, client, build):
     assert "user.unlock" in [a for a, _ in _actions(app)]
 
 
-def test_token_with_expiry_and_last_used(app, client, build):
+def test_token_with_expiry_and_last_used(app, client, build, clock):
     from datetime import timedelta
-
-    from roster.models import utcnow
 
     admin = build.user("admin")
     client.post("/login", data={"email": admin.email, "password": PASSWORD})
     past = client.post(f"/staff/{admin.id}/tokens", data={"label": "old", "expires_on": "2020-01-01"},
                        follow_redirects=True)
     assert "Choose a day in the future" in past.get_data(as_text=True)
-    tomorrow = (utcnow() + timedelta(days=2)).date().isoformat()
+    tomorrow = (clock() + timedelta(days=2)).date().isoformat()
     page = client.post(f"/staff/{admin.id}/tokens", data={"label": "EHR", "expires_on": tomorrow})
     raw = re.search(r'<code class="token">([^<]+)<', page.get_data(as_text=True)).group(1)
     api = app.test_client()
@@ -198,12 +196,17 @@ def test_token_with_expiry_and_last_used(app, client, build):
     with app.app_context():
         token = db.session.scalars(sa.select(ApiToken)).one()
         first_use = token.last_used_at
-        assert first_use is not None and token.expires_at is not None
+        assert first_use == clock() and token.expires_at is not None  # the services' clock, not the wall's
+    clock.set(clock() + timedelta(seconds=59))
     assert api.get("/api/v1/facilitators", headers=headers).status_code == 200
     with app.app_context():
         assert db.session.scalars(sa.select(ApiToken)).one().last_used_at == first_use  # once a minute at most
+    clock.set(clock() + timedelta(seconds=2))
+    assert api.get("/api/v1/facilitators", headers=headers).status_code == 200
+    with app.app_context():
         token = db.session.scalars(sa.select(ApiToken)).one()
-        token.expires_at = utcnow() - timedelta(seconds=1)
+        assert token.last_used_at == clock()
+        token.expires_at = clock() - timedelta(seconds=1)
         db.session.commit()
     assert api.get("/api/v1/facilitators", headers=headers).status_code == 401
 
