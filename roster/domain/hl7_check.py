@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from hl7apy.consts import VALIDATION_LEVEL
 from hl7apy.exceptions import HL7apyException
 from hl7apy.parser import parse_message
@@ -10,6 +12,17 @@ from hl7apy.parser import parse_message
 
 def check_message(text: str) -> list[str]:
     """Problems hl7apy finds in one DFT^P03 message (empty when it is valid)."""
+    return list(_problems(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _problems(text: str) -> tuple[str, ...]:
+    """hl7apy takes about 0.1 s of CPU a message; a batch file re-checks the messages that were
+    checked when they were written, so the verdict on a text is kept (it depends on the text only)."""
+    return tuple(_check(text))
+
+
+def _check(text: str) -> list[str]:
     try:
         message = parse_message(text, validation_level=VALIDATION_LEVEL.STRICT, find_groups=True)
         if message.name != "DFT_P03" or message.msh.msh_12.value != "2.5.1":

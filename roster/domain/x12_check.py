@@ -6,10 +6,31 @@ from __future__ import annotations
 import io
 import json
 import logging
+import threading
 from dataclasses import dataclass
 
+import pyx12.map_if
 import pyx12.params
 import pyx12.x12n_document
+
+_parse_map = pyx12.map_if.load_map_file
+_maps: dict[tuple[str, str | None], object] = {}
+_maps_lock = threading.Lock()
+
+
+def load_map_file(map_file: str, param, map_path: str | None = None):
+    """pyx12 parses its XML maps (about 1 s of CPU) for every document it checks. A map is read-only
+    while a document is walked (the walker keeps its own counts), so each map is parsed once per
+    process and shared. Roster always checks with pyx12's default parameters, so the map's name
+    and folder are the key."""
+    key = (map_file, None if map_path is None else str(map_path))
+    with _maps_lock:
+        if key not in _maps:
+            _maps[key] = _parse_map(map_file, param, map_path)
+        return _maps[key]
+
+
+pyx12.map_if.load_map_file = load_map_file  # x12n_document looks it up on the module at each call
 
 
 @dataclass(frozen=True)

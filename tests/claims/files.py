@@ -10,6 +10,8 @@ import pyx12.x12n_document
 from hl7apy.consts import VALIDATION_LEVEL
 from hl7apy.parser import parse_message
 
+import roster.domain.x12_check  # noqa: F401  pyx12's maps are parsed once per process (see there)
+
 ADDRESS = {"sex": "F", "address_line1": "12 Elm St", "address_city": "Chicago", "address_state": "IL",
            "address_zip": "60613"}
 SETTINGS = {
