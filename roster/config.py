@@ -20,6 +20,7 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = timedelta(hours=10)
     WTF_CSRF_TIME_LIMIT = None  # the session lifetime bounds the token
+    PASSWORD_HASH_METHOD = "scrypt"  # werkzeug's; costly on purpose (the tests choose a cheap one)
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCK_MINUTES = 15  # failures of one e-mail from one address are forgotten after this
     # The other limits (per e-mail, per address, global, code step): roster/services/throttle.py

@@ -55,6 +55,7 @@ def app(database_url, tmp_path_factory):
             "TESTING": True,
             "SQLALCHEMY_DATABASE_URI": database_url,
             "SECRET_KEY": "test-secret",
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # scrypt's cost on every test user is minutes a run
             "WTF_CSRF_ENABLED": False,
             "SESSION_COOKIE_SECURE": False,
             "REMEMBER_COOKIE_SECURE": False,

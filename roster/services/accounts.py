@@ -12,12 +12,12 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import check_password_hash
 
 from roster.extensions import db
 from roster.models import ROLES, Facilitator, RecoveryCode, User
 from roster.services import Conflict, ServiceError, audit, throttle
-from roster.services.passwords import MIN_PASSWORD_LENGTH, password_problem
+from roster.services.passwords import MIN_PASSWORD_LENGTH, hash_password, password_problem
 from roster.services.tokens import (  # noqa: F401  (re-exported: the token functions used to live here)
     create_token, reset_calendar_secret, revoke_all_tokens, revoke_token, tokens_of,
     user_for_calendar_secret, user_for_token,
@@ -81,7 +81,7 @@ def create_user(email: str, role: str, password: str | None, name: str = "",
         email=email,
         name=(name or "").strip() or email.split("@")[0].replace(".", " ").title(),
         role=role,
-        password_hash=generate_password_hash(password),
+        password_hash=hash_password(password),
         calendar_secret=secrets.token_urlsafe(24),
         must_change_password=must_change_password,
         session_version=0,
@@ -165,7 +165,7 @@ def reset_password(user: User, now: datetime) -> str:
     """
     temp = temporary_password()
     had_two_factor = user.two_factor_enabled
-    user.password_hash = generate_password_hash(temp)
+    user.password_hash = hash_password(temp)
     user.must_change_password = True
     user.totp_secret = None
     user.totp_last_step = None
@@ -208,7 +208,7 @@ def change_password(user: User, current: str, new: str, confirm: str) -> None:
         fields["confirm_password"] = "The two new passwords differ."
     if fields:
         raise ServiceError("Your password was not changed.", fields)
-    user.password_hash = generate_password_hash(new)
+    user.password_hash = hash_password(new)
     was_temporary = user.must_change_password
     user.must_change_password = False
     end_sessions(user)

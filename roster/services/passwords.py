@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+from flask import current_app
+from werkzeug.security import generate_password_hash
+
 MIN_PASSWORD_LENGTH = 10
 
 # Words that make up most breached passwords once digits and symbols are stripped from their ends.
@@ -56,3 +59,9 @@ def _trivial(text: str) -> bool:
         if len(compact) >= 6 and (compact in seq or compact in seq[::-1]):
             return True
     return False
+
+
+def hash_password(password: str) -> str:
+    """A salted hash made with the app's ``PASSWORD_HASH_METHOD`` (scrypt unless configured; the
+    test suite picks a cheap method, as Django's tests do, because scrypt costs ~0.1 s by design)."""
+    return generate_password_hash(password, method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt"))

@@ -126,3 +126,15 @@ def test_stale_rows_are_cleaned(app, ctx):
     throttle.admit({"email:new@clinic.test": throttle.DEFAULT_LIMITS["email"]}, now)
     assert throttle.clean_stale(now) == 1
     assert [r.bucket for r in db.session.scalars(sa.select(LoginThrottle))] == ["email:new@clinic.test"]
+
+
+def test_passwords_are_hashed_with_scrypt_unless_configured(app, monkeypatch):
+    """The suite hashes with a cheap method (tests/conftest.py); a clinic's Roster uses scrypt."""
+    from roster.config import Config
+    from roster.services.passwords import hash_password
+
+    assert Config.PASSWORD_HASH_METHOD == "scrypt"
+    with app.app_context():
+        assert hash_password("a-long-password").startswith("pbkdf2:sha256:1000$")
+        monkeypatch.delitem(app.config, "PASSWORD_HASH_METHOD")
+        assert hash_password("a-long-password").startswith("scrypt:")
