@@ -7,6 +7,7 @@ import secrets
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm import contains_eager
 
 from roster.extensions import db
 from roster.models import ApiToken, User
@@ -39,8 +40,10 @@ def create_token(user: User, label: str = "", expires_at: datetime | None = None
 def user_for_token(raw: str, now: datetime) -> User | None:
     """The active user behind a live token at ``now`` (the services' clock); records when it was last
     used (at most once a minute)."""
+    # The token and its user in one statement: every API call pays this read.
     token = db.session.scalar(
-        sa.select(ApiToken).where(ApiToken.token_hash == _hash_token(raw), ApiToken.revoked_at.is_(None))
+        sa.select(ApiToken).join(ApiToken.user).options(contains_eager(ApiToken.user))
+        .where(ApiToken.token_hash == _hash_token(raw), ApiToken.revoked_at.is_(None))
     )
     if token is None or (token.expires_at is not None and token.expires_at <= now):
         return None
