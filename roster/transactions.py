@@ -25,7 +25,13 @@ a SAVEPOINT's RELEASE commit. ``sqlite_transactions`` applies SQLAlchemy's
 documented pysqlite recipe: the driver's own transaction handling is switched off
 and SQLAlchemy emits ``BEGIN IMMEDIATE`` itself, so every transaction takes the
 write lock when it starts (writers queue one after the other, waiting up to the
-busy timeout), savepoints nest, and a rollback leaves nothing. A request still waiting when the busy
+busy timeout), savepoints nest, and a rollback leaves nothing. Reads are the exception: a GET
+or HEAD request begins a plain (deferred) ``BEGIN``, reads a snapshot and never takes or waits
+for the write lock (the walk-in search, the today page and a CSV download no longer queue behind
+check-ins, nor they behind it). Should such a request write after all (a claim file made on its
+first download, an API token's use recorded once a minute), its first write raises
+``NeedsWriteLock`` before reaching the database; the request is then run again from the start
+with ``BEGIN IMMEDIATE``, like a request that lost a race, so no write ever runs without the lock. A request still waiting when the busy
 timeout runs out answers 503 with Retry-After and says Roster is busy (``is_busy``), never
 "database is locked". The journal is in
 WAL mode so readers outside a transaction are never blocked.
@@ -33,7 +39,7 @@ WAL mode so readers outside a transaction are never blocked.
 
 from __future__ import annotations
 
-from flask import Flask, g, request, session
+from flask import Flask, g, has_request_context, request, session
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -68,7 +74,39 @@ def sqlite_transactions(engine: Engine, busy_timeout_ms: int = SQLITE_BUSY_TIMEO
 
     @event.listens_for(engine, "begin")
     def on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        if _reads_only():
+            conn.exec_driver_sql("BEGIN")
+            conn.info[READER] = True
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def on_end(conn):
+        conn.info.pop(READER, None)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def before_write(conn, cursor, statement, parameters, context, executemany):
+        if conn.info.get(READER) and not statement.lstrip()[:9].upper().startswith(READ_STATEMENTS):
+            raise NeedsWriteLock(statement)
+
+
+READER = "roster_reader"  # on a connection's info while its transaction began without the write lock
+READ_STATEMENTS = ("SELECT", "WITH", "PRAGMA", "SAVEPOINT", "RELEASE", "ROLLBACK")
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+class NeedsWriteLock(Exception):
+    """A request that began reading without SQLite's write lock is about to write: run it again with it."""
+
+
+def _reads_only() -> bool:
+    return has_request_context() and request.method in SAFE_METHODS and not g.get("_roster_writes")
+
+
+def _again_with_write_lock() -> None:
+    _rollback_quietly()
+    g._roster_writes = True
 
 
 def discard_changes() -> None:
@@ -112,8 +150,17 @@ def _rollback_quietly() -> None:
 class RosterFlask(Flask):
     """Flask with the request transaction around every view (see the module's docstring)."""
 
+    def preprocess_request(self):
+        try:
+            return super().preprocess_request()
+        except NeedsWriteLock:  # a before_request hook of a GET writes (SQLite): again, with the lock
+            _again_with_write_lock()
+            return super().preprocess_request()
+
     def dispatch_request(self):
-        for attempt in range(1, RETRIES + 1):
+        attempt = 0
+        while attempt < RETRIES:
+            attempt += 1
             flashes = list(session.get("_flashes", [])) if "_flashes" in session else None
             g._roster_discard = False
             try:
@@ -123,6 +170,13 @@ class RosterFlask(Flask):
                 else:
                     db.session.commit()
                 return rv
+            except NeedsWriteLock:
+                if g.get("_roster_writes"):
+                    raise  # pragma: no cover - a write-locked transaction never raises it
+                _again_with_write_lock()
+                _forget_attempt(flashes)
+                attempt -= 1  # not a lost race: this attempt does not count
+                continue
             except Exception as exc:
                 _rollback_quietly()
                 if attempt < RETRIES and isinstance(exc, DBAPIError) and lost_race(exc):

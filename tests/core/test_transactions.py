@@ -175,3 +175,72 @@ def test_a_sqlite_database_still_busy_after_the_timeout_answers_503_busy(app, bu
     assert answer.get_json()["error"]["code"] == "unavailable"
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Facilitator)) == 0
+
+
+def test_on_sqlite_a_read_never_waits_for_the_write_lock_and_a_get_that_writes_takes_it(app, build):
+    """GET requests begin without SQLite's write lock: they answer while a writer holds it. A GET that
+    writes after all (an API token's use, recorded once a minute; a view that writes) is run again
+    with the lock: its writes are kept when the lock is free, and it waits (503 busy) when it is not."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("SQLite's single write lock; PostgreSQL reads never wait for writers")
+    from functools import wraps
+
+    from roster.models import ApiToken
+    from roster.services import audit
+    from tests.builders import PASSWORD
+
+    token = build.token("admin")
+    user = build.user(role="admin")
+    impatient = create_app({k: app.config[k] for k in (
+        "TESTING", "SQLALCHEMY_DATABASE_URI", "SECRET_KEY", "WTF_CSRF_ENABLED")} | {"SQLITE_BUSY_TIMEOUT_MS": 50})
+    impatient.config["PROPAGATE_EXCEPTIONS"] = False
+    listing = impatient.view_functions["api.list_facilitators"]
+
+    @wraps(listing)
+    def listing_that_writes(*args, **kwargs):
+        audit.record("test.read_then_write", "user", user.id)
+        return listing(*args, **kwargs)
+
+    impatient.view_functions["api.list_writing"] = listing_that_writes
+    impatient.add_url_rule("/api/v1/writing", "api.list_writing", listing_that_writes)
+    client, headers = impatient.test_client(), {"Authorization": f"Bearer {token}"}
+    assert client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 302
+
+    def token_used_long_ago():
+        with app.app_context():
+            db.session.execute(sa.update(ApiToken).values(last_used_at=None))
+            db.session.commit()
+
+    def token_use_recorded() -> bool:
+        with app.app_context():
+            return db.session.scalar(sa.select(ApiToken.last_used_at)) is not None
+
+    def audited() -> int:
+        with app.app_context():
+            return db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)
+                                     .where(AuditEvent.action == "test.read_then_write"))
+
+    assert client.get("/api/v1/facilitators", headers=headers).status_code == 200  # records the token's use
+    holder = sqlite3.connect(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+    try:
+        reads = [client.get("/frontdesk/today"), client.get("/api/v1/facilitators", headers=headers)]
+        writing_answer = client.get("/api/v1/writing", headers=headers)
+    finally:
+        holder.rollback()
+    assert [r.status_code for r in reads] == [200, 200], [r.get_data(as_text=True)[:300] for r in reads]
+    assert writing_answer.status_code == 503 and audited() == 0  # it waited for the lock, wrote nothing
+
+    token_used_long_ago()
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        token_used_long_ago_answer = client.get("/api/v1/facilitators", headers=headers)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert token_used_long_ago_answer.status_code == 503 and not token_use_recorded()
+
+    assert client.get("/api/v1/facilitators", headers=headers).status_code == 200 and token_use_recorded()
+    assert client.get("/api/v1/writing", headers=headers).status_code == 200 and audited() == 1
+    with impatient.app_context():
+        db.engine.dispose()
