@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 from flask_babel import get_locale
 
 from roster.domain import locale_format as lf
@@ -35,8 +35,12 @@ def navigation_for_user() -> list[tuple[str, str]]:
 
 
 def clinic_locale() -> str:
-    """The locale dates and times are written in (``CLINIC_LOCALE``, default en_US)."""
-    return str(get_locale() or current_app.config["CLINIC_LOCALE"])
+    """The locale dates and times are written in (``CLINIC_LOCALE``, default en_US); asked for by
+    every date and time a page writes (hundreds), so it is worked out once per request."""
+    locale = g.get("_roster_locale")
+    if locale is None:
+        locale = g._roster_locale = str(get_locale() or current_app.config["CLINIC_LOCALE"])
+    return locale
 
 
 def html_lang() -> str:

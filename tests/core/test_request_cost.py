@@ -25,3 +25,15 @@ def test_a_signed_in_request_reads_its_user_once_and_an_api_call_its_token_and_u
     assert len(token_reads) == 1 and re.search(r'\bJOIN\s+"?user"?\s', token_reads[0]), call.statements
     assert not any(USER_READ.search(s) for s in call.statements), call.statements
     assert not any(s.lstrip().upper().startswith("UPDATE") for s in call.statements)  # use recorded once a minute
+
+
+def test_a_page_works_out_the_clinic_locale_once_however_many_dates_it_writes(client, login, monkeypatch):
+    from roster import templating
+
+    asked, babel = [], []
+    clinic_locale, get_locale = templating.clinic_locale, templating.get_locale
+    monkeypatch.setattr(templating, "clinic_locale", lambda: asked.append(1) or clinic_locale())
+    monkeypatch.setattr(templating, "get_locale", lambda: babel.append(1) or get_locale())
+    login("front_desk")
+    html = client.get("/frontdesk/today").get_data(as_text=True)
+    assert 'lang="en-US"' in html and len(asked) >= 2 and len(babel) == 1, (len(asked), len(babel))
