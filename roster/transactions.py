@@ -78,6 +78,7 @@ def sqlite_transactions(engine: Engine, busy_timeout_ms: int = SQLITE_BUSY_TIMEO
             conn.exec_driver_sql("BEGIN")
             conn.info[READER] = True
         else:
+            conn.info.pop(READER, None)  # the info outlives a checkout: never let a writer inherit it
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     @event.listens_for(engine, "commit")
