@@ -7,6 +7,7 @@ from flask import Blueprint, Response, stream_with_context
 from roster.models import ExportBatch
 from roster.permissions import requires
 from roster.services import billing, claims, hl7_messages
+from roster.transactions import writes_when_read
 
 # kind: (the batch's file, made and kept the first time it is asked for; its media type)
 CLAIM_FILES = {
@@ -43,4 +44,4 @@ def _claim_file_view(kind: str, attempt):
             return refused
         return _attachment(text, mimetype, claims.claim_file_name(claims.get_batch(batch_id), kind))
 
-    return download
+    return writes_when_read(download)  # the file is made and kept on its first download

@@ -39,7 +39,7 @@ WAL mode so readers outside a transaction are never blocked.
 
 from __future__ import annotations
 
-from flask import Flask, g, has_request_context, request, session
+from flask import Flask, current_app, g, has_request_context, request, session
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -101,8 +101,17 @@ class NeedsWriteLock(Exception):
     """A request that began reading without SQLite's write lock is about to write: run it again with it."""
 
 
+def writes_when_read(view):
+    """Mark a GET view that writes (a file made and kept on its first download): on SQLite its
+    request takes the write lock from the start instead of being run again."""
+    view._roster_writes_when_read = True
+    return view
+
+
 def _reads_only() -> bool:
-    return has_request_context() and request.method in SAFE_METHODS and not g.get("_roster_writes")
+    if not has_request_context() or request.method not in SAFE_METHODS or g.get("_roster_writes"):
+        return False
+    return not getattr(current_app.view_functions.get(request.endpoint), "_roster_writes_when_read", False)
 
 
 def _again_with_write_lock() -> None:
