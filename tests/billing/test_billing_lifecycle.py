@@ -200,7 +200,8 @@ def test_every_line_change_leaves_an_audit_record(app, clinic):
         "patients_present": [a]})
     with app.app_context():
         lines = db.session.scalars(sa.select(BillingLine)).all()
-        events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.entity_type == "billing_line")).all()
+        events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.entity_type == "billing_line")
+                                    .order_by(AuditEvent.id)).all()
         (export,) = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "export.create")).all()
     by_line: dict[int, list[str]] = {}
     for e in events:

@@ -67,7 +67,8 @@ def test_a_cap_warns_on_the_lines_over_it_keeps_their_units_and_goes_away_when_r
     assert codes(g0540(client, sid)) == set()
     assert client.delete("/billing/unit-caps/G0540").status_code == 404
     with app.app_context():
-        actions = db.session.scalars(sa.select(AuditEvent.action).where(AuditEvent.entity_type == "unit_cap")).all()
+        actions = db.session.scalars(sa.select(AuditEvent.action).where(AuditEvent.entity_type == "unit_cap")
+                                     .order_by(AuditEvent.id)).all()
     assert actions == ["unit_cap.set", "unit_cap.set", "unit_cap.set", "unit_cap.remove"]
     with app.app_context():
         first = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.entity_type == "unit_cap")
