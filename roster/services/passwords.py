@@ -61,7 +61,12 @@ def _trivial(text: str) -> bool:
     return False
 
 
+def hash_method() -> str:
+    """The app's ``PASSWORD_HASH_METHOD``: scrypt unless configured (the test suite picks a cheap
+    method, as Django's tests do, because scrypt costs ~0.1 s by design)."""
+    return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+
+
 def hash_password(password: str) -> str:
-    """A salted hash made with the app's ``PASSWORD_HASH_METHOD`` (scrypt unless configured; the
-    test suite picks a cheap method, as Django's tests do, because scrypt costs ~0.1 s by design)."""
-    return generate_password_hash(password, method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt"))
+    """A salted hash made with the app's hash method."""
+    return generate_password_hash(password, method=hash_method())

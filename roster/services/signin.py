@@ -15,13 +15,13 @@ from functools import lru_cache
 import pyotp
 import segno
 import sqlalchemy as sa
-from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from roster.extensions import db
 from roster.models import ClinicSetting, RecoveryCode, User
 from roster.services import ServiceError, audit, throttle
 from roster.services.accounts import normalise_email
+from roster.services.passwords import hash_method
 
 TWO_FACTOR_ROLES = ("admin", "biller")
 RECOVERY_CODES = 10
@@ -30,7 +30,7 @@ ISSUER = "Roster"
 
 def dummy_hash() -> str:
     """A hash of nothing anyone knows, made like real ones: unknown addresses cost the same work."""
-    return _dummy_hash(current_app.config.get("PASSWORD_HASH_METHOD", "scrypt"))
+    return _dummy_hash(hash_method())
 
 
 @lru_cache(maxsize=4)
