@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from roster.extensions import db
 from roster.models import AuditEvent, CheckIn, PatientPresence
-from roster.services import scheduling
+from roster.services import frontdesk, scheduling
 
 NOTICE = "is present: their caregivers' training today will not be billed for them (patient present)"
 
@@ -359,8 +359,8 @@ def test_a_days_sessions_are_read_from_the_day_and_the_longest_session_before_it
                             for start, minutes in (("2026-02-02T14:00", 600), ("2026-02-02T14:01", 600),
                                                    ("2026-02-03T23:59", 30)))
     with app.app_context(), count_queries() as day:
-        start, end = scheduling.local_day_bounds(date(2026, 2, 3), "America/Chicago")
-        found = [s.id for s in scheduling.sessions_between(start, end)]
+        found = [row.id for row in frontdesk.day_sessions(date(2026, 2, 3), "America/Chicago")]
     assert crosses in found and late in found and ended not in found
+    assert len(day.statements) == 1  # sessions, class, facilitator and counts: the day's page in one query
     sql = day.statements[0].replace('"', "")
     assert "class_session.starts_at <" in sql and "class_session.starts_at >" in sql

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from roster.domain.statuses import EnrollmentStatus, SessionStatus
 from roster.extensions import db
@@ -61,43 +61,54 @@ def arrivals(session_ids: list[int]) -> dict[int, int]:
 # --------------------------------------------------------------------------- a day
 
 
-@dataclass
+@dataclass(frozen=True)
 class DayRow:
-    session: ClassSession
-    facilitator: Facilitator | None
+    """One session of a day as the day's page shows it."""
+    id: int
+    title: str
+    tz: str  # the class's zone
+    starts_at: datetime
+    ends_at: datetime
+    room: str
+    status: str
+    cancel_reason: str | None
+    facilitator: str | None  # who ran it (held and recorded), else who is planned
     sets: int  # enrolled caregiver sets
     expected: int  # enrolled caregivers
     checked_in: int  # distinct caregivers checked in (walk-ins too)
 
 
 def day_sessions(day: date, tz: str, facilitator_id: int | None = None) -> list[DayRow]:
-    """The sessions of a local day in zone ``tz``, with enrolment and arrival counts.
+    """The sessions of a local day in zone ``tz``, with enrolment and arrival counts, in one query.
 
     With ``facilitator_id``: only the sessions that facilitator runs (planned, or recorded once held).
     """
     start, end = scheduling.local_day_bounds(day, tz)
-    sessions = scheduling.sessions_between(start, end)
+    s, c = ClassSession, GroupClass
+    actual, planned, of_class = aliased(Facilitator), aliased(Facilitator), aliased(Facilitator)
+    recorded = sa.and_(s.status == SessionStatus.HELD, s.actual_facilitator_id.is_not(None))
+    runs = sa.case((recorded, s.actual_facilitator_id), else_=sa.func.coalesce(s.facilitator_id, c.facilitator_id))
+    who = sa.case((recorded, actual.name), else_=sa.func.coalesce(planned.name, of_class.name))
+    enrolled = (Enrollment.class_id == s.class_id, Enrollment.status == EnrollmentStatus.ENROLLED)
+    sets = sa.select(sa.func.count(Enrollment.id)).where(*enrolled).scalar_subquery()
+    expected = (sa.select(sa.func.count(EnrollmentCaregiver.id))
+                .join(Enrollment, Enrollment.id == EnrollmentCaregiver.enrollment_id).where(*enrolled)
+                .scalar_subquery())
+    arrived = (sa.select(sa.func.count(sa.distinct(CheckIn.caregiver_id))).where(CheckIn.session_id == s.id)
+               .scalar_subquery())
+    stmt = (
+        sa.select(s.id, c.title, c.timezone, s.starts_at, s.ends_at, sa.func.coalesce(s.room, c.room), s.status,
+                  s.cancel_reason, who, sets, expected, arrived)
+        .join(c, c.id == s.class_id)
+        .outerjoin(actual, actual.id == s.actual_facilitator_id)
+        .outerjoin(planned, planned.id == s.facilitator_id)
+        .outerjoin(of_class, of_class.id == c.facilitator_id)
+        .where(*scheduling.overlapping(start, end))
+        .order_by(s.starts_at, s.id)
+    )
     if facilitator_id is not None:
-        sessions = [s for s in sessions if (f := facilitator_of(s)) is not None and f.id == facilitator_id]
-    seats = _enrolled_counts({s.class_id for s in sessions})
-    arrived = arrivals([s.id for s in sessions])
-    return [
-        DayRow(s, facilitator_of(s), *seats.get(s.class_id, (0, 0)), arrived.get(s.id, 0))
-        for s in sessions
-    ]
-
-
-def _enrolled_counts(class_ids: set[int]) -> dict[int, tuple[int, int]]:
-    if not class_ids:
-        return {}
-    rows = db.session.execute(
-        sa.select(Enrollment.class_id, sa.func.count(sa.distinct(Enrollment.id)),
-                  sa.func.count(EnrollmentCaregiver.id))
-        .outerjoin(EnrollmentCaregiver, EnrollmentCaregiver.enrollment_id == Enrollment.id)
-        .where(Enrollment.class_id.in_(class_ids), Enrollment.status == EnrollmentStatus.ENROLLED)
-        .group_by(Enrollment.class_id)
-    ).all()
-    return {class_id: (sets, caregivers) for class_id, sets, caregivers in rows}
+        stmt = stmt.where(runs == facilitator_id)
+    return [DayRow(*row) for row in db.session.execute(stmt)]
 
 
 # --------------------------------------------------------------------------- end of day

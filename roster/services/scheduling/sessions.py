@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
 
 from roster.domain.recurrence import MAX_DURATION, MIN_DURATION, local_to_utc, utc_to_local
 from roster.domain.statuses import SessionStatus
@@ -124,23 +123,12 @@ def cancel_session(session: ClassSession, reason: str) -> ClassSession:
 def get_session(session_id: int) -> ClassSession:
     return one(ClassSession, session_id)
 
-def sessions_between(start: datetime, end: datetime) -> list[ClassSession]:
-    """The sessions overlapping [start, end). A session lasts at most MAX_DURATION minutes (every writer
+def overlapping(start: datetime, end: datetime) -> list[sa.ColumnElement[bool]]:
+    """Where a session overlaps [start, end). A session lasts at most MAX_DURATION minutes (every writer
     checks it), so one overlapping ``start`` began less than that before it: the lower bound lets the
     index on ``starts_at`` read the day's sessions only, not every session before ``end`` (a year: 13,000)."""
-    return list(
-        db.session.scalars(
-            sa.select(ClassSession)
-            .options(
-                selectinload(ClassSession.group_class).selectinload(GroupClass.facilitator),
-                selectinload(ClassSession.planned_facilitator),
-                selectinload(ClassSession.actual_facilitator),
-            )
-            .where(ClassSession.starts_at < end, ClassSession.ends_at > start,
-                   ClassSession.starts_at > start - timedelta(minutes=MAX_DURATION))
-            .order_by(ClassSession.starts_at, ClassSession.id)
-        )
-    )
+    return [ClassSession.starts_at < end, ClassSession.ends_at > start,
+            ClassSession.starts_at > start - timedelta(minutes=MAX_DURATION)]
 
 
 def local_day_bounds(day: date, tz: str) -> tuple[datetime, datetime]:
