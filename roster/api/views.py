@@ -11,7 +11,7 @@ from roster.errors import api_error
 from roster.extensions import db
 from roster.models import Caregiver, ClassSession, ExportBatch, Facilitator, GroupClass, Patient, utcnow
 from roster.permissions import can, requires
-from roster.services import ServiceError, attendance, billing, paging, people, scheduling
+from roster.services import ServiceError, attendance, billing, frontdesk, paging, people, scheduling
 from roster.services.validation import parse_local
 
 LINES_LIMIT = 1000  # the most lines (and export batches) one answer holds; page on with next_offset
@@ -196,7 +196,7 @@ def get_session(session_id: int):
 @bp.post("/sessions/<int:session_id>/checkins")
 @requires("frontdesk.checkin")
 def check_in(session_id: int):
-    session = db.get_or_404(ClassSession, session_id)
+    session = frontdesk.load_session_and_class(session_id)  # its class too: one statement
     data = body()
     if data.get("patient_mrn") is not None and not isinstance(data["patient_mrn"], str):
         raise ServiceError("The check-in is not valid.", {"patient_mrn": "The patient's MRN must be text."})
@@ -212,7 +212,7 @@ def check_in(session_id: int):
 @bp.delete("/sessions/<int:session_id>/checkins/<int:caregiver_id>")
 @requires("frontdesk.checkin")
 def undo_check_in(session_id: int, caregiver_id: int):
-    session = db.get_or_404(ClassSession, session_id)
+    session = frontdesk.load_session_and_class(session_id)
     mrn = request.args.get("patient_mrn")
     patient_id = people.get_patient_by_mrn(mrn).id if mrn else None
     removed = attendance.undo_check_in(session, caregiver_id, patient_id)

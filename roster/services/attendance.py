@@ -141,7 +141,7 @@ def _check_in_pair(session: ClassSession, caregiver: Caregiver, patient: Patient
     values = {  # the relationship as it is now: later link edits keep it (S9)
         "session_id": session.id, "caregiver_id": caregiver.id, "patient_id": patient.id,
         "checked_in_at": utcnow(), "checked_in_by_id": _actor_id(user),
-        "walk_in": not _is_enrolled(session.class_id, caregiver.id, patient.id), "relationship": relationship or "",
+        "walk_in": ~_enrolled(session.class_id, caregiver.id, patient.id), "relationship": relationship or "",
     }
     insert = (postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert)(CheckIn)
     checkin = db.session.scalars(
@@ -171,11 +171,12 @@ def _find_checkin(session_id: int, caregiver_id: int, patient_id: int) -> CheckI
     )
 
 
-def _is_enrolled(class_id: int, caregiver_id: int, patient_id: int) -> bool:
+def _enrolled(class_id: int, caregiver_id: int, patient_id: int) -> sa.Exists:
+    """Whether the caregiver is in the patient's enrolled set in the class: asked inside the INSERT."""
     from roster.models import Enrollment, EnrollmentCaregiver
 
-    return db.session.scalar(
-        sa.select(sa.func.count(EnrollmentCaregiver.id))
+    return (
+        sa.select(EnrollmentCaregiver.id)
         .join(Enrollment, Enrollment.id == EnrollmentCaregiver.enrollment_id)
         .where(
             Enrollment.class_id == class_id,
@@ -183,7 +184,8 @@ def _is_enrolled(class_id: int, caregiver_id: int, patient_id: int) -> bool:
             Enrollment.status == EnrollmentStatus.ENROLLED,
             EnrollmentCaregiver.caregiver_id == caregiver_id,
         )
-    ) > 0
+        .exists()
+    )
 
 
 def undo_check_in(
