@@ -66,7 +66,7 @@ def test_confirming_a_backwards_range_says_what_is_wrong(client, login):
     assert response.status_code == 422 and "The range must end on or after its start." in _text(response)
 
 
-def test_the_summary_counters_filter_the_lines(client, login, clinic):
+def test_the_summary_counters_filter_the_lines(app, client, login, clinic):
     fid = clinic.facilitator(name="Dana Reyes, PT")
     other = clinic.facilitator(name="Omar Ortiz, OT", discipline="OT")
     clinic.group_session([clinic.patient(last_name="Alpha"), clinic.patient(last_name="Beta")], fid)
@@ -80,6 +80,23 @@ def test_the_summary_counters_filter_the_lines(client, login, clinic):
     link = re.search(r'href="(/billing/review\?[^"]*facilitator=\d+[^"]*)#lines-heading">Dana Reyes', page).group(1)
     narrowed = _text(client.get(link))
     assert narrowed.count('<tbody class="line"') == 2 and "lines of Dana Reyes, PT" in narrowed
+    # issue 12: the review's statements are built once per kind of narrowing and reused with new values
+    from datetime import date
+
+    from roster.services import billing
+
+    with app.app_context():
+        every = billing.review(date(2026, 2, 1), date(2026, 2, 28), None).lines
+        assert len({l.cpt for l in every}) > 1 and len({l.facilitator_id for l in every}) > 1
+        for narrowing, keep in (({"cpt": "97550"}, lambda l: l.cpt == "97550"),
+                                ({"facilitator_id": fid}, lambda l: l.facilitator_id == fid),
+                                ({"facilitator_id": other}, lambda l: l.facilitator_id == other),
+                                ({"facilitator_id": 0}, lambda l: l.facilitator_id is None),
+                                ({"cpt": "97552", "facilitator_id": other}, lambda l: False),
+                                ({"patient_id": every[0].patient_id}, lambda l: l.patient_id == every[0].patient_id)):
+            seen = billing.review(date(2026, 2, 1), date(2026, 2, 28), None, **narrowing)
+            assert [l.id for l in seen.lines] == [l.id for l in every if keep(l)], narrowing
+            assert sum(seen.counts.values()) == len(seen.lines), narrowing
 
 
 def test_identical_findings_are_grouped_by_patient_and_code(client, login, clinic):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cache
 from datetime import date, timedelta
 
 import sqlalchemy as sa
@@ -14,7 +15,6 @@ from roster.extensions import db
 from roster.domain.recurrence import utc_to_local
 from roster.models import BillingLine, ClassSession, Facilitator, Finding, GroupClass, Patient
 from roster.services.billing.facts import _utc_midnight, date_of_service
-from roster.services.billing.reading import _in_range
 from roster.services.paging import clamp, page_count
 
 LINE_STATUS_ORDER = (LineStatus.HELD, LineStatus.READY, LineStatus.EXPORTED, LineStatus.VOID)
@@ -75,7 +75,7 @@ class Review:
     """One page of a range's lines, the range's counts and totals (void lines left out), and its
     session findings that have no line."""
 
-    lines: list[BillingLine]
+    lines: list[ReviewLine]
     counts: dict[str, int]
     by_code: list[Total]
     by_facilitator: list[Total]
@@ -92,17 +92,40 @@ class Review:
 
 
 FINDINGS_PER_PAGE = 50
-# what the page shows of a line, its patient and its class: not the frozen export row, the claim
-# identity snapshot or the timestamps of 100 lines and their sessions (issue 12)
-_LINE_PAGE_OPTIONS = (
-    load_only(BillingLine.session_id, BillingLine.patient_id, BillingLine.date_of_service, BillingLine.cpt,
-              BillingLine.units, BillingLine.modifiers, BillingLine.place_of_service, BillingLine.diagnosis_codes,
-              BillingLine.rendering_npi, BillingLine.facilitator_id, BillingLine.status),
-    selectinload(BillingLine.patient).load_only(Patient.mrn, Patient.first_name, Patient.last_name),
-    selectinload(BillingLine.findings),
-    selectinload(BillingLine.session).load_only(ClassSession.class_id)
-    .selectinload(ClassSession.group_class).load_only(GroupClass.title),
-)
+
+
+@dataclass(frozen=True)
+class ReviewLine:
+    """A line as the review lists it: its coding and status, its class's title, its patient's name and
+    MRN, and its findings (rows with ``code``, ``severity``, ``message``, ``session_id``, ``patient_id``)."""
+
+    id: int
+    session_id: int
+    patient_id: int
+    date_of_service: date
+    cpt: str
+    units: int
+    modifiers: list
+    place_of_service: str
+    diagnosis_codes: list
+    rendering_npi: str | None
+    facilitator_id: int | None
+    status: str
+    class_title: str
+    mrn: str
+    first_name: str
+    last_name: str
+    findings: list = field(default_factory=list)
+
+
+# what the page shows of a line, its patient and its class, read as plain rows in one statement (issue 12:
+# loading 100 lines as ORM objects with their patients, sessions, classes and findings took 4 statements
+# and most of the page's time)
+_LINE_COLUMNS = (BillingLine.id, BillingLine.session_id, BillingLine.patient_id, BillingLine.date_of_service,
+                 BillingLine.cpt, BillingLine.units, BillingLine.modifiers, BillingLine.place_of_service,
+                 BillingLine.diagnosis_codes, BillingLine.rendering_npi, BillingLine.facilitator_id,
+                 BillingLine.status)
+_LINE_ORDER = (BillingLine.date_of_service, BillingLine.session_id, BillingLine.id)
 
 
 def review(date_from: date, date_to: date, status: str | None, page: int = 1, per_page: int = 100,
@@ -112,48 +135,98 @@ def review(date_from: date, date_to: date, status: str | None, page: int = 1, pe
 
     ``cpt``, ``facilitator_id`` (0: none recorded) and ``patient_id`` narrow the lines, counts and totals.
     """
-    in_range = _in_range(date_from, date_to)
-    if cpt:
-        in_range = sa.and_(in_range, BillingLine.cpt == cpt)
-    if facilitator_id is not None:
-        in_range = sa.and_(in_range, BillingLine.facilitator_id.is_(None) if facilitator_id == 0
-                           else BillingLine.facilitator_id == facilitator_id)
-    if patient_id is not None:
-        in_range = sa.and_(in_range, BillingLine.patient_id == patient_id)
-    counts, by_code, by_facilitator = _totals(in_range)
+    narrowing, params = _narrowing(cpt, facilitator_id, patient_id)
+    params.update(date_from=date_from, date_to=date_to)
+    counts, by_code, by_facilitator = _totals(_totals_statement(narrowing), params)
     total = counts[status] if status else sum(counts.values())
     pages = page_count(total, per_page)
     page = clamp(page, pages)
-    stmt = (
-        sa.select(BillingLine)
-        .options(*_LINE_PAGE_OPTIONS)
-        .where(in_range)
-        .order_by(BillingLine.date_of_service, BillingLine.session_id, BillingLine.id)
-        .limit(per_page).offset((page - 1) * per_page)
-    )
-    if status:
-        stmt = stmt.where(BillingLine.status == status)
+    lines = _line_page(_line_page_statement(narrowing, bool(status)),
+                       dict(params, status=status, limit=per_page, offset=(page - 1) * per_page))
     ids = _line_less_finding_ids(date_from, date_to)
     findings_pages = max(1, -(-len(ids) // FINDINGS_PER_PAGE))
     findings_page = min(max(findings_page, 1), findings_pages)
     start = (findings_page - 1) * FINDINGS_PER_PAGE
-    return Review(list(db.session.scalars(stmt)), counts, by_code, by_facilitator,
+    return Review(lines, counts, by_code, by_facilitator,
                   _session_findings(ids[start:start + FINDINGS_PER_PAGE]), page, pages,
                   findings_page, findings_pages, len(ids))
 
 
-def _totals(in_range) -> tuple[dict[str, int], list[Total], list[Total]]:
-    """Counts by status and billable totals by code and by facilitator: ONE query over the range's
-    lines (status, code, facilitator; an index-only scan of ``ix_billing_line_totals``), folded here.
+# The review's statements are built once and run with new parameters: building a statement and its
+# cache key cost SQLAlchemy about as much as SQLite took to run it (issue 12).
 
-    The lines are first summed by day in the index's own order (a streaming aggregate, a few rows a
-    day), and those sums by status, code and facilitator: grouping a year's 57,000 lines straight
-    into a temporary B-tree took SQLite 2.5 times as long.
-    """
+def _narrowing(cpt: str | None, facilitator_id: int | None, patient_id: int | None) -> tuple[tuple, dict]:
+    """Which narrowing filters apply (the key of the statements built for them) and their parameters."""
+    key, params = [], {}
+    if cpt:
+        key.append("cpt")
+        params["cpt"] = cpt
+    if facilitator_id == 0:
+        key.append("no_facilitator")
+    elif facilitator_id is not None:
+        key.append("facilitator")
+        params["facilitator_id"] = facilitator_id
+    if patient_id is not None:
+        key.append("patient")
+        params["patient_id"] = patient_id
+    return tuple(key), params
+
+
+def _where(narrowing: tuple) -> sa.ColumnElement[bool]:
+    line = BillingLine
+    conditions = [line.date_of_service >= sa.bindparam("date_from"), line.date_of_service <= sa.bindparam("date_to")]
+    if "cpt" in narrowing:
+        conditions.append(line.cpt == sa.bindparam("cpt"))
+    if "no_facilitator" in narrowing:
+        conditions.append(line.facilitator_id.is_(None))
+    if "facilitator" in narrowing:
+        conditions.append(line.facilitator_id == sa.bindparam("facilitator_id"))
+    if "patient" in narrowing:
+        conditions.append(line.patient_id == sa.bindparam("patient_id"))
+    return sa.and_(*conditions)
+
+
+@cache
+def _line_page_statement(narrowing: tuple, by_status: bool):
+    """One page of lines with their class titles and patients."""
+    stmt = sa.select(*_LINE_COLUMNS).where(_where(narrowing)).order_by(*_LINE_ORDER)
+    if by_status:
+        stmt = stmt.where(BillingLine.status == sa.bindparam("status"))
+    page = stmt.limit(sa.bindparam("limit", type_=sa.Integer)).offset(sa.bindparam("offset", type_=sa.Integer)).subquery()
+    return (
+        sa.select(page, GroupClass.title, Patient.mrn, Patient.first_name, Patient.last_name)
+        .join(Patient, Patient.id == page.c.patient_id)
+        .join(ClassSession, ClassSession.id == page.c.session_id)
+        .join(GroupClass, GroupClass.id == ClassSession.class_id)
+        .order_by(page.c.date_of_service, page.c.session_id, page.c.id)
+    )
+
+
+_LINE_FINDINGS = (
+    sa.select(Finding.id, Finding.line_id, Finding.session_id, Finding.patient_id, Finding.code, Finding.severity,
+              Finding.message)
+    .where(Finding.line_id.in_(sa.bindparam("line_ids", expanding=True))).order_by(Finding.id)
+)
+
+
+def _line_page(stmt, params: dict) -> list[ReviewLine]:
+    """The page's lines with their class titles and patients (one statement), and their findings (one)."""
+    lines = [ReviewLine(*row) for row in db.session.execute(stmt, params)]
+    if lines:
+        by_id = {line.id: line for line in lines}
+        for finding in db.session.execute(_LINE_FINDINGS, {"line_ids": list(by_id)}):
+            by_id[finding.line_id].findings.append(finding)
+    return lines
+
+
+@cache
+def _totals_statement(narrowing: tuple):
+    """The range's lines summed by day in the covering index's own order, then by status, code and
+    facilitator (see ``_totals``)."""
     by_day = (
         sa.select(BillingLine.status, BillingLine.cpt, BillingLine.facilitator_id,
                   sa.func.count().label("n"), sa.func.sum(BillingLine.units).label("units"))
-        .where(in_range)
+        .where(_where(narrowing))
         .group_by(BillingLine.date_of_service, BillingLine.status, BillingLine.cpt, BillingLine.facilitator_id)
         .cte("by_day").prefix_with("MATERIALIZED")
     )
@@ -162,9 +235,18 @@ def _totals(in_range) -> tuple[dict[str, int], list[Total], list[Total]]:
                   sa.func.sum(by_day.c.n).label("n"), sa.func.sum(by_day.c.units).label("units"))
         .group_by(by_day.c.status, by_day.c.cpt, by_day.c.facilitator_id).subquery()
     )
-    rows = db.session.execute(
-        sa.select(agg, Facilitator.name).outerjoin(Facilitator, Facilitator.id == agg.c.facilitator_id)
-    ).all()
+    return sa.select(agg, Facilitator.name).outerjoin(Facilitator, Facilitator.id == agg.c.facilitator_id)
+
+
+def _totals(stmt, params: dict) -> tuple[dict[str, int], list[Total], list[Total]]:
+    """Counts by status and billable totals by code and by facilitator: ONE query over the range's
+    lines (status, code, facilitator; an index-only scan of ``ix_billing_line_totals``), folded here.
+
+    The lines are first summed by day in the index's own order (a streaming aggregate, a few rows a
+    day), and those sums by status, code and facilitator: grouping a year's 57,000 lines straight
+    into a temporary B-tree took SQLite 2.5 times as long.
+    """
+    rows = db.session.execute(stmt, params).all()
     counts = dict.fromkeys(LINE_STATUS_ORDER, 0)
     codes: dict[str, list[int]] = {}
     people: dict[int | None, list] = {}
@@ -200,9 +282,26 @@ def _line_less_finding_ids(date_from: date, date_to: date) -> list[int]:
     sure_lo, sure_hi = _utc_midnight(date_from + timedelta(days=1)), _utc_midnight(date_to)
     if sure_lo >= sure_hi:  # a range of a day or two: every session is near an end
         sure_lo = sure_hi = hi
+    near_ends, between_ends = _line_less_statements()
+    bounds = {"lo": lo, "hi": hi, "sure_lo": sure_lo, "sure_hi": sure_hi}
+    edges = db.session.execute(near_ends, bounds).tuples()
+    between = db.session.scalars(between_ends, bounds).all()
+    ends: tuple[list[int], list[int]] = ([], [])
+    for finding_id, actual, scheduled, tz, end in edges:
+        if date_from <= utc_to_local(actual or scheduled, tz).date() <= date_to:
+            ends[end].append(finding_id)
+    return ends[0] + list(between) + ends[1]
+
+
+@cache
+def _line_less_statements():
+    """The line-less findings of sessions near either end of a range (with what places them), and of
+    those in between (bare ids), each in order (session moment, session, finding)."""
     moment = sa.func.coalesce(ClassSession.actual_start, ClassSession.starts_at)
+    lo, hi, sure_lo, sure_hi = (sa.bindparam(name, type_=ClassSession.starts_at.type)
+                                for name in ("lo", "hi", "sure_lo", "sure_hi"))
     order = (moment, ClassSession.id, Finding.id)
-    edges = db.session.execute(
+    near_ends = (
         sa.select(Finding.id, ClassSession.actual_start, ClassSession.starts_at,
                   sa.func.coalesce(ClassSession.held_timezone, GroupClass.timezone),
                   sa.case((moment < sure_lo, 0), else_=1))
@@ -211,31 +310,32 @@ def _line_less_finding_ids(date_from: date, date_to: date) -> list[int]:
         .where(Finding.line_id.is_(None),
                sa.or_(sa.and_(moment >= lo, moment < sure_lo), sa.and_(moment >= sure_hi, moment < hi)))
         .order_by(*order)
-    ).tuples()
-    between = db.session.scalars(
+    )
+    between = (
         sa.select(Finding.id).join(ClassSession, ClassSession.id == Finding.session_id)
         .where(Finding.line_id.is_(None), moment >= sure_lo, moment < sure_hi).order_by(*order)
-    ).all()
-    ends: tuple[list[int], list[int]] = ([], [])
-    for finding_id, actual, scheduled, tz, end in edges:
-        if date_from <= utc_to_local(actual or scheduled, tz).date() <= date_to:
-            ends[end].append(finding_id)
-    return ends[0] + list(between) + ends[1]
+    )
+    return near_ends, between
 
 
-def _session_findings(ids: list[int]) -> list[SessionFinding]:
-    """These findings with their sessions and classes, in one query."""
-    if not ids:
-        return []
-    rows = db.session.execute(
+@cache
+def _session_findings_statement():
+    return (
         sa.select(Finding, ClassSession)
         .join(ClassSession, ClassSession.id == Finding.session_id)
         .join(GroupClass, GroupClass.id == ClassSession.class_id)
         .options(load_only(ClassSession.class_id, ClassSession.starts_at, ClassSession.actual_start,
                            ClassSession.held_timezone),  # what its date of service and title need
                  contains_eager(ClassSession.group_class).load_only(GroupClass.title, GroupClass.timezone))
-        .where(Finding.id.in_(ids))
-    ).tuples().all()
+        .where(Finding.id.in_(sa.bindparam("ids", expanding=True)))
+    )
+
+
+def _session_findings(ids: list[int]) -> list[SessionFinding]:
+    """These findings with their sessions and classes, in one query."""
+    if not ids:
+        return []
+    rows = db.session.execute(_session_findings_statement(), {"ids": ids}).tuples().all()
     found = {f.id: (f, s) for f, s in rows}
     return [SessionFinding(*found[i]) for i in ids]
 
