@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from roster.extensions import db
-from roster.models import BillingLine, ExportBatch
+from roster.models import BillingLine, CheckIn, ExportBatch
 
 
 @pytest.fixture
@@ -48,10 +48,68 @@ def test_export_runs_the_same_statements_whatever_the_line_count(app, year, coun
     assert len(claims) == 2  # ready lines, pending voids
 
 
+def _edge_cases() -> None:
+    """Rows the roster must show as they are: blank relationship, no facilitator, no dob, identity
+    not kept on the line (older lines), empty codes, odd names, seconds and microseconds held."""
+    lines = db.session.scalars(sa.select(BillingLine).order_by(BillingLine.id)).all()
+    for n, line in enumerate(lines[:40]):
+        if n % 4 == 0:
+            line.facilitator_id = None
+        if n % 5 == 0:
+            line.patient_mrn = line.patient_last_name = line.patient_first_name = line.payer = None
+            line.patient_dob = line.member_id = None
+            line.patient.dob = None
+        if n % 6 == 0:
+            line.modifiers, line.diagnosis_codes = [], []
+        if n % 7 == 0:
+            line.patient.first_name = 'Zoë, "Q"'
+            line.session.group_class.title = "=Stroke; caregivers"
+            start = line.session.actual_start.replace(second=0, microsecond=700000)
+            line.session.actual_start = start
+            line.session.actual_end = start + timedelta(minutes=47, seconds=59, microseconds=999999)
+    check_in = db.session.scalar(sa.select(CheckIn).join(BillingLine, sa.and_(
+        BillingLine.session_id == CheckIn.session_id, BillingLine.patient_id == CheckIn.patient_id))
+        .order_by(BillingLine.id).limit(1))
+    check_in.relationship = ""
+    check_in.caregiver.last_name = "O'Brien\nJr."
+    db.session.commit()
+
+
+def _expected_row(line: BillingLine) -> dict:
+    """The row as the roster shows the line now, built from the objects and the domain's picture."""
+    from roster.domain.roster_csv import RosterRow, row_to_json
+
+    def kept(name: str, patient_name: str):
+        value = getattr(line, name)
+        return value if value is not None else getattr(line.patient, patient_name)
+
+    came = db.session.scalars(sa.select(CheckIn).where(
+        CheckIn.session_id == line.session_id, CheckIn.patient_id == line.patient_id).order_by(CheckIn.caregiver_id))
+    session = line.session
+    held = None if session.actual_start is None or session.actual_end is None else int(
+        (session.actual_end - session.actual_start).total_seconds() // 60)
+    return row_to_json(RosterRow(
+        line_id=line.id, action="new", date_of_service=line.date_of_service, session_id=line.session_id,
+        class_title=session.group_class.title, patient_mrn=kept("patient_mrn", "mrn"),
+        patient_last_name=kept("patient_last_name", "last_name"),
+        patient_first_name=kept("patient_first_name", "first_name"), patient_dob=kept("patient_dob", "dob"),
+        payer=kept("payer", "payer"), member_id=kept("member_id", "member_id"), cpt=line.cpt,
+        modifiers=tuple(line.modifiers), units=line.units, diagnosis_codes=tuple(line.diagnosis_codes),
+        place_of_service=line.place_of_service, rendering_npi=line.rendering_npi,
+        rendering_name=line.facilitator.name if line.facilitator else None,
+        rendering_discipline=line.facilitator.discipline if line.facilitator else None,
+        caregivers=tuple((c.caregiver.first_name, c.caregiver.last_name, c.relationship) for c in came),
+        minutes=held,
+    ))
+
+
 def test_every_exported_line_keeps_its_roster_row(app, year, count_queries, client, login):
+    """The database builds each kept row (SQL JSON functions): it is the domain's picture of the line."""
     from roster.services import billing
 
     first, last = year
+    with app.app_context():
+        _edge_cases()
     _export(app, count_queries, first, last)
     with app.app_context():
         missing = db.session.scalar(sa.select(sa.func.count(BillingLine.id)).where(
@@ -63,5 +121,13 @@ def test_every_exported_line_keeps_its_roster_row(app, year, count_queries, clie
         kept = line.exported_row
         assert kept["line_id"] == line.id and kept["patient_mrn"] == line.patient.mrn
         assert kept["caregivers"], "who came is part of the row"
+        exported = db.session.scalars(sa.select(BillingLine).where(BillingLine.export_batch_id == batch.id)
+                                      .order_by(BillingLine.id)).all()
+        for line in exported:
+            assert line.exported_row == _expected_row(line), line.id
+        rows = [l.exported_row for l in exported]  # the edge cases were exported
+        assert 47 in {r["minutes"] for r in rows} and any(r["rendering_name"] is None for r in rows)
+        assert any(r["patient_dob"] is None for r in rows) and any(r["modifiers"] == [] for r in rows)
+        assert any(c[2] == "" for r in rows for c in r["caregivers"])
         lines = sum(1 for _ in billing.iter_batch_csv(batch.id)) - 1
         assert lines == batch.row_count

@@ -1,99 +1,124 @@
-"""The roster rows of an export, read and kept in bulk (a fixed number of statements per batch).
+"""The roster rows of an export, built and kept by the database in the statement that claims the lines.
 
-`rows_of_batch` reads every claimed line of a batch with what its roster row
-shows (patient, session, class, rendering facilitator) in one SELECT and the
-caregivers who came in a second; `keep_rows` writes every row's JSON into
-``billing_line.exported_row`` with ONE UPDATE whose single parameter is the
-JSON array of rows (PostgreSQL ``json_to_recordset``, SQLite ``json_each``).
+`claim_ready_lines` is ONE ``UPDATE ... FROM (SELECT ...) RETURNING``: it takes
+every ready, unexported line of the range into the batch and keeps, in
+``billing_line.exported_row``, the JSON picture of its roster row
+(`roster_csv.row_to_json`: the line's coding and claim identity, the class, the
+rendering facilitator, who came as recorded at check-in, the minutes held),
+built in SQL (``json_object`` on SQLite, ``json_build_object`` on PostgreSQL).
+No row passes through Python and every line gets one new version, not two.
 """
 
 from __future__ import annotations
 
-import json
-from collections import defaultdict
+from datetime import date
 
 import sqlalchemy as sa
 
-from roster.domain.roster_csv import RosterRow, row_to_json
+from roster.domain.roster_csv import COLUMNS
+from roster.domain.statuses import LineStatus
 from roster.extensions import db
-from roster.models import BillingLine, Caregiver, CheckIn, ClassSession, Facilitator, GroupClass, Patient
+from roster.models import BillingLine
 
+# A roster column -> its SQL over bl (the line), p (patient), cs (session), gc (class), f (facilitator).
+# {…} parts differ by database (_DIALECT). The identity is the one the line was derived with (S6),
+# the patient's own for older lines; caregivers as recorded at check-in (S9), by caregiver id.
+_COLUMN_SQL = {
+    "line_id": "bl.id",
+    "date_of_service": "bl.date_of_service",
+    "session_id": "bl.session_id",
+    "class_title": "gc.title",
+    "patient_mrn": "coalesce(bl.patient_mrn, p.mrn)",
+    "patient_last_name": "coalesce(bl.patient_last_name, p.last_name)",
+    "patient_first_name": "coalesce(bl.patient_first_name, p.first_name)",
+    "patient_dob": "coalesce(bl.patient_dob, p.dob)",
+    "payer": "coalesce(bl.payer, p.payer)",
+    "member_id": "coalesce(bl.member_id, p.member_id)",
+    "cpt": "bl.cpt",
+    "modifiers": "{modifiers}",
+    "units": "bl.units",
+    "diagnosis_codes": "{diagnosis_codes}",
+    "place_of_service": "bl.place_of_service",
+    "rendering_npi": "bl.rendering_npi",
+    "rendering_name": "f.name",
+    "rendering_discipline": "f.discipline",
+    "caregivers": "{caregivers}",
+    "minutes": "{minutes}",
+}
+assert tuple(_COLUMN_SQL) == tuple(c for c in COLUMNS if c != "action"), "one SQL expression per kept column"
 
-def rows_of_batch(batch_id: int) -> list[RosterRow]:
-    """The roster rows of the lines exported in this batch, from the current facts (two SELECTs).
-    Read through the session's connection (Core rows): the ORM's row loading cost more than the
-    query on a year's export."""
-    conn = db.session.connection()
-    lines = conn.execute(
-        sa.select(
-            BillingLine.id, BillingLine.date_of_service, BillingLine.session_id, BillingLine.patient_id,
-            BillingLine.cpt, BillingLine.modifiers, BillingLine.units, BillingLine.diagnosis_codes,
-            BillingLine.place_of_service, BillingLine.rendering_npi, GroupClass.title,
-            # The claim identity the line was derived with (S6); the patient's own for older lines.
-            sa.func.coalesce(BillingLine.patient_mrn, Patient.mrn).label("mrn"),
-            sa.func.coalesce(BillingLine.patient_last_name, Patient.last_name).label("last_name"),
-            sa.func.coalesce(BillingLine.patient_first_name, Patient.first_name).label("first_name"),
-            sa.func.coalesce(BillingLine.patient_dob, Patient.dob).label("dob"),
-            sa.func.coalesce(BillingLine.payer, Patient.payer).label("payer"),
-            sa.func.coalesce(BillingLine.member_id, Patient.member_id).label("member_id"),
-            Facilitator.name.label("rendering_name"), Facilitator.discipline.label("rendering_discipline"),
-            ClassSession.actual_start, ClassSession.actual_end,
-        )
-        .join(Patient, Patient.id == BillingLine.patient_id)
-        .join(ClassSession, ClassSession.id == BillingLine.session_id)
-        .join(GroupClass, GroupClass.id == ClassSession.class_id)
-        .outerjoin(Facilitator, Facilitator.id == BillingLine.facilitator_id)
-        .where(BillingLine.export_batch_id == batch_id)
-        .order_by(BillingLine.id)
-    ).all()
-    claimed = sa.select(BillingLine.session_id, BillingLine.patient_id).where(
-        BillingLine.export_batch_id == batch_id).distinct().subquery()
-    caregivers: dict[tuple[int, int], list[tuple[str, str, str]]] = defaultdict(list)
-    for r in conn.execute(
-        sa.select(CheckIn.session_id, CheckIn.patient_id, Caregiver.first_name, Caregiver.last_name,
-                  CheckIn.relationship)  # as recorded at check-in (S9)
-        .join(claimed, sa.and_(claimed.c.session_id == CheckIn.session_id, claimed.c.patient_id == CheckIn.patient_id))
-        .join(Caregiver, Caregiver.id == CheckIn.caregiver_id)
-        .order_by(CheckIn.session_id, CheckIn.patient_id, CheckIn.caregiver_id)
-    ):
-        caregivers[(r.session_id, r.patient_id)].append((r.first_name, r.last_name, r.relationship or ""))
-    return [
-        RosterRow(
-            line_id=l.id, action="new", date_of_service=l.date_of_service, session_id=l.session_id,
-            class_title=l.title, patient_mrn=l.mrn, patient_last_name=l.last_name,
-            patient_first_name=l.first_name, patient_dob=l.dob, payer=l.payer, member_id=l.member_id,
-            cpt=l.cpt, modifiers=tuple(l.modifiers or ()), units=l.units,
-            diagnosis_codes=tuple(l.diagnosis_codes or ()), place_of_service=l.place_of_service,
-            rendering_npi=l.rendering_npi, rendering_name=l.rendering_name,
-            rendering_discipline=l.rendering_discipline,
-            caregivers=tuple(caregivers[(l.session_id, l.patient_id)]), minutes=_minutes(l.actual_start, l.actual_end),
-        )
-        for l in lines
-    ]
+_CAME = ("FROM check_in ci JOIN caregiver cg ON cg.id = ci.caregiver_id"
+         " WHERE ci.session_id = bl.session_id AND ci.patient_id = bl.patient_id")
 
-
-def _minutes(start, end) -> int | None:
-    if start is None or end is None:
-        return None
-    return int((end - start).total_seconds() // 60)
-
-
-_KEEP = {
-    "postgresql": (
-        "UPDATE billing_line AS b SET exported_row = x.row "
-        "FROM json_to_recordset(CAST(:rows AS json)) AS x(id integer, row json) WHERE b.id = x.id"
-    ),
-    "sqlite": (
-        "UPDATE billing_line SET exported_row = x.row FROM ("
-        " SELECT json_extract(value, '$.id') AS id, json_extract(value, '$.row') AS row"
-        " FROM json_each(:rows)) AS x WHERE billing_line.id = x.id"
-    ),
+# SQLite: dates are kept as ISO text; datetimes as 'YYYY-MM-DD HH:MM:SS.ffffff' (minutes are floored
+# from whole microseconds, as Python's timedelta does); the caregivers are aggregated from a subquery
+# ordered by caregiver (SQLite keeps that order: it does not flatten an ordered subquery under an
+# aggregate).
+_SQLITE_MICROS = ("(CAST(strftime('%s', cs.actual_end) AS INTEGER) - CAST(strftime('%s', cs.actual_start) AS INTEGER))"
+                  " * 1000000 + CAST(substr(cs.actual_end, 21) AS INTEGER) - CAST(substr(cs.actual_start, 21) AS INTEGER)")
+_DIALECT = {
+    "sqlite": {
+        "object": "json_object",
+        "modifiers": "CASE json_type(bl.modifiers) WHEN 'array' THEN json(bl.modifiers) ELSE json_array() END",
+        "diagnosis_codes": ("CASE json_type(bl.diagnosis_codes) WHEN 'array' THEN json(bl.diagnosis_codes)"
+                            " ELSE json_array() END"),
+        "caregivers": ("json((SELECT json_group_array(json_array(c.first_name, c.last_name, c.relationship)) FROM"
+                       " (SELECT cg.first_name, cg.last_name, coalesce(ci.relationship, '') AS relationship "
+                       + _CAME + " ORDER BY ci.caregiver_id) AS c))"),
+        # Unary + keeps SQLite (no table statistics) from walking every unexported line by the
+        # export_batch_id index instead of the range's lines by date.
+        "unclaimed": "+bl.export_batch_id IS NULL",
+        "minutes": (f"CASE WHEN {_SQLITE_MICROS} >= 0 THEN ({_SQLITE_MICROS}) / 60000000"
+                    f" ELSE ({_SQLITE_MICROS} - 59999999) / 60000000 END"),
+    },
+    "postgresql": {
+        "object": "json_build_object",
+        "modifiers": "CASE json_typeof(bl.modifiers) WHEN 'array' THEN bl.modifiers ELSE '[]'::json END",
+        "diagnosis_codes": ("CASE json_typeof(bl.diagnosis_codes) WHEN 'array' THEN bl.diagnosis_codes"
+                            " ELSE '[]'::json END"),
+        "caregivers": ("(SELECT coalesce(json_agg(json_build_array(cg.first_name, cg.last_name,"
+                       " coalesce(ci.relationship, '')) ORDER BY ci.caregiver_id), '[]'::json) " + _CAME + ")"),
+        "unclaimed": "bl.export_batch_id IS NULL",
+        "minutes": "CAST(floor(EXTRACT(EPOCH FROM cs.actual_end - cs.actual_start) / 60) AS integer)",
+    },
 }
 
 
-def keep_rows(rows: list[RosterRow]) -> None:
-    """Keep each row as exported: one UPDATE for all of them, the rows passed as one JSON parameter."""
-    if not rows:
-        return
-    payload = json.dumps([{"id": r.line_id, "row": row_to_json(r)} for r in rows])
-    db.session.execute(sa.text(_KEEP[db.session.get_bind().dialect.name]), {"rows": payload})
+def _rows_sql(dialect: str) -> str:
+    parts = _DIALECT[dialect]
+    pairs = ", ".join(f"'{column}', {sql.format(**parts)}" for column, sql in _COLUMN_SQL.items())
+    return (
+        f"SELECT bl.id AS id, {parts['object']}({pairs}) AS kept FROM billing_line bl"
+        " JOIN patient p ON p.id = bl.patient_id"
+        " JOIN class_session cs ON cs.id = bl.session_id"
+        " JOIN group_class gc ON gc.id = cs.class_id"
+        " LEFT OUTER JOIN facilitator f ON f.id = bl.facilitator_id"
+        " WHERE bl.date_of_service >= :date_from AND bl.date_of_service <= :date_to"
+        f" AND bl.status = :ready AND {parts['unclaimed']}"
+    )
+
+
+def claim_ready_lines(batch_id: int, date_from: date, date_to: date) -> list[int]:
+    """Take every ready, unexported line of the range into the batch, each keeping its roster row
+    as exported; the ids taken (one statement).
+
+    The claim's conditions are on the updated rows themselves, so a line another transaction took
+    meanwhile is skipped (PostgreSQL re-checks them after waiting for its row lock; SQLite has one
+    writer)."""
+    dialect = db.session.get_bind().dialect.name
+    rows = (
+        sa.text(_rows_sql(dialect))
+        .bindparams(sa.bindparam("date_from", date_from, type_=sa.Date),
+                    sa.bindparam("date_to", date_to, type_=sa.Date), ready=LineStatus.READY)
+        .columns(id=sa.Integer, kept=sa.JSON)
+        .subquery("x")
+    )
+    return list(db.session.scalars(
+        sa.update(BillingLine)
+        .where(BillingLine.id == rows.c.id, BillingLine.date_of_service >= date_from,
+               BillingLine.date_of_service <= date_to, BillingLine.status == LineStatus.READY,
+               BillingLine.export_batch_id.is_(None))
+        .values(status=LineStatus.EXPORTED, export_batch_id=batch_id, exported_row=rows.c.kept)
+        .returning(BillingLine.id)
+        .execution_options(synchronize_session=False)
+    ).all())
