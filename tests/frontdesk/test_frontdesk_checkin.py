@@ -364,3 +364,41 @@ def test_a_days_sessions_are_read_from_the_day_and_the_longest_session_before_it
     assert len(day.statements) == 1  # sessions, class, facilitator and counts: the day's page in one query
     sql = day.statements[0].replace('"', "")
     assert "class_session.starts_at <" in sql and "class_session.starts_at >" in sql
+
+
+def test_a_desk_mornings_statements_are_compiled_once(app, api, client, login, scene):
+    """Issue 12: SQLAlchemy compiles a statement once and then serves it from its cache, unless the
+    statement cannot be cached (its dialects' ON CONFLICT constructs have no cache key: a check-in
+    compiled its INSERT on every request). After a first round, every statement of the desk's
+    morning (today page, search, check-in, double tap, undo) is a cache hit."""
+    from sqlalchemy.engine.interfaces import CacheStats
+
+    desk_api = api("front_desk")
+    login("front_desk")
+    desk = scene(sets=3)
+    path = f"/sessions/{desk.session_id}/checkins"
+
+    def morning(c, p):
+        assert client.get("/frontdesk/today").status_code == 200
+        assert client.get(f"/frontdesk/sessions/{desk.session_id}/search", query_string={"q": c.last_name[:3]}).status_code == 200
+        assert desk_api.post(path, json={"caregiver_id": c.id, "patient_mrn": p.mrn}).status_code == 201
+        assert desk_api.post(path, json={"caregiver_id": c.id, "patient_mrn": p.mrn}).status_code == 200
+        assert desk_api.delete(f"{path}/{c.id}").get_json() == {"removed": 1}
+
+    seen = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        if context is not None and not statement.lstrip().upper().startswith(
+                ("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT")):
+            seen.append((context.cache_hit, " ".join(statement.split())[:120]))
+
+    morning(desk.caregivers[0], desk.patients[0])
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", before)
+    try:
+        morning(desk.caregivers[1], desk.patients[1])
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", before)
+    assert len(seen) >= 15
+    assert [s for hit, s in seen if hit is not CacheStats.CACHE_HIT] == []
