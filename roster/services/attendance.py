@@ -68,28 +68,26 @@ def after_the_fact(session: ClassSession) -> dict:
     return {"after_the_fact": True} if timing(session) == PAST_DAY else {}
 
 
-def resolve_patient_for(caregiver: Caregiver, patient_mrn: str | None) -> tuple[Patient, str]:
+def resolve_patient_for(caregiver: Caregiver, linked: list[tuple[Patient, str]],
+                        patient_mrn: str | None) -> tuple[Patient, str]:
     """The patient a caregiver came for (given by MRN, or their only linked patient) and the
-    caregiver's relationship to them."""
-    links = db.session.scalars(
-        sa.select(CaregiverLink).where(CaregiverLink.caregiver_id == caregiver.id)
-    ).all()
+    caregiver's relationship to them, from the caregiver's ``linked`` patients and relationships."""
     if patient_mrn:
         if not isinstance(patient_mrn, str):
             raise ServiceError("The patient is not valid.", {"patient_mrn": "Must be text."})
+        for patient, relationship in linked:
+            if patient.mrn == patient_mrn:
+                return patient, relationship
         patient = db.session.scalar(sa.select(Patient).where(Patient.mrn == patient_mrn))
         if patient is None:
             raise ServiceError("The patient is not valid.", {"patient_mrn": f"No patient with MRN {patient_mrn}."})
-        relationship = {link.patient_id: link.relationship for link in links}
-        if patient.id not in relationship:
-            raise ServiceError(
-                f"{caregiver.full_name} is not linked to {patient.full_name}.",
-                {"patient_mrn": "This caregiver is not linked to that patient."},
-            )
-        return patient, relationship[patient.id]
-    if len(links) == 1:
-        return db.session.get(Patient, links[0].patient_id), links[0].relationship
-    if not links:
+        raise ServiceError(
+            f"{caregiver.full_name} is not linked to {patient.full_name}.",
+            {"patient_mrn": "This caregiver is not linked to that patient."},
+        )
+    if len(linked) == 1:
+        return linked[0]
+    if not linked:
         raise ServiceError(
             f"{caregiver.full_name} is not linked to any patient yet.",
             {"patient_mrn": "Link the caregiver to a patient first."},
@@ -104,8 +102,8 @@ def check_in(
     session: ClassSession, caregiver_id: int, patient_mrn: str | None, user: User | None
 ) -> CheckInResult:
     _require_open(session)
-    caregiver = _get_caregiver(caregiver_id)
-    return _check_in_pair(session, caregiver, *resolve_patient_for(caregiver, patient_mrn), user)
+    caregiver, linked = _caregiver_and_patients(caregiver_id)
+    return _check_in_pair(session, caregiver, *resolve_patient_for(caregiver, linked, patient_mrn), user)
 
 
 def check_in_for(session: ClassSession, caregiver_id: int, patient_id: int, user: User | None) -> CheckInResult:
@@ -126,12 +124,31 @@ def check_in_for(session: ClassSession, caregiver_id: int, patient_id: int, user
 
 
 def _get_caregiver(caregiver_id: int) -> Caregiver:
-    if not isinstance(caregiver_id, int) or isinstance(caregiver_id, bool):
-        raise ServiceError("The check-in is not valid.", {"caregiver_id": "A caregiver id is required."})
+    _require_id(caregiver_id)
     caregiver = db.session.get(Caregiver, caregiver_id)
     if caregiver is None:
         raise ServiceError("The check-in is not valid.", {"caregiver_id": f"No caregiver {caregiver_id}."})
     return caregiver
+
+
+def _caregiver_and_patients(caregiver_id: int) -> tuple[Caregiver, list[tuple[Patient, str]]]:
+    """The caregiver with their linked patients and relationships, in one statement."""
+    _require_id(caregiver_id)
+    rows = db.session.execute(
+        sa.select(Caregiver, Patient, CaregiverLink.relationship)
+        .outerjoin(CaregiverLink, CaregiverLink.caregiver_id == Caregiver.id)
+        .outerjoin(Patient, Patient.id == CaregiverLink.patient_id)
+        .where(Caregiver.id == caregiver_id)
+        .order_by(CaregiverLink.id)
+    ).all()
+    if not rows:
+        raise ServiceError("The check-in is not valid.", {"caregiver_id": f"No caregiver {caregiver_id}."})
+    return rows[0][0], [(patient, relationship) for _, patient, relationship in rows if patient is not None]
+
+
+def _require_id(caregiver_id) -> None:
+    if not isinstance(caregiver_id, int) or isinstance(caregiver_id, bool):
+        raise ServiceError("The check-in is not valid.", {"caregiver_id": "A caregiver id is required."})
 
 
 def _check_in_pair(session: ClassSession, caregiver: Caregiver, patient: Patient, relationship: str | None,
