@@ -237,3 +237,16 @@ def test_evaluate_day_does_not_depend_on_the_order_given(day, data):
     first = min(day, key=lambda s: (s.sort_key, s.session_id), default=None)
     if first is not None:
         assert results[first.session_id] == evaluate_session(first)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(held_sessions, max_size=4), st.integers(1, 5))
+def test_one_patients_evaluation_is_the_whole_days_restricted_to_that_patient(day, pid):
+    """A change to one patient's own facts re-derives only that patient's lines and findings
+    (issue 12): they must be exactly what the whole day's evaluation gives that patient."""
+    day = [dataclasses.replace(s, session_id=i, date_of_service=date(2026, 2, 3)) for i, s in enumerate(day)]
+    whole, mine = evaluate_day(day), evaluate_day(day, only=frozenset({pid}))
+    assert set(mine) == set(whole)
+    for sid, evaluation in whole.items():
+        assert mine[sid].lines == tuple(line for line in evaluation.lines if line.patient_id == pid)
+        assert mine[sid].findings == tuple(f for f in evaluation.findings if f.patient_id == pid)

@@ -47,25 +47,30 @@ def evaluate_session(
     policy: BillingPolicy = DEFAULT_POLICY,
     earlier_same_day: frozenset[tuple[int, str]] = frozenset(),
     earlier_units: UnitCounts | None = None,
+    only: frozenset[int] | None = None,
 ) -> Evaluation:
     """Derive a session's billing lines and findings from its facts.
 
     `earlier_same_day` holds the (patient_id, cpt) keys of lines on earlier held
     sessions with the same date of service (R9); `earlier_units` their units, for
     the unit caps of R21 (missing: the line's own units are counted alone).
+    `only` (patient ids): just these patients' lines and findings, exactly as the whole
+    evaluation has them (the others still count for R1's group, R11's names and R3).
     """
     if facts.status != SessionStatus.HELD:  # R13
         return Evaluation(facts.session_id, (), ())
     _require_known_patients(facts)
 
-    session_findings: list[Finding] = [_patient_present(facts, p) for p in _present_patients(facts)]
+    session_findings: list[Finding] = [_patient_present(facts, p) for p in _present_patients(facts)
+                                       if only is None or p.id in only]
     represented = represented_patients(facts)
-    codes, coding_findings = _codes_by_patient(facts, represented, policy)
+    billed = represented if only is None else [p for p in represented if p.id in only]
+    codes, coding_findings = _codes_by_patient(facts, represented, policy, billed)
     session_findings += coding_findings
 
     lines = [
         line
-        for patient in represented
+        for patient in billed
         for line in _patient_lines(facts, patient, codes[patient.id], policy, earlier_same_day,
                                    earlier_units or {})
     ]
@@ -78,6 +83,7 @@ def evaluate_day(
     sessions: list[SessionFacts],
     policy: BillingPolicy = DEFAULT_POLICY,
     others: Iterable[SameDayLine] = (),
+    only: frozenset[int] | None = None,
 ) -> dict[int, Evaluation]:
     """Evaluate the sessions of a day in order (sort_key, then session_id).
 
@@ -86,6 +92,8 @@ def evaluate_day(
     Sessions of different dates may be mixed; each date is tracked separately.
     `others` are lines of held sessions not evaluated now (their facts did not
     change); they count as earlier when their session is earlier (S3).
+    `only` (patient ids): just these patients' lines and findings (R9 and R21 count a
+    patient's own lines only, so the others' need not be derived).
     """
     by_day: dict[date, list[SameDayLine]] = defaultdict(list)
     for line in others:
@@ -102,7 +110,7 @@ def evaluate_day(
         context_units = Counter(counted)
         for line in context:
             context_units[line.key] += line.units
-        evaluation = evaluate_session(facts, policy, earlier | {line.key for line in context}, context_units)
+        evaluation = evaluate_session(facts, policy, earlier | {line.key for line in context}, context_units, only)
         seen[facts.date_of_service] = earlier | {line.key for line in evaluation.lines}
         counted.update({line.key: line.units for line in evaluation.lines})
         results[facts.session_id] = evaluation
@@ -114,13 +122,14 @@ def _day_order(facts: SessionFacts) -> tuple:
 
 
 def _codes_by_patient(
-    facts: SessionFacts, represented: list[PatientFacts], policy: BillingPolicy
+    facts: SessionFacts, represented: list[PatientFacts], policy: BillingPolicy,
+    billed: list[PatientFacts],
 ) -> tuple[dict[int, list[tuple[str, int]]], list[Finding]]:
     fam = policy.family(facts.training)
     codes: dict[int, list[tuple[str, int]]] = {}
     findings: list[Finding] = []
     group = len(represented) >= policy.min_group_patients  # R1 (R2 below it)
-    for patient in represented:
+    for patient in billed:
         if not group:
             findings.append(_single_set(patient, fam))
         patient_codes, found = _timed_codes(facts, patient, fam, group)

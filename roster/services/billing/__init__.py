@@ -15,6 +15,7 @@ Every public name stays importable from ``roster.services.billing``.
 """
 
 from roster.services.billing.evaluate import (
+    SHOWN_TO_OTHERS,
     facts_changed,
     reevaluate_for_caregiver,
     reevaluate_for_facilitator,
@@ -60,7 +61,7 @@ from roster.services.billing.review import (
 )
 
 __all__ = [
-    "HELD_FROM_CLASS", "class_fact", "facts_changed", "lock_before_change", "forget_class_facts", "keep_class_facts",
+    "HELD_FROM_CLASS", "SHOWN_TO_OTHERS", "class_fact", "facts_changed", "lock_before_change", "forget_class_facts", "keep_class_facts",
     "session_timezone",
     "CSV_CHUNK", "LINE_CONTENT", "LINE_STATUS_ORDER", "MAX_RANGE_DAYS", "NO_FACILITATOR_LABEL",
     "ExportPage", "Review", "SessionFinding", "Total",

@@ -45,6 +45,9 @@ from roster.services.billing.reconcile import Reconciliation, finding_rows, line
 # How often the set of sessions may grow while its locks are taken before we settle for it.
 LOCK_ROUNDS = 5
 
+# What the evaluation of other patients' lines reads of a patient (R11's names, their order).
+SHOWN_TO_OTHERS = ("mrn", "first_name", "last_name")
+
 
 def facts_changed(
     *,
@@ -52,20 +55,27 @@ def facts_changed(
     patient_ids: Iterable[int] = (),
     patient_dates: Iterable[tuple[int, date]] = (),
     facilitator_ids: Iterable[int] = (),
+    own_facts_of: Iterable[int] = (),
 ) -> list[int]:
     """Re-derive the lines of the sessions these changes touch; returns the ids evaluated.
 
     ``patient_dates`` are (patient_id, date of service) pairs whose held sessions
-    must be re-evaluated (for a change known to concern one date).
+    must be re-evaluated (for a change known to concern one date). ``own_facts_of`` are
+    patients whose own facts changed, none of `SHOWN_TO_OTHERS`: named alone, only their
+    lines and findings in their held sessions are derived again and compared.
     """
     db.session.flush()
     direct = set(session_ids)
     patient_ids = set(patient_ids)
     facilitator_ids = set(facilitator_ids)
     pairs = set(patient_dates)
+    own = set(own_facts_of)
+    only = frozenset(own) if own and not (direct or patient_ids or facilitator_ids or pairs) else None
+    patient_ids |= own
     if not (direct or patient_ids or facilitator_ids or pairs):
         return []
     targets: set[int] = set()
+    found: set[tuple[int, date]] = set()
     for _ in range(LOCK_ROUNDS):
         # The named sessions already locked (by lock_before_change, or the round before; on SQLite
         # everything is): their lines and times read below cannot move, and this round settles it.
@@ -82,7 +92,9 @@ def facts_changed(
         locks.lock(ClassSession, targets)
         if settled:
             break
-    return _evaluate(sorted(targets))
+    # Every held live line of these patients, and of these (patient, date) pairs, is in a target.
+    covered = (patient_ids, found)
+    return _evaluate(sorted(targets), only, covered)
 
 
 def reevaluate_sessions(session_ids: Iterable[int]) -> list[int]:
@@ -177,7 +189,9 @@ def _sessions_with_lines_for(pairs: set[tuple[int, date]]) -> set[int]:
 # --------------------------------------------------------------------------- evaluation
 
 
-def _evaluate(ids: list[int]) -> list[int]:
+def _evaluate(ids: list[int], only: frozenset[int] | None = None,
+              covered: tuple[set[int], set[tuple[int, date]]] = (set(), set())) -> list[int]:
+    """Evaluate these sessions together; with ``only``, just those patients' lines and findings."""
     if not ids:
         return []
     sessions = {s.id: s for s in db.session.scalars(
@@ -190,9 +204,10 @@ def _evaluate(ids: list[int]) -> list[int]:
     for f in facts.values():
         if f.status != SessionStatus.HELD:
             evaluations[f.session_id] = rules.evaluate_session(f, policy)
-    evaluations.update(rules.evaluate_day(held, policy, others=_same_day_lines(held, set(sessions))))
-    existing = line_rows(ids)
-    old_findings = finding_rows(ids)
+    others = _same_day_lines(held, set(sessions), only, covered)
+    evaluations.update(rules.evaluate_day(held, policy, others=others, only=only))
+    existing = line_rows(ids, only)
+    old_findings = finding_rows(ids, only)
     writes = Reconciliation()
     for sid in ids:
         if sid in sessions:
@@ -201,9 +216,16 @@ def _evaluate(ids: list[int]) -> list[int]:
     return sorted(sessions)
 
 
-def _same_day_lines(held: list[rules.SessionFacts], evaluated: set[int]) -> list[rules.SameDayLine]:
-    """Live lines of other held sessions for the patients and dates being evaluated (R9, R21)."""
-    pairs = {(pid, f.date_of_service) for f in held for pid in f.patients}
+def _same_day_lines(held: list[rules.SessionFacts], evaluated: set[int], only: frozenset[int] | None,
+                    covered: tuple[set[int], set[tuple[int, date]]]) -> list[rules.SameDayLine]:
+    """Live lines of other held sessions for the patients and dates being evaluated (R9, R21).
+
+    Not asked for: the patients and pairs ``covered`` (every held live line of theirs is in a
+    session being evaluated: there is none elsewhere)."""
+    patients, found = covered
+    pairs = {(pid, f.date_of_service) for f in held for pid in f.patients
+             if (only is None or pid in only) and pid not in patients}
+    pairs -= found
     if not pairs:
         return []
     rows = db.session.execute(

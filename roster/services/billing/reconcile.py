@@ -35,22 +35,26 @@ LINE_COLUMNS = ("id", "session_id", "patient_id", "cpt", "status") + LINE_CONTEN
 FINDING_COLUMNS = ("id", "session_id", "line_id", "patient_id", "code", "severity", "rule", "message")
 
 
-def line_rows(session_ids: list[int]) -> dict[int, list[sa.Row]]:
-    """The sessions' stored lines (void ones too), by session; locked on PostgreSQL (an export
-    running now must not be overwritten)."""
+def line_rows(session_ids: list[int], only: frozenset[int] | None = None) -> dict[int, list[sa.Row]]:
+    """The sessions' stored lines (void ones too), by session, of these patients only (``only``);
+    locked on PostgreSQL (an export running now must not be overwritten)."""
     table = BillingLine.__table__
     stmt = (sa.select(*(table.c[name] for name in LINE_COLUMNS)).where(table.c.session_id.in_(session_ids))
             .order_by(table.c.id))
+    if only is not None:
+        stmt = stmt.where(table.c.patient_id.in_(sorted(only)))
     if db.session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update()
     return _by_session(db.session.execute(stmt))
 
 
-def finding_rows(session_ids: list[int]) -> dict[int, list[sa.Row]]:
+def finding_rows(session_ids: list[int], only: frozenset[int] | None = None) -> dict[int, list[sa.Row]]:
     table = Finding.__table__
-    return _by_session(db.session.execute(
-        sa.select(*(table.c[name] for name in FINDING_COLUMNS)).where(table.c.session_id.in_(session_ids))
-        .order_by(table.c.id)))
+    stmt = (sa.select(*(table.c[name] for name in FINDING_COLUMNS)).where(table.c.session_id.in_(session_ids))
+            .order_by(table.c.id))
+    if only is not None:
+        stmt = stmt.where(table.c.patient_id.in_(sorted(only)))
+    return _by_session(db.session.execute(stmt))
 
 
 def _by_session(rows) -> dict[int, list[sa.Row]]:

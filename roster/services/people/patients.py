@@ -160,8 +160,12 @@ def update_patient(patient: Patient, data: dict) -> Patient:
     clean = validate_patient(data, partial=True)
     if "mrn" in clean and clean["mrn"] != patient.mrn:
         _refuse_taken_mrn(clean["mrn"], patient.id)
+    shown = audit.snapshot(patient, billing.SHOWN_TO_OTHERS)
     if audit.apply_changes(patient, clean, PATIENT_AUDIT_FIELDS, "patient.update", "patient"):
-        billing.facts_changed(patient_ids=[patient.id])
+        if audit.snapshot(patient, billing.SHOWN_TO_OTHERS) == shown:  # only their own lines can change
+            billing.facts_changed(own_facts_of=[patient.id])
+        else:
+            billing.facts_changed(patient_ids=[patient.id])
     return patient
 
 
