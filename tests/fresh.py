@@ -10,13 +10,13 @@ from __future__ import annotations
 import threading
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
 from roster.domain import billing as rules
 from roster.domain.statuses import SessionStatus
 from roster.extensions import db
-from roster.models import BillingLine, Finding
+from roster.models import BillingLine, ClassSession, Finding
 from roster.services.billing import load_facts
-from roster.services.billing.facts import _session_query
 from roster.services.billing.policy import current_policy
 
 
@@ -61,7 +61,8 @@ def assert_fresh(app) -> None:
     """Every session's live lines and findings equal what the rules give for the stored facts now;
     nobody whose caregivers are checked in to a held session is left without a line."""
     with app.app_context():
-        sessions = list(db.session.scalars(_session_query()))
+        sessions = list(db.session.scalars(sa.select(ClassSession).options(  # loaded sessions, not billing's rows
+            joinedload(ClassSession.group_class), joinedload(ClassSession.actual_facilitator))))
         facts = load_facts(sessions)
         policy = current_policy()
         held = [f for f in facts.values() if f.status == SessionStatus.HELD]

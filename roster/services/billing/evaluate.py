@@ -38,7 +38,7 @@ from roster.domain.statuses import LineStatus, SessionStatus
 from roster.extensions import db
 from roster.models import BillingLine, CheckIn, ClassSession, GroupClass, Patient, PatientPresence
 from roster.services.billing import locks
-from roster.services.billing.facts import _session_query, load_facts, sort_key
+from roster.services.billing.facts import held_sessions, load_facts, sort_key
 from roster.services.billing.policy import current_policy
 from roster.services.billing.reconcile import Reconciliation, finding_rows, line_rows
 
@@ -194,9 +194,7 @@ def _evaluate(ids: list[int], only: frozenset[int] | None = None,
     """Evaluate these sessions together; with ``only``, just those patients' lines and findings."""
     if not ids:
         return []
-    sessions = {s.id: s for s in db.session.scalars(
-        _session_query().where(ClassSession.id.in_(ids)).execution_options(populate_existing=True)
-    )}
+    sessions = {s.id: s for s in held_sessions(ids)}
     facts = load_facts(list(sessions.values()))
     policy = current_policy()  # the clinic's unit caps (R21)
     evaluations: dict[int, rules.Evaluation] = {}

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
 
 from roster.domain import billing as rules
 from roster.domain.families import PayerProfile, payer_key
 from roster.domain.recurrence import utc_to_local
 from roster.extensions import db
-from roster.models import CheckIn, ClassSession, Facilitator, Patient, PatientPresence
+from roster.models import CheckIn, ClassSession, Facilitator, GroupClass, Patient, PatientPresence
 from roster.services.billing.policy import payer_profiles
 
 
@@ -66,7 +66,7 @@ def sort_key(moment: datetime) -> tuple:
     return (moment.astimezone(timezone.utc),)
 
 
-def _minutes(session: ClassSession) -> int | None:
+def _minutes(session: ClassSession | HeldSession) -> int | None:
     if session.actual_start is None or session.actual_end is None:
         return None
     return int((session.actual_end - session.actual_start).total_seconds() // 60)
@@ -89,8 +89,61 @@ def _facilitator_facts(f: Facilitator | None) -> rules.FacilitatorFacts | None:
     return rules.FacilitatorFacts(id=f.id, name=f.name, discipline=f.discipline, npi=f.npi)
 
 
-def load_facts(sessions: list[ClassSession]) -> dict[int, rules.SessionFacts]:
+@dataclass(frozen=True)
+class HeldSession:
+    """What billing reads of a session: its own columns, the class facts it is billed with
+    (as held, S8, else its class's) and its actual facilitator. Read as one row per session
+    (`held_sessions`), or made from a loaded session (`of`)."""
+
+    id: int
+    status: str
+    starts_at: datetime
+    actual_start: datetime | None
+    actual_end: datetime | None
+    actual_facilitator_id: int | None
+    facilitator: rules.FacilitatorFacts | None
+    modality: str
+    place_of_service: str
+    timezone: str
+    needs: list | None
+    training: str
+
+    @classmethod
+    def of(cls, s: ClassSession) -> "HeldSession":
+        return cls(s.id, s.status, s.starts_at, s.actual_start, s.actual_end, s.actual_facilitator_id,
+                   _facilitator_facts(s.actual_facilitator),
+                   **{name: class_fact(s, name) for name in HELD_FROM_CLASS.values()})
+
+
+_CLASS_FACTS = [(getattr(ClassSession, column), getattr(GroupClass, name)) for column, name in HELD_FROM_CLASS.items()]
+_HELD_SESSIONS = (  # built once: a consent change and a close both run it
+    sa.select(ClassSession.id, ClassSession.status, ClassSession.starts_at, ClassSession.actual_start,
+              ClassSession.actual_end, ClassSession.actual_facilitator_id, Facilitator.id, Facilitator.name,
+              Facilitator.discipline, Facilitator.npi, *(c for pair in _CLASS_FACTS for c in pair))
+    .join(GroupClass, GroupClass.id == ClassSession.class_id)
+    .outerjoin(Facilitator, Facilitator.id == ClassSession.actual_facilitator_id)
+    .where(ClassSession.id.in_(sa.bindparam("ids", expanding=True)))
+)
+
+
+def held_sessions(ids: list[int]) -> list[HeldSession]:
+    """These sessions as billing reads them, as stored now, in one statement (no ORM objects)."""
+    out = []
+    for row in db.session.execute(_HELD_SESSIONS, {"ids": ids}).tuples():
+        sid, status, starts_at, actual_start, actual_end, facilitator_id, fid, name, discipline, npi = row[:10]
+        held = row[10:]
+        out.append(HeldSession(
+            sid, status, starts_at, actual_start, actual_end, facilitator_id,
+            None if fid is None else rules.FacilitatorFacts(id=fid, name=name, discipline=discipline, npi=npi),
+            **{name: held[2 * i] if held[2 * i] is not None else held[2 * i + 1]  # as class_fact
+               for i, name in enumerate(HELD_FROM_CLASS.values())},
+        ))
+    return out
+
+
+def load_facts(sessions: list[ClassSession] | list[HeldSession]) -> dict[int, rules.SessionFacts]:
     """SessionFacts for many sessions in a fixed number of queries."""
+    sessions = [s if isinstance(s, HeldSession) else HeldSession.of(s) for s in sessions]
     ids = [s.id for s in sessions]
     if not ids:
         return {}
@@ -116,20 +169,21 @@ def load_facts(sessions: list[ClassSession]) -> dict[int, rules.SessionFacts]:
     for s in sessions:
         ci = sorted(by_session_checkins[s.id], key=lambda c: (c.patient_id, c.caregiver_id))
         involved = {c.patient_id for c in ci} | by_session_present[s.id]
+        moment = s.actual_start or s.starts_at
         facts[s.id] = rules.SessionFacts(
             session_id=s.id,
             status=s.status,
-            date_of_service=date_of_service(s),
+            date_of_service=utc_to_local(moment, s.timezone).date(),
             minutes=_minutes(s),
-            modality=class_fact(s, "modality"),
-            place_of_service=class_fact(s, "place_of_service"),
-            class_needs=frozenset(class_fact(s, "needs") or []),
-            facilitator=_facilitator_facts(s.actual_facilitator),
+            modality=s.modality,
+            place_of_service=s.place_of_service,
+            class_needs=frozenset(s.needs or []),
+            facilitator=s.facilitator,
             patients={pid: patients[pid] for pid in sorted(involved)},
             checkins=tuple(ci),
             present_patient_ids=frozenset(by_session_present[s.id]),
-            sort_key=sort_key(s.actual_start or s.starts_at),
-            training=class_fact(s, "training"),
+            sort_key=sort_key(moment),
+            training=s.training,
         )
     return facts
 
@@ -137,11 +191,3 @@ def load_facts(sessions: list[ClassSession]) -> dict[int, rules.SessionFacts]:
 def _utc_midnight(day: date) -> datetime:
     """A UTC bound; callers widen ranges by a day or more to cover every time zone."""
     return datetime.combine(day, time.min, tzinfo=timezone.utc)
-
-
-def _session_query():
-    """Sessions with their class and actual facilitator, in one statement."""
-    return sa.select(ClassSession).options(
-        joinedload(ClassSession.group_class), joinedload(ClassSession.actual_facilitator)
-    )
-

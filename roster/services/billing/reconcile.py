@@ -20,9 +20,9 @@ import sqlalchemy as sa
 from roster.domain import billing as rules
 from roster.domain.statuses import LineStatus
 from roster.extensions import db
-from roster.models import BillingLine, ClassSession, Finding, utcnow
+from roster.models import BillingLine, Finding, utcnow
 from roster.services import audit
-from roster.services.billing.facts import date_of_service
+from roster.services.billing.facts import HeldSession
 
 # What an exported line is compared on (S6): a difference voids it and adds a replacement.
 CLAIM_IDENTITY = ("patient_mrn", "patient_last_name", "patient_first_name", "patient_dob", "payer",
@@ -68,7 +68,7 @@ def _content(line: sa.Row) -> dict:
     return {name: getattr(line, name) for name in LINE_CONTENT}
 
 
-def _draft_content(session: ClassSession, draft: rules.LineDraft, dos: date,
+def _draft_content(session: HeldSession, draft: rules.LineDraft, dos: date,
                    patient: rules.PatientFacts) -> dict:
     return {
         "date_of_service": dos, "units": draft.units, "modifiers": list(draft.modifiers),
@@ -109,7 +109,7 @@ class Reconciliation:
 
     def __init__(self) -> None:
         self._audits: list[Callable[[], dict]] = []
-        self._findings: list[tuple[ClassSession, rules.Evaluation, dict, list[sa.Row]]] = []
+        self._findings: list[tuple[HeldSession, rules.Evaluation, dict, list[sa.Row]]] = []
         self._voids: list[int] = []
         self._updates: list[dict] = []
         self._deletes: list[int] = []
@@ -117,9 +117,9 @@ class Reconciliation:
         self._new: list[dict] = []  # rows of the lines to add
         self._new_ids: dict[tuple[int, int, str], int] = {}  # (session, patient, code) -> id, once added
 
-    def add(self, session: ClassSession, facts: rules.SessionFacts, evaluation: rules.Evaluation,
+    def add(self, session: HeldSession, facts: rules.SessionFacts, evaluation: rules.Evaluation,
             lines: list[sa.Row], old_findings: list[sa.Row]) -> None:
-        dos = date_of_service(session)
+        dos = facts.date_of_service
         live = {(l.patient_id, l.cpt): l for l in lines if l.status != LineStatus.VOID}
         kept: dict[tuple[int, str], sa.Row | dict] = {}
         for draft in evaluation.lines:
@@ -220,7 +220,7 @@ def _event(action: str, line_id: int, session_id: int, before: dict | None, afte
             "before": before, "after": after}
 
 
-def _replace_findings(session: ClassSession, evaluation: rules.Evaluation,
+def _replace_findings(session: HeldSession, evaluation: rules.Evaluation,
                       lines: dict[tuple[int, str], sa.Row | dict], old: list[sa.Row],
                       line_id: Callable[[sa.Row | dict], int]) -> tuple[list[int], list[dict]]:
     """What makes the stored findings what the evaluation found: the ids of those no longer found
