@@ -62,7 +62,7 @@ def record_all(events: list[dict[str, Any]]) -> None:
         return
     actor_id, label = _actor()
     blank = {"actor_id": actor_id, "actor_label": label, "before": None, "after": None, "session_id": None}
-    db.session.execute(sa.insert(AuditEvent), [blank | event for event in events])
+    db.session.connection().execute(sa.insert(AuditEvent.__table__), [blank | event for event in events])
 
 
 def apply_changes(obj, changes: dict[str, Any], fields: tuple[str, ...], action: str, entity_type: str) -> bool:

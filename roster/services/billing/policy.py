@@ -17,17 +17,20 @@ from roster.extensions import db
 from roster.models import Payer, UnitCap
 
 
+_CAPS = sa.select(UnitCap.cpt, UnitCap.max_units)
+_PAYERS = sa.select(Payer.name, Payer.name_key, Payer.telehealth_from, Payer.verbal_consent_from, Payer.families)
+
+
 def current_policy() -> rules.BillingPolicy:
     """The billing policy with the clinic's unit caps (no row: no cap)."""
-    caps = dict(db.session.execute(sa.select(UnitCap.cpt, UnitCap.max_units)).tuples().all())
+    caps = dict(db.session.connection().execute(_CAPS).tuples().all())
     return rules.BillingPolicy(unit_caps=MappingProxyType(caps))
 
 
 def payer_profiles() -> Mapping[str, PayerProfile]:
     """The payer list's profiles by matching key (`roster.domain.families.payer_key`, the list's
     `name_key`). A payer not on the list is not here: billing gives its patients Medicare's answers."""
-    rows = db.session.execute(sa.select(
-        Payer.name, Payer.name_key, Payer.telehealth_from, Payer.verbal_consent_from, Payer.families))
+    rows = db.session.connection().execute(_PAYERS)
     return MappingProxyType({
         row.name_key: PayerProfile(row.name, row.telehealth_from, row.verbal_consent_from,
                                    frozenset(row.families or ()))

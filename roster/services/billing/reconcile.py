@@ -35,26 +35,36 @@ LINE_COLUMNS = ("id", "session_id", "patient_id", "cpt", "status") + LINE_CONTEN
 FINDING_COLUMNS = ("id", "session_id", "line_id", "patient_id", "code", "severity", "rule", "message")
 
 
+def _rows_of(table: sa.Table, columns: tuple[str, ...], locked: bool = False) -> dict[bool, sa.Select]:
+    """The statement reading these columns of some sessions' rows, built once: for every patient,
+    or for some (``only``)."""
+    stmt = (sa.select(*(table.c[name] for name in columns))
+            .where(table.c.session_id.in_(sa.bindparam("sessions", expanding=True))).order_by(table.c.id))
+    if locked:
+        stmt = stmt.with_for_update()
+    return {False: stmt, True: stmt.where(table.c.patient_id.in_(sa.bindparam("patients", expanding=True)))}
+
+
+_LINES = _rows_of(BillingLine.__table__, LINE_COLUMNS)
+_LINES_LOCKED = _rows_of(BillingLine.__table__, LINE_COLUMNS, locked=True)
+_FINDINGS = _rows_of(Finding.__table__, FINDING_COLUMNS)
+
+
 def line_rows(session_ids: list[int], only: frozenset[int] | None = None) -> dict[int, list[sa.Row]]:
     """The sessions' stored lines (void ones too), by session, of these patients only (``only``);
     locked on PostgreSQL (an export running now must not be overwritten)."""
-    table = BillingLine.__table__
-    stmt = (sa.select(*(table.c[name] for name in LINE_COLUMNS)).where(table.c.session_id.in_(session_ids))
-            .order_by(table.c.id))
-    if only is not None:
-        stmt = stmt.where(table.c.patient_id.in_(sorted(only)))
-    if db.session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    return _by_session(db.session.execute(stmt))
+    stmts = _LINES_LOCKED if db.session.get_bind().dialect.name == "postgresql" else _LINES
+    return _by_session(_run(stmts, session_ids, only))
 
 
 def finding_rows(session_ids: list[int], only: frozenset[int] | None = None) -> dict[int, list[sa.Row]]:
-    table = Finding.__table__
-    stmt = (sa.select(*(table.c[name] for name in FINDING_COLUMNS)).where(table.c.session_id.in_(session_ids))
-            .order_by(table.c.id))
-    if only is not None:
-        stmt = stmt.where(table.c.patient_id.in_(sorted(only)))
-    return _by_session(db.session.execute(stmt))
+    return _by_session(_run(_FINDINGS, session_ids, only))
+
+
+def _run(stmts: dict[bool, sa.Select], session_ids: list[int], only: frozenset[int] | None):
+    if only is None:
+        return db.session.connection().execute(stmts[False], {"sessions": session_ids})
+    return db.session.connection().execute(stmts[True], {"sessions": session_ids, "patients": sorted(only)})
 
 
 def _by_session(rows) -> dict[int, list[sa.Row]]:
@@ -94,6 +104,16 @@ def _line_picture(line: sa.Row | dict) -> dict:
 
 def _jsonable(value):
     return value.isoformat() if isinstance(value, date) else value
+
+
+_LINE = BillingLine.__table__
+_VOID = (sa.update(_LINE).where(_LINE.c.id.in_(sa.bindparam("ids", expanding=True)))
+         .values(status=LineStatus.VOID, voided_at=sa.bindparam("at")))
+_UPDATE = sa.update(_LINE).where(_LINE.c.id == sa.bindparam("line_id"))  # executemany: the SET from the rows
+_DELETE_LINES = sa.delete(_LINE).where(_LINE.c.id.in_(sa.bindparam("ids", expanding=True)))
+_INSERT_LINES = sa.insert(_LINE).returning(_LINE.c.id, _LINE.c.session_id, _LINE.c.patient_id, _LINE.c.cpt)
+_INSERT_FINDINGS = sa.insert(Finding.__table__)
+_DELETE_FINDINGS = sa.delete(Finding.__table__).where(Finding.__table__.c.id.in_(sa.bindparam("ids", expanding=True)))
 
 
 class Reconciliation:
@@ -158,20 +178,17 @@ class Reconciliation:
 
     def flush(self) -> None:
         db.session.flush()
-        table = BillingLine.__table__
+        run = db.session.connection().execute
         if self._voids:
-            db.session.execute(sa.update(table).where(table.c.id.in_(self._voids))
-                               .values(status=LineStatus.VOID, voided_at=utcnow()))
+            run(_VOID, {"ids": self._voids, "at": utcnow()})
         if self._updates:
-            db.session.execute(sa.update(table).where(table.c.id == sa.bindparam("line_id")), self._updates)
+            run(_UPDATE, self._updates)
         if self._deletes:
             self._delete_findings(self._stale_findings)
-            db.session.execute(sa.delete(table).where(table.c.id.in_(self._deletes)))
+            run(_DELETE_LINES, {"ids": self._deletes})
         if self._new:  # one live line per (session, patient, code): the key finds each new id
             self._new_ids = {
-                (sid, pid, cpt): line_id for line_id, sid, pid, cpt in db.session.execute(
-                    sa.insert(table).returning(table.c.id, table.c.session_id, table.c.patient_id, table.c.cpt),
-                    self._new).tuples()
+                (sid, pid, cpt): line_id for line_id, sid, pid, cpt in run(_INSERT_LINES, self._new).tuples()
             }
         audit.record_all([event() for event in self._audits])
         stale, new_findings = [], []
@@ -181,12 +198,12 @@ class Reconciliation:
             new_findings += new
         self._delete_findings(stale)
         if new_findings:
-            db.session.execute(sa.insert(Finding.__table__), new_findings)
+            run(_INSERT_FINDINGS, new_findings)
         _forget_loaded({args[0].id for args in self._findings}, set(self._deletes))
 
     def _delete_findings(self, ids: list[int]) -> None:
         if ids:
-            db.session.execute(sa.delete(Finding.__table__).where(Finding.__table__.c.id.in_(ids)))
+            db.session.connection().execute(_DELETE_FINDINGS, {"ids": ids})
 
     def _line_id(self, line: sa.Row | dict) -> int:
         return self._new_ids[_row_key(line)] if isinstance(line, dict) else line.id
