@@ -125,8 +125,8 @@ def _targets(direct: set[int], patient_ids: set[int], facilitator_ids: set[int],
     codes a session bills, only its findings and line content, so they need no neighbours; the
     codes (R9's keys) and dates follow a session's own attendance, times and status."""
     targets = set(direct) | _sessions_with_lines_for(pairs)
-    if patient_ids:
-        targets |= _held_sessions_of_patients(patient_ids)
+    if patient_ids:  # alone (a patient's change), found and locked in one statement: in id order as ever
+        targets |= _held_sessions_of_patients(patient_ids, lock=not (targets or facilitator_ids))
     if facilitator_ids:
         targets |= set(db.session.scalars(
             sa.select(ClassSession.id).where(ClassSession.actual_facilitator_id.in_(facilitator_ids),
@@ -146,9 +146,15 @@ _TOUCHED = sa.union(
     sa.select(PatientPresence.session_id).where(PatientPresence.patient_id.in_(_ids("patients"))),
     sa.select(BillingLine.session_id).where(BillingLine.patient_id.in_(_ids("patients")),
                                             BillingLine.status != LineStatus.VOID),
-).subquery()
-_HELD_SESSIONS_OF_PATIENTS = sa.select(ClassSession.id).where(
-    ClassSession.id.in_(sa.select(_TOUCHED.c[0])), ClassSession.status == SessionStatus.HELD)
+)
+_HELD_SESSIONS_OF_PATIENTS = {
+    "sqlite": sa.select(ClassSession.id).where(
+        ClassSession.id.in_(sa.select(_TOUCHED.subquery().c[0])), ClassSession.status == SessionStatus.HELD),
+    # = ANY(ARRAY(…)): the sessions by their key (an IN (subquery) made PostgreSQL hash-join a scan
+    # of every session: 2.1 ms -> 0.5 ms for a patient's 51)
+    "postgresql": sa.select(ClassSession.id).where(
+        ClassSession.id == sa.any_(sa.func.array(_TOUCHED.scalar_subquery())), ClassSession.status == SessionStatus.HELD),
+}
 # (patient, date of service) of sessions: as their live lines have them (old) and as their current
 # facts give them (new): the check-ins' patients on the date of the actual (else scheduled) start in
 # the zone the session is held in (S8) or its class's. One statement: new rows carry a start and a
@@ -177,8 +183,11 @@ _SAME_DAY_LINES = (
 )
 
 
-def _held_sessions_of_patients(patient_ids: set[int]) -> set[int]:
-    return set(run(_HELD_SESSIONS_OF_PATIENTS, patients=sorted(patient_ids)).scalars())
+def _held_sessions_of_patients(patient_ids: set[int], lock: bool) -> set[int]:
+    stmt = _HELD_SESSIONS_OF_PATIENTS[db.session.get_bind().dialect.name]
+    if lock:
+        return locks.lock_selected(ClassSession, stmt, patients=sorted(patient_ids))
+    return set(run(stmt, patients=sorted(patient_ids)).scalars())
 
 
 def _pairs_of(session_ids: set[int]) -> set[tuple[int, date]]:

@@ -58,6 +58,22 @@ def lock(model, ids: Iterable[int]) -> set[int]:
     return new
 
 
+def lock_selected(model, stmt: sa.Select, **params) -> set[int]:
+    """The ids a statement selects (of ``model``'s rows), locked as it reads them, in id order
+    (one round trip instead of two); nothing is locked on SQLite."""
+    if not _locking():
+        return set(db.session.connection().execute(stmt, params).scalars())
+    locking = _LOCKING.get(id(stmt))
+    if locking is None or locking[0] is not stmt:  # built once per statement (and kept with it)
+        locking = _LOCKING[id(stmt)] = (stmt, stmt.order_by(model.id).with_for_update(key_share=True))
+    ids = set(db.session.connection().execute(locking[1], params).scalars())
+    _held(model).update(ids)
+    return ids
+
+
+_LOCKING: dict[int, tuple[sa.Select, sa.Select]] = {}
+
+
 def lock_before_change(session_ids: Iterable[int]) -> None:
     """Take, before a service updates these sessions' rows (closing, re-opening, cancelling), the
     locks ``facts_changed`` takes afterwards, in its order: their patients, then the sessions. An
