@@ -15,6 +15,7 @@ from roster.domain.recurrence import utc_to_local
 from roster.extensions import db
 from roster.models import CheckIn, ClassSession, Facilitator, GroupClass, Patient, PatientPresence
 from roster.services.billing.policy import payer_profiles
+from roster.services.billing.statements import one_of, per_kind, run
 
 
 # What billing reads from the class, kept on the session when it is held (S8):
@@ -116,31 +117,25 @@ class HeldSession:
 
 
 _CLASS_FACTS = [(getattr(ClassSession, column), getattr(GroupClass, name)) for column, name in HELD_FROM_CLASS.items()]
-_HELD_SESSIONS = (  # built once: a consent change and a close both run it
+_HELD_SESSIONS = per_kind(lambda kind: (  # a consent change and a close both run it
     sa.select(ClassSession.id, ClassSession.status, ClassSession.starts_at, ClassSession.actual_start,
               ClassSession.actual_end, ClassSession.actual_facilitator_id, Facilitator.id, Facilitator.name,
               Facilitator.discipline, Facilitator.npi, *(c for pair in _CLASS_FACTS for c in pair))
     .join(GroupClass, GroupClass.id == ClassSession.class_id)
     .outerjoin(Facilitator, Facilitator.id == ClassSession.actual_facilitator_id)
-    .where(ClassSession.id.in_(sa.bindparam("ids", expanding=True)))
-)
-_CHECKINS = sa.select(CheckIn.session_id, CheckIn.caregiver_id, CheckIn.patient_id).where(
-    CheckIn.session_id.in_(sa.bindparam("ids", expanding=True)))
-_PRESENT = sa.select(PatientPresence.session_id, PatientPresence.patient_id).where(
-    PatientPresence.session_id.in_(sa.bindparam("ids", expanding=True)))
-_PATIENTS = sa.select(*Patient.__table__.c).where(Patient.__table__.c.id.in_(sa.bindparam("ids", expanding=True)))
-
-
-def run(stmt: sa.Executable, **params) -> sa.CursorResult:
-    """A pre-built Core statement on the session's connection (billing reads rows, not objects:
-    the ORM layer of ``Session.execute`` would cost more than many of these statements)."""
-    return db.session.connection().execute(stmt, params)
+    .where(one_of(kind, ClassSession.id, "ids"))
+))
+_CHECKINS = per_kind(lambda kind: sa.select(CheckIn.session_id, CheckIn.caregiver_id, CheckIn.patient_id).where(
+    one_of(kind, CheckIn.session_id, "ids")))
+_PRESENT = per_kind(lambda kind: sa.select(PatientPresence.session_id, PatientPresence.patient_id).where(
+    one_of(kind, PatientPresence.session_id, "ids")))
+_PATIENTS = per_kind(lambda kind: sa.select(*Patient.__table__.c).where(one_of(kind, Patient.__table__.c.id, "ids")))
 
 
 def held_sessions(ids: list[int]) -> list[HeldSession]:
     """These sessions as billing reads them, as stored now, in one statement (no ORM objects)."""
     out = []
-    for row in run(_HELD_SESSIONS, ids=ids).tuples():
+    for row in run(_HELD_SESSIONS, {"ids": ids}).tuples():
         sid, status, starts_at, actual_start, actual_end, facilitator_id, fid, name, discipline, npi = row[:10]
         held = row[10:]
         out.append(HeldSession(
@@ -158,12 +153,12 @@ def load_facts(sessions: list[ClassSession] | list[HeldSession]) -> dict[int, ru
     ids = [s.id for s in sessions]
     if not ids:
         return {}
-    checkins = run(_CHECKINS, ids=ids).all()
-    present = run(_PRESENT, ids=ids).all()
+    checkins = run(_CHECKINS, {"ids": ids}).all()
+    present = run(_PRESENT, {"ids": ids}).all()
     patient_ids = {row.patient_id for row in checkins} | {row.patient_id for row in present}
     profiles = payer_profiles() if patient_ids else {}
     patients = {  # rows, not objects: what is stored now (committed before our locks), never an older read
-        p.id: _patient_facts(p, profiles) for p in run(_PATIENTS, ids=sorted(patient_ids))
+        p.id: _patient_facts(p, profiles) for p in run(_PATIENTS, {"ids": sorted(patient_ids)})
     } if patient_ids else {}
     by_session_checkins: dict[int, list] = defaultdict(list)
     for row in checkins:

@@ -58,20 +58,22 @@ def lock(model, ids: Iterable[int]) -> set[int]:
     return new
 
 
-def lock_selected(model, stmt: sa.Select, **params) -> set[int]:
-    """The ids a statement selects (of ``model``'s rows), locked as it reads them, in id order
-    (one round trip instead of two); nothing is locked on SQLite."""
-    if not _locking():
-        return set(db.session.connection().execute(stmt, params).scalars())
-    locking = _LOCKING.get(id(stmt))
-    if locking is None or locking[0] is not stmt:  # built once per statement (and kept with it)
-        locking = _LOCKING[id(stmt)] = (stmt, stmt.order_by(model.id).with_for_update(key_share=True))
-    ids = set(db.session.connection().execute(locking[1], params).scalars())
+def lock_selected(model, built: dict[str, sa.Select], params: dict) -> set[int]:
+    """The ids a statement (built per kind of database) selects of ``model``'s rows, locked as it
+    reads them, in id order (one round trip instead of two); nothing is locked on SQLite."""
+    connection = db.session.connection()
+    kind = connection.dialect.name
+    if kind != "postgresql":
+        return set(connection.execute(built[kind], params).scalars())
+    locking = _LOCKING.get(id(built))
+    if locking is None or locking[0] is not built:  # built once per statement (and kept with it)
+        locking = _LOCKING[id(built)] = (built, built[kind].order_by(model.id).with_for_update(key_share=True))
+    ids = set(connection.execute(locking[1], params).scalars())
     _held(model).update(ids)
     return ids
 
 
-_LOCKING: dict[int, tuple[sa.Select, sa.Select]] = {}
+_LOCKING: dict[int, tuple[dict, sa.Select]] = {}
 
 
 def lock_before_change(session_ids: Iterable[int]) -> None:

@@ -23,6 +23,7 @@ from roster.extensions import db
 from roster.models import BillingLine, Finding, utcnow
 from roster.services import audit
 from roster.services.billing.facts import HeldSession
+from roster.services.billing.statements import Built, kind, one_of, per_kind, run
 
 # What an exported line is compared on (S6): a difference voids it and adds a replacement.
 CLAIM_IDENTITY = ("patient_mrn", "patient_last_name", "patient_first_name", "patient_dob", "payer",
@@ -35,14 +36,16 @@ LINE_COLUMNS = ("id", "session_id", "patient_id", "cpt", "status") + LINE_CONTEN
 FINDING_COLUMNS = ("id", "session_id", "line_id", "patient_id", "code", "severity", "rule", "message")
 
 
-def _rows_of(table: sa.Table, columns: tuple[str, ...], locked: bool = False) -> dict[bool, sa.Select]:
+def _rows_of(table: sa.Table, columns: tuple[str, ...], locked: bool = False) -> dict[bool, Built]:
     """The statement reading these columns of some sessions' rows, built once: for every patient,
     or for some (``only``)."""
-    stmt = (sa.select(*(table.c[name] for name in columns))
-            .where(table.c.session_id.in_(sa.bindparam("sessions", expanding=True))).order_by(table.c.id))
-    if locked:
-        stmt = stmt.with_for_update()
-    return {False: stmt, True: stmt.where(table.c.patient_id.in_(sa.bindparam("patients", expanding=True)))}
+    def build(kind: str, some: bool) -> sa.Select:
+        stmt = (sa.select(*(table.c[name] for name in columns))
+                .where(one_of(kind, table.c.session_id, "sessions")).order_by(table.c.id))
+        if some:
+            stmt = stmt.where(one_of(kind, table.c.patient_id, "patients"))
+        return stmt.with_for_update() if locked else stmt
+    return {some: per_kind(lambda kind: build(kind, some)) for some in (False, True)}
 
 
 _LINES = _rows_of(BillingLine.__table__, LINE_COLUMNS)
@@ -53,18 +56,17 @@ _FINDINGS = _rows_of(Finding.__table__, FINDING_COLUMNS)
 def line_rows(session_ids: list[int], only: frozenset[int] | None = None) -> dict[int, list[sa.Row]]:
     """The sessions' stored lines (void ones too), by session, of these patients only (``only``);
     locked on PostgreSQL (an export running now must not be overwritten)."""
-    stmts = _LINES_LOCKED if db.session.get_bind().dialect.name == "postgresql" else _LINES
-    return _by_session(_run(stmts, session_ids, only))
+    return _by_session(_run(_LINES_LOCKED if kind() == "postgresql" else _LINES, session_ids, only))
 
 
 def finding_rows(session_ids: list[int], only: frozenset[int] | None = None) -> dict[int, list[sa.Row]]:
     return _by_session(_run(_FINDINGS, session_ids, only))
 
 
-def _run(stmts: dict[bool, sa.Select], session_ids: list[int], only: frozenset[int] | None):
+def _run(stmts: dict[bool, Built], session_ids: list[int], only: frozenset[int] | None):
     if only is None:
-        return db.session.connection().execute(stmts[False], {"sessions": session_ids})
-    return db.session.connection().execute(stmts[True], {"sessions": session_ids, "patients": sorted(only)})
+        return run(stmts[False], {"sessions": session_ids})
+    return run(stmts[True], {"sessions": session_ids, "patients": sorted(only)})
 
 
 def _by_session(rows) -> dict[int, list[sa.Row]]:
@@ -107,13 +109,13 @@ def _jsonable(value):
 
 
 _LINE = BillingLine.__table__
-_VOID = (sa.update(_LINE).where(_LINE.c.id.in_(sa.bindparam("ids", expanding=True)))
-         .values(status=LineStatus.VOID, voided_at=sa.bindparam("at")))
+_VOID = per_kind(lambda kind: sa.update(_LINE).where(one_of(kind, _LINE.c.id, "ids"))
+                 .values(status=LineStatus.VOID, voided_at=sa.bindparam("at")))
 _UPDATE = sa.update(_LINE).where(_LINE.c.id == sa.bindparam("line_id"))  # executemany: the SET from the rows
-_DELETE_LINES = sa.delete(_LINE).where(_LINE.c.id.in_(sa.bindparam("ids", expanding=True)))
+_DELETE_LINES = per_kind(lambda kind: sa.delete(_LINE).where(one_of(kind, _LINE.c.id, "ids")))
 _INSERT_LINES = sa.insert(_LINE).returning(_LINE.c.id, _LINE.c.session_id, _LINE.c.patient_id, _LINE.c.cpt)
 _INSERT_FINDINGS = sa.insert(Finding.__table__)
-_DELETE_FINDINGS = sa.delete(Finding.__table__).where(Finding.__table__.c.id.in_(sa.bindparam("ids", expanding=True)))
+_DELETE_FINDINGS = per_kind(lambda kind: sa.delete(Finding.__table__).where(one_of(kind, Finding.__table__.c.id, "ids")))
 
 
 class Reconciliation:
@@ -178,17 +180,17 @@ class Reconciliation:
 
     def flush(self) -> None:
         db.session.flush()
-        run = db.session.connection().execute
+        execute = db.session.connection().execute
         if self._voids:
             run(_VOID, {"ids": self._voids, "at": utcnow()})
         if self._updates:
-            run(_UPDATE, self._updates)
+            execute(_UPDATE, self._updates)
         if self._deletes:
             self._delete_findings(self._stale_findings)
             run(_DELETE_LINES, {"ids": self._deletes})
         if self._new:  # one live line per (session, patient, code): the key finds each new id
             self._new_ids = {
-                (sid, pid, cpt): line_id for line_id, sid, pid, cpt in run(_INSERT_LINES, self._new).tuples()
+                (sid, pid, cpt): line_id for line_id, sid, pid, cpt in execute(_INSERT_LINES, self._new).tuples()
             }
         audit.record_all([event() for event in self._audits])
         stale, new_findings = [], []
@@ -198,12 +200,12 @@ class Reconciliation:
             new_findings += new
         self._delete_findings(stale)
         if new_findings:
-            run(_INSERT_FINDINGS, new_findings)
+            execute(_INSERT_FINDINGS, new_findings)
         _forget_loaded({args[0].id for args in self._findings}, set(self._deletes))
 
     def _delete_findings(self, ids: list[int]) -> None:
         if ids:
-            db.session.connection().execute(_DELETE_FINDINGS, {"ids": ids})
+            run(_DELETE_FINDINGS, {"ids": ids})
 
     def _line_id(self, line: sa.Row | dict) -> int:
         return self._new_ids[_row_key(line)] if isinstance(line, dict) else line.id
