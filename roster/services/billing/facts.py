@@ -125,10 +125,12 @@ _HELD_SESSIONS = per_kind(lambda kind: (  # a consent change and a close both ru
     .outerjoin(Facilitator, Facilitator.id == ClassSession.actual_facilitator_id)
     .where(one_of(kind, ClassSession.id, "ids"))
 ))
-_CHECKINS = per_kind(lambda kind: sa.select(CheckIn.session_id, CheckIn.caregiver_id, CheckIn.patient_id).where(
-    one_of(kind, CheckIn.session_id, "ids")))
-_PRESENT = per_kind(lambda kind: sa.select(PatientPresence.session_id, PatientPresence.patient_id).where(
-    one_of(kind, PatientPresence.session_id, "ids")))
+# Check-ins (session, caregiver, patient) and patients present (session, NULL, patient) in one statement.
+_ATTENDANCE = per_kind(lambda kind: sa.union_all(
+    sa.select(CheckIn.session_id, CheckIn.caregiver_id, CheckIn.patient_id).where(one_of(kind, CheckIn.session_id, "ids")),
+    sa.select(PatientPresence.session_id, sa.null(), PatientPresence.patient_id)
+    .where(one_of(kind, PatientPresence.session_id, "ids")),
+))
 _PATIENTS = per_kind(lambda kind: sa.select(*Patient.__table__.c).where(one_of(kind, Patient.__table__.c.id, "ids")))
 
 
@@ -153,19 +155,19 @@ def load_facts(sessions: list[ClassSession] | list[HeldSession]) -> dict[int, ru
     ids = [s.id for s in sessions]
     if not ids:
         return {}
-    checkins = run(_CHECKINS, {"ids": ids}).all()
-    present = run(_PRESENT, {"ids": ids}).all()
-    patient_ids = {row.patient_id for row in checkins} | {row.patient_id for row in present}
+    by_session_checkins: dict[int, list] = defaultdict(list)
+    by_session_present: dict[int, set] = defaultdict(set)
+    patient_ids = set()
+    for session_id, caregiver_id, patient_id in run(_ATTENDANCE, {"ids": ids}).tuples():
+        patient_ids.add(patient_id)
+        if caregiver_id is None:
+            by_session_present[session_id].add(patient_id)
+        else:
+            by_session_checkins[session_id].append(rules.CheckInFacts(caregiver_id, patient_id))
     profiles = payer_profiles() if patient_ids else {}
     patients = {  # rows, not objects: what is stored now (committed before our locks), never an older read
         p.id: _patient_facts(p, profiles) for p in run(_PATIENTS, {"ids": sorted(patient_ids)})
     } if patient_ids else {}
-    by_session_checkins: dict[int, list] = defaultdict(list)
-    for row in checkins:
-        by_session_checkins[row.session_id].append(rules.CheckInFacts(row.caregiver_id, row.patient_id))
-    by_session_present: dict[int, set] = defaultdict(set)
-    for row in present:
-        by_session_present[row.session_id].add(row.patient_id)
     facts = {}
     for s in sessions:
         ci = sorted(by_session_checkins[s.id], key=lambda c: (c.patient_id, c.caregiver_id))

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Iterable
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from roster.extensions import db
 from roster.models import BillingLine, CheckIn, ClassSession, Patient
@@ -95,8 +95,10 @@ def lock_before_change(session_ids: Iterable[int]) -> None:
     ))
     # The sessions as the desk before us left them (it may have closed them while we waited),
     # not as they were loaded before the lock: read again under the lock.
+    # With their class (the caller reads its zone): a lazy load after populate_existing would read it again.
     db.session.scalars(
-        sa.select(ClassSession).where(ClassSession.id.in_(sorted(ids))).order_by(ClassSession.id)
-        .with_for_update(key_share=True).execution_options(populate_existing=True)
+        sa.select(ClassSession).options(joinedload(ClassSession.group_class))
+        .where(ClassSession.id.in_(sorted(ids))).order_by(ClassSession.id)
+        .with_for_update(key_share=True, of=ClassSession).execution_options(populate_existing=True)
     ).all()
     _held(ClassSession).update(ids)
