@@ -160,7 +160,7 @@ def bench_data(weeks: int, classes_per_week: int, scale: float, seed: int) -> li
     """Fill an EMPTY database with a believable health-system year (bulk inserts, billing evaluated)."""
     from flask import current_app
 
-    from roster.benchdata.load import NotEmpty, build_year
+    from roster.benchdata.load import NotEmpty, build_year, settle
     from roster.services import clock
 
     per_week = max(1, round(classes_per_week * scale))
@@ -169,6 +169,8 @@ def bench_data(weeks: int, classes_per_week: int, scale: float, seed: int) -> li
         counts = build_year(weeks, per_week, today, seed=seed, say=click.echo)
     except NotEmpty as exc:
         raise click.ClickException(str(exc))
+    db.session.commit()
+    settle()
     return [f"Bench year loaded: {weeks} weeks x {per_week} classes a week, ending the week of {today}.",
             ", ".join(f"{n} {t}" for t, n in counts.items())]
 

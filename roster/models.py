@@ -43,9 +43,10 @@ from roster.model_base import PostalAddressMixin, TimestampMixin, UTCDateTime, _
 
 
 def _trigram_index(name: str, column: str) -> sa.Index:
-    """A pg_trgm GIN index for substring search; PostgreSQL only (migration 0005 skips it on SQLite)."""
+    """A pg_trgm GIN index for substring search; PostgreSQL only (migration 0005 skips it on SQLite). Its
+    pending list stays short (64 kB, migration 0017): every search reads all of it."""
     return sa.Index(name, column, postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"},
-                    info={"postgresql_only": True})
+                    postgresql_with={"gin_pending_list_limit": 64}, info={"postgresql_only": True})
 
 
 class SearchKeyMixin:
@@ -171,10 +172,19 @@ class CaregiverLink(unique_pair(caregiver_id="caregiver", patient_id="patient"),
     """A caregiver cares for a patient, with a relationship (spouse, son, ...)."""
 
     __tablename__ = "caregiver_link"
+    __table_args__ = (
+        sa.UniqueConstraint("caregiver_id", "patient_id"),
+        # a patient's caregivers in name order without visiting them (the walk-in search's patient branch)
+        sa.Index("ix_caregiver_link_patient_names", "patient_id", "caregiver_last_name", "caregiver_first_name",
+                 "caregiver_id"),
+    )
 
     caregiver: Mapped[Caregiver] = orm.relationship(back_populates="links")
     patient: Mapped[Patient] = orm.relationship(back_populates="links")
     relationship: Mapped[str] = mapped_column(sa.String(40), default="")
+    # the caregiver's names, copied and kept by the database (migration 0017's triggers), never by the app
+    caregiver_last_name: Mapped[str] = mapped_column(sa.String(80), server_default="")
+    caregiver_first_name: Mapped[str] = mapped_column(sa.String(80), server_default="")
 
 
 # --------------------------------------------------------------------------- scheduling

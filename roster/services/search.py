@@ -126,11 +126,12 @@ def _caregiver_branches(shape: _Shape, columns: tuple, *, through_patients: bool
     if shape.phone:
         branches.append(sa.select(*columns).where(_where_phone(shape)))
     if through_patients:
-        branches.append(
-            sa.select(*columns)
-            .join(CaregiverLink, CaregiverLink.caregiver_id == Caregiver.id)
-            .where(CaregiverLink.patient_id.in_(_patient_ids(shape)))
-        )
+        # read from the matching patients' links alone: a link carries its caregiver's names for the sort
+        # (ix_caregiver_link_patient_names), so the thousands a common start finds are not each looked up
+        on_link = {"id": CaregiverLink.caregiver_id, "last_name": CaregiverLink.caregiver_last_name,
+                   "first_name": CaregiverLink.caregiver_first_name}
+        branches.append(sa.select(*(on_link[column.key].label(column.key) for column in columns))
+                        .where(CaregiverLink.patient_id.in_(_patient_ids(shape))))
     return branches
 
 

@@ -121,6 +121,12 @@ def test_search_uses_the_trigram_indexes_on_postgresql(ctx, people):
         assert index in plan, plan
     assert "Seq Scan" not in plan and "strpos" in plan, plan
     assert not any("Index Cond" in line and "'%fe%'" in line for line in plan.splitlines()), plan
+    # each branch is cut to its own first ten by name before the UNION (3 branches + the final cut), and
+    # the caregivers found through a patient are sorted by the names on their links, never looked up one by one
+    assert plan.count("Limit") == 4 and "pk_caregiver" not in plan and " on caregiver_link" in plan, plan
+    # every search reads a GIN index's whole pending list: it is kept short (migration 0017)
+    options = db.session.execute(sa.text("SELECT relname, reloptions FROM pg_class WHERE relname LIKE '%trgm'")).all()
+    assert len(options) == 3 and all(row[1] == ["gin_pending_list_limit=64"] for row in options), options
 
 
 @pytest.mark.parametrize("query", ["Jensen, Femi 555-01", "nunez"])
@@ -139,15 +145,29 @@ def test_search_reads_the_fts_indexes_on_sqlite(ctx, people, query):
 
 def test_the_search_indexes_stay_in_step_with_every_writer(ctx, people, build):
     """Insert (ORM and bulk Core, as bench-data and imports write), rename, new phone, delete: the search
-    sees each at once (on SQLite through the FTS5 tables the triggers of migration 0016 keep)."""
+    sees each at once (on SQLite through the FTS5 tables the triggers of migration 0016 keep), and every
+    link carries its caregiver's name for the sort (migration 0017's triggers, both databases)."""
     from roster.domain.text import caregiver_search_key
-    from roster.models import Caregiver
+    from roster.models import Caregiver, CaregiverLink
 
-    db.session.execute(sa.insert(Caregiver), [{"first_name": "Bulk", "last_name": "Inserted", "phone": "",
-                                               "phone_digits": "6085550199",
-                                               "search_key": caregiver_search_key("Bulk", "Inserted")}])
+    def link_names():
+        return db.session.execute(sa.select(CaregiverLink.caregiver_last_name, CaregiverLink.caregiver_first_name,
+                                            Caregiver.last_name, Caregiver.first_name)
+                                  .join(Caregiver, Caregiver.id == CaregiverLink.caregiver_id)).all()
+
+    bulk_id = db.session.execute(sa.insert(Caregiver).returning(Caregiver.id), [
+        {"first_name": "Bulk", "last_name": "Inserted", "phone": "", "phone_digits": "6085550199",
+         "search_key": caregiver_search_key("Bulk", "Inserted")}]).scalar_one()
+    db.session.execute(sa.insert(CaregiverLink), [{"caregiver_id": bulk_id, "patient_id": people["walter"].id,
+                                                   "relationship": ""}])
     assert _names(search.search_caregivers("inserted bulk")) == ["Bulk Inserted"]
     assert _names(search.search_caregivers("5550199")) == ["Bulk Inserted"]
+    zoe = db.session.get(Caregiver, people["zoe"].id)
+    zoe.last_name = "Aalto"  # now first by name among O'Brien's caregivers (found through the patient)
+    db.session.flush()
+    assert _names(search.search_caregivers("obrien")) == ["Zoë Aalto", "Bulk Inserted"]
+    rows = link_names()
+    assert len(rows) == 3 and all(row[:2] == row[2:] for row in rows), rows
     femi = db.session.get(Caregiver, people["femi"].id)
     femi.phone, femi.phone_digits = "414 555 7000", "4145557000"
     db.session.flush()
