@@ -68,8 +68,8 @@ _DIALECT = {
         # Unary + keeps SQLite (no table statistics) from walking every unexported line by the
         # export_batch_id index instead of the range's lines by date.
         "unclaimed": "+bl.export_batch_id IS NULL",
-        "minutes": (f"CASE WHEN {_SQLITE_MICROS} >= 0 THEN ({_SQLITE_MICROS}) / 60000000"
-                    f" ELSE ({_SQLITE_MICROS} - 59999999) / 60000000 END"),
+        # A held session ends after it starts (ck_class_session_actual_order): truncating is flooring.
+        "minutes": f"({_SQLITE_MICROS}) / 60000000",
     },
     "postgresql": {
         "object": "json_build_object",
