@@ -105,20 +105,19 @@ def claim_ready_lines(batch_id: int, date_from: date, date_to: date) -> list[int
     The claim's conditions are on the updated rows themselves, so a line another transaction took
     meanwhile is skipped (PostgreSQL re-checks them after waiting for its row lock; SQLite has one
     writer)."""
-    dialect = db.session.get_bind().dialect.name
+    conn = db.session.connection()  # rows, not ORM objects (54,000 ids cost the ORM 0.4 s)
     rows = (
-        sa.text(_rows_sql(dialect))
+        sa.text(_rows_sql(conn.dialect.name))
         .bindparams(sa.bindparam("date_from", date_from, type_=sa.Date),
                     sa.bindparam("date_to", date_to, type_=sa.Date), ready=LineStatus.READY)
         .columns(id=sa.Integer, kept=sa.JSON)
         .subquery("x")
     )
-    return list(db.session.scalars(
+    return list(conn.scalars(
         sa.update(BillingLine)
         .where(BillingLine.id == rows.c.id, BillingLine.date_of_service >= date_from,
                BillingLine.date_of_service <= date_to, BillingLine.status == LineStatus.READY,
                BillingLine.export_batch_id.is_(None))
         .values(status=LineStatus.EXPORTED, export_batch_id=batch_id, exported_row=rows.c.kept)
         .returning(BillingLine.id)
-        .execution_options(synchronize_session=False)
     ).all())
