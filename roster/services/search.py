@@ -152,29 +152,33 @@ def _name_order(model):
     return (model.last_name, model.first_name, model.id)
 
 
-def _first_by_name(branch: sa.Select, name: str) -> sa.Select:
+def _cut(limit: int):
+    """``limit`` written into the SQL, not bound: a generic plan (``plan_once``) then knows it cuts to ten."""
+    return sa.literal_column(str(int(limit)))
+
+
+def _first_by_name(branch: sa.Select, name: str, limit: int) -> sa.Select:
     """A branch's own first ``limit`` by name. The inner OFFSET 0 is a fence: the branch is looked up through its
     index as it is and only its own matches are sorted (a top-N sort). Without it PostgreSQL may answer the ORDER
     BY ... LIMIT by walking the name index and filtering, which reads every caregiver when the matches sort late
     ("zha": 118 ms)."""
     found = branch.offset(sa.literal_column("0")).subquery(f"{name}_found")
-    first = sa.select(*found.c).order_by(*found.c).limit(sa.bindparam("limit", type_=sa.Integer)).subquery(name)
+    first = sa.select(*found.c).order_by(*found.c).limit(_cut(limit)).subquery(name)
     return sa.select(*first.c)
 
 
 @lru_cache(maxsize=64)
-def _walk_in_ids(shape: _Shape) -> sa.Select:
+def _walk_in_ids(shape: _Shape, limit: int) -> sa.Select:
     # Every branch carries the sort columns and is cut to its own first ten by name; the first ten of all are
     # among those (exact), so the UNION removes duplicates from a few rows instead of hashing every match
     # (3,000-4,800 for a common start like "and").
     branches = _caregiver_branches(shape, _name_order(Caregiver), through_patients=True)
-    hits = sa.union(*(_first_by_name(branch, f"branch{i}") for i, branch in enumerate(branches))).subquery("hits")
-    return (sa.select(hits.c.id).order_by(hits.c.last_name, hits.c.first_name, hits.c.id)
-            .limit(sa.bindparam("limit", type_=sa.Integer)))
+    hits = sa.union(*(_first_by_name(branch, f"branch{i}", limit) for i, branch in enumerate(branches))).subquery("hits")
+    return sa.select(hits.c.id).order_by(hits.c.last_name, hits.c.first_name, hits.c.id).limit(_cut(limit))
 
 
 @lru_cache(maxsize=64)
-def _walk_in_window_ids(shape: _Shape) -> sa.Select:
+def _walk_in_window_ids(shape: _Shape, limit: int) -> sa.Select:
     """The matches among the first WINDOW caregivers by name, first by name. When every token is short no
     index helps and a two-letter query matches thousands: walking the names in order finds the first ten
     after a few rows. Exact: when there are ``limit`` of them, they are the first ``limit`` of all."""
@@ -187,8 +191,22 @@ def _walk_in_window_ids(shape: _Shape) -> sa.Select:
     found = [_where_key(cg, shape), linked]
     if shape.phone:
         found.append(_where_phone(shape, cg))
-    return (sa.select(cg.id).where(sa.or_(*found)).order_by(*_name_order(cg))
-            .limit(sa.bindparam("limit", type_=sa.Integer)))
+    return sa.select(cg.id).where(sa.or_(*found)).order_by(*_name_order(cg)).limit(_cut(limit))
+
+
+_GENERIC_PLANS = sa.text("SET LOCAL plan_cache_mode = force_generic_plan")
+
+
+def plan_once(stmts: list[sa.Select]) -> None:
+    """PostgreSQL, for the walk-in statement of a query with a word an index can look up: a generic plan, made
+    once per connection when psycopg prepares the statement (after five runs), for the rest of this transaction.
+    Left to itself PostgreSQL plans every keystroke again (~1 ms of a 3-5 ms search): a custom plan for a LIKE
+    pattern looks cheaper to it than a generic one, yet both have the same shape here (each branch has one
+    index it can use, behind its OFFSET 0 fence, the cuts are written into the SQL, the rest are joins by key;
+    tests/people/test_search.py checks the generic plan). Queries of only short words (two statements: the
+    walk of the first names, then a scan) keep custom plans: a generic plan of the scan is slower."""
+    if len(stmts) == 1 and not _on_sqlite():
+        db.session.execute(_GENERIC_PLANS)
 
 
 def walk_in_ids(query: str, limit: int = 10) -> tuple[list[sa.Select], dict] | None:
@@ -202,9 +220,9 @@ def walk_in_ids(query: str, limit: int = 10) -> tuple[list[sa.Select], dict] | N
     if prepared is None:
         return None
     shape, params = prepared
-    stmts = [_walk_in_ids(shape)]
+    stmts = [_walk_in_ids(shape, limit)]
     if not shape.long:
-        stmts.insert(0, _walk_in_window_ids(shape))
+        stmts.insert(0, _walk_in_window_ids(shape, limit))
     return stmts, {**params, "limit": limit}
 
 

@@ -222,6 +222,7 @@ def walk_in_search(session: ClassSession, query: str) -> list[SearchHit]:
         return []
     stmts, params = found
     params = {**params, "session_id": session.id, "class_id": session.class_id}
+    search.plan_once(stmts)
     for ids in stmts:  # usually one; a query of short words first tries the first names in order
         rows = db.session.execute(_walk_in_rows(ids), params).tuples().all()
         if len({row[0].id for row in rows}) >= params["limit"]:
