@@ -12,7 +12,8 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from roster.extensions import db
-from roster.models import AuditEvent
+from roster.models import AuditEvent, utcnow
+from roster.services import bulk
 from roster.services.paging import paginate
 
 
@@ -62,7 +63,18 @@ def record_all(events: list[dict[str, Any]]) -> None:
         return
     actor_id, label = _actor()
     blank = {"actor_id": actor_id, "actor_label": label, "before": None, "after": None, "session_id": None}
-    db.session.connection().execute(sa.insert(AuditEvent.__table__), [blank | event for event in events])
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":  # one statement, the rows as one JSON parameter (bulk.py)
+        rows = [blank | event | {"at": utcnow()} for event in events]
+        connection.execute(_INSERT_EVENTS, bulk.rows_param(AuditEvent.__table__, rows, _EVENT_COLUMNS))
+    else:
+        connection.execute(sa.insert(AuditEvent.__table__), [blank | event for event in events])
+
+
+_EVENT_COLUMNS = ("at", "actor_id", "actor_label", "action", "entity_type", "entity_id", "session_id", "before", "after")
+
+
+_INSERT_EVENTS = bulk.insert_from_json(AuditEvent.__table__, _EVENT_COLUMNS)
 
 
 def apply_changes(obj, changes: dict[str, Any], fields: tuple[str, ...], action: str, entity_type: str) -> bool:

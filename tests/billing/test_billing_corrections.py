@@ -185,9 +185,9 @@ def _count_evaluated(monkeypatch) -> list[int]:
     seen: list[int] = []
     real = billing_evaluate.load_facts
 
-    def counting(sessions):
+    def counting(sessions, *rest):
         seen.extend(s.id for s in sessions)
-        return real(sessions)
+        return real(sessions, *rest)
 
     monkeypatch.setattr(billing_evaluate, "load_facts", counting)
     return seen

@@ -39,7 +39,7 @@ from roster.extensions import db
 from roster.models import BillingLine, CheckIn, ClassSession, GroupClass, Patient, PatientPresence
 from roster.services.billing import locks
 from roster.services.billing.facts import held_sessions, load_facts, sort_key
-from roster.services.billing.policy import current_policy
+from roster.services.billing.policy import policy_and_profiles
 from roster.services.billing.reconcile import Reconciliation, finding_rows, line_rows
 from roster.services.billing.statements import one_of, per_kind, run
 
@@ -187,7 +187,7 @@ _SAME_DAY_LINES = per_kind(lambda kind: (
 def _held_sessions_of_patients(patient_ids: set[int], lock: bool) -> set[int]:
     if lock:
         return locks.lock_selected(ClassSession, _HELD_SESSIONS_OF_PATIENTS, {"patients": sorted(patient_ids)})
-    return set(run(_HELD_SESSIONS_OF_PATIENTS, {"patients": sorted(patient_ids)}).scalars())
+    return set(run(_HELD_SESSIONS_OF_PATIENTS, {"patients": sorted(patient_ids)}).scalars().all())
 
 
 def _pairs_of(session_ids: set[int]) -> set[tuple[int, date]]:
@@ -197,7 +197,7 @@ def _pairs_of(session_ids: set[int]) -> set[tuple[int, date]]:
         return set()
     return {
         (patient_id, day if start is None else utc_to_local(start, tz).date())
-        for patient_id, start, tz, day in run(_PAIRS, {"sessions": sorted(session_ids)}).tuples()
+        for patient_id, start, tz, day in run(_PAIRS, {"sessions": sorted(session_ids)}).tuples().all()
     }
 
 
@@ -206,7 +206,7 @@ def _sessions_with_lines_for(pairs: set[tuple[int, date]]) -> set[int]:
     if not pairs:
         return set()
     rows = run(_LINES_FOR_PAIRS, {"patients": sorted({p for p, _ in pairs}), "dates": sorted({d for _, d in pairs})})
-    return {sid for sid, pid, day in rows.tuples() if (pid, day) in pairs}
+    return {sid for sid, pid, day in rows.tuples().all() if (pid, day) in pairs}
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -218,8 +218,8 @@ def _evaluate(ids: list[int], only: frozenset[int] | None = None,
     if not ids:
         return []
     sessions = {s.id: s for s in held_sessions(ids)}
-    facts = load_facts(list(sessions.values()))
-    policy = current_policy()  # the clinic's unit caps (R21)
+    policy, profiles = policy_and_profiles()  # the clinic's unit caps (R21) and payer list
+    facts = load_facts(list(sessions.values()), profiles)
     evaluations: dict[int, rules.Evaluation] = {}
     held = [f for f in facts.values() if f.status == SessionStatus.HELD]
     for f in facts.values():

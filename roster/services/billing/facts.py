@@ -137,7 +137,7 @@ _PATIENTS = per_kind(lambda kind: sa.select(*Patient.__table__.c).where(one_of(k
 def held_sessions(ids: list[int]) -> list[HeldSession]:
     """These sessions as billing reads them, as stored now, in one statement (no ORM objects)."""
     out = []
-    for row in run(_HELD_SESSIONS, {"ids": ids}).tuples():
+    for row in run(_HELD_SESSIONS, {"ids": ids}).tuples().all():
         sid, status, starts_at, actual_start, actual_end, facilitator_id, fid, name, discipline, npi = row[:10]
         held = row[10:]
         out.append(HeldSession(
@@ -149,8 +149,10 @@ def held_sessions(ids: list[int]) -> list[HeldSession]:
     return out
 
 
-def load_facts(sessions: list[ClassSession] | list[HeldSession]) -> dict[int, rules.SessionFacts]:
-    """SessionFacts for many sessions in a fixed number of queries."""
+def load_facts(sessions: list[ClassSession] | list[HeldSession],
+               profiles: Mapping[str, PayerProfile] | None = None) -> dict[int, rules.SessionFacts]:
+    """SessionFacts for many sessions in a fixed number of queries (``profiles``: the payer list's,
+    when the caller has read them)."""
     sessions = [s if isinstance(s, HeldSession) else HeldSession.of(s) for s in sessions]
     ids = [s.id for s in sessions]
     if not ids:
@@ -158,15 +160,16 @@ def load_facts(sessions: list[ClassSession] | list[HeldSession]) -> dict[int, ru
     by_session_checkins: dict[int, list] = defaultdict(list)
     by_session_present: dict[int, set] = defaultdict(set)
     patient_ids = set()
-    for session_id, caregiver_id, patient_id in run(_ATTENDANCE, {"ids": ids}).tuples():
+    for session_id, caregiver_id, patient_id in run(_ATTENDANCE, {"ids": ids}).tuples().all():
         patient_ids.add(patient_id)
         if caregiver_id is None:
             by_session_present[session_id].add(patient_id)
         else:
             by_session_checkins[session_id].append(rules.CheckInFacts(caregiver_id, patient_id))
-    profiles = payer_profiles() if patient_ids else {}
+    if profiles is None:
+        profiles = payer_profiles() if patient_ids else {}
     patients = {  # rows, not objects: what is stored now (committed before our locks), never an older read
-        p.id: _patient_facts(p, profiles) for p in run(_PATIENTS, {"ids": sorted(patient_ids)})
+        p.id: _patient_facts(p, profiles) for p in run(_PATIENTS, {"ids": sorted(patient_ids)}).all()
     } if patient_ids else {}
     facts = {}
     for s in sessions:

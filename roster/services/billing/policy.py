@@ -21,6 +21,20 @@ _CAPS = sa.select(UnitCap.cpt, UnitCap.max_units)
 _PAYERS = sa.select(Payer.name, Payer.name_key, Payer.telehealth_from, Payer.verbal_consent_from, Payer.families)
 
 
+def _null(type_) -> sa.Cast:
+    return sa.cast(sa.null(), type_)
+
+
+# Both in one statement (re-evaluation reads both every time): a cap row has a code and units, a
+# payer row the rest.
+_BOTH = sa.union_all(
+    sa.select(UnitCap.cpt, UnitCap.max_units, _null(sa.String), _null(sa.String), _null(sa.Date), _null(sa.Date),
+              _null(sa.JSON)),
+    sa.select(_null(sa.String), _null(sa.Integer), Payer.name, Payer.name_key, Payer.telehealth_from,
+              Payer.verbal_consent_from, Payer.families),
+)
+
+
 def current_policy() -> rules.BillingPolicy:
     """The billing policy with the clinic's unit caps (no row: no cap)."""
     caps = dict(db.session.connection().execute(_CAPS).tuples().all())
@@ -30,9 +44,21 @@ def current_policy() -> rules.BillingPolicy:
 def payer_profiles() -> Mapping[str, PayerProfile]:
     """The payer list's profiles by matching key (`roster.domain.families.payer_key`, the list's
     `name_key`). A payer not on the list is not here: billing gives its patients Medicare's answers."""
-    rows = db.session.connection().execute(_PAYERS)
-    return MappingProxyType({
-        row.name_key: PayerProfile(row.name, row.telehealth_from, row.verbal_consent_from,
-                                   frozenset(row.families or ()))
-        for row in rows
-    })
+    return MappingProxyType({key: _profile(*rest) for *rest, key in (
+        (row.name, row.telehealth_from, row.verbal_consent_from, row.families, row.name_key)
+        for row in db.session.connection().execute(_PAYERS).all())})
+
+
+def policy_and_profiles() -> tuple[rules.BillingPolicy, Mapping[str, PayerProfile]]:
+    """`current_policy()` and `payer_profiles()` in one statement."""
+    caps, profiles = {}, {}
+    for cpt, units, name, key, telehealth_from, verbal_from, families in db.session.connection().execute(_BOTH).all():
+        if cpt is not None:
+            caps[cpt] = units
+        else:
+            profiles[key] = _profile(name, telehealth_from, verbal_from, families)
+    return rules.BillingPolicy(unit_caps=MappingProxyType(caps)), MappingProxyType(profiles)
+
+
+def _profile(name, telehealth_from, verbal_from, families) -> PayerProfile:
+    return PayerProfile(name, telehealth_from, verbal_from, frozenset(families or ()))

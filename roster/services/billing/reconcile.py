@@ -24,6 +24,7 @@ from roster.models import BillingLine, Finding, utcnow
 from roster.services import audit
 from roster.services.billing.facts import HeldSession
 from roster.services.billing.statements import Built, kind, one_of, per_kind, run
+from roster.services.bulk import insert_from_json, rows_param, update_from_json
 
 # What an exported line is compared on (S6): a difference voids it and adds a replacement.
 CLAIM_IDENTITY = ("patient_mrn", "patient_last_name", "patient_first_name", "patient_dob", "payer",
@@ -71,7 +72,7 @@ def _run(stmts: dict[bool, Built], session_ids: list[int], only: frozenset[int] 
 
 def _by_session(rows) -> dict[int, list[sa.Row]]:
     out: dict[int, list[sa.Row]] = defaultdict(list)
-    for row in rows:
+    for row in rows.all():  # fetched at once (psycopg's row-by-row fetch costs more)
         out[row.session_id].append(row)
     return out
 
@@ -94,13 +95,13 @@ def _draft_content(session: HeldSession, draft: rules.LineDraft, dos: date,
 
 def _line_picture(line: sa.Row | dict) -> dict:
     """What the audit keeps of a line: a stored one, or as it is written."""
-    get = line.get if isinstance(line, dict) else lambda name: getattr(line, name)
+    get = line if isinstance(line, dict) else line._mapping
     return {
-        "patient_id": get("patient_id"), "cpt": get("cpt"), "status": get("status"), "units": get("units"),
-        "modifiers": list(get("modifiers") or []), "place_of_service": get("place_of_service"),
-        "diagnosis_codes": list(get("diagnosis_codes") or []), "rendering_npi": get("rendering_npi"),
-        "date_of_service": get("date_of_service").isoformat(),
-        "claim_identity": {name: _jsonable(get(name)) for name in CLAIM_IDENTITY},
+        "patient_id": get["patient_id"], "cpt": get["cpt"], "status": get["status"], "units": get["units"],
+        "modifiers": list(get["modifiers"] or []), "place_of_service": get["place_of_service"],
+        "diagnosis_codes": list(get["diagnosis_codes"] or []), "rendering_npi": get["rendering_npi"],
+        "date_of_service": get["date_of_service"].isoformat(),
+        "claim_identity": {name: _jsonable(get[name]) for name in CLAIM_IDENTITY},
     }
 
 
@@ -112,9 +113,16 @@ _LINE = BillingLine.__table__
 _VOID = per_kind(lambda kind: sa.update(_LINE).where(one_of(kind, _LINE.c.id, "ids"))
                  .values(status=LineStatus.VOID, voided_at=sa.bindparam("at")))
 _UPDATE = sa.update(_LINE).where(_LINE.c.id == sa.bindparam("line_id"))  # executemany: the SET from the rows
+_UPDATED = ("status",) + LINE_CONTENT
+_UPDATE_FROM_JSON = update_from_json(_LINE, "id", _UPDATED)  # PostgreSQL: every line in one statement
 _DELETE_LINES = per_kind(lambda kind: sa.delete(_LINE).where(one_of(kind, _LINE.c.id, "ids")))
-_INSERT_LINES = sa.insert(_LINE).returning(_LINE.c.id, _LINE.c.session_id, _LINE.c.patient_id, _LINE.c.cpt)
-_INSERT_FINDINGS = sa.insert(Finding.__table__)
+_NEW_LINE = ("session_id", "patient_id", "cpt", "status") + LINE_CONTENT
+_NEW_LINE_KEYS = (_LINE.c.id, _LINE.c.session_id, _LINE.c.patient_id, _LINE.c.cpt)
+_INSERT_LINES = {"sqlite": sa.insert(_LINE).returning(*_NEW_LINE_KEYS),
+                 "postgresql": insert_from_json(_LINE, _NEW_LINE).returning(*_NEW_LINE_KEYS)}
+_NEW_FINDING = ("session_id", "line_id", "patient_id", "code", "severity", "rule", "message")
+_INSERT_FINDINGS = {"sqlite": sa.insert(Finding.__table__),
+                    "postgresql": insert_from_json(Finding.__table__, _NEW_FINDING)}
 _DELETE_FINDINGS = per_kind(lambda kind: sa.delete(Finding.__table__).where(one_of(kind, Finding.__table__.c.id, "ids")))
 
 
@@ -183,15 +191,19 @@ class Reconciliation:
         execute = db.session.connection().execute
         if self._voids:
             run(_VOID, {"ids": self._voids, "at": utcnow()})
+        pg = kind() == "postgresql"  # there: one statement per kind of write, its rows as one JSON parameter (bulk.py)
         if self._updates:
-            execute(_UPDATE, self._updates)
+            if pg:
+                execute(_UPDATE_FROM_JSON, rows_param(_LINE, self._updates, ("id",) + _UPDATED, {"id": "line_id"}))
+            else:  # in-process: one prepared statement run per line is cheap
+                execute(_UPDATE, self._updates)
         if self._deletes:
             self._delete_findings(self._stale_findings)
             run(_DELETE_LINES, {"ids": self._deletes})
         if self._new:  # one live line per (session, patient, code): the key finds each new id
-            self._new_ids = {
-                (sid, pid, cpt): line_id for line_id, sid, pid, cpt in execute(_INSERT_LINES, self._new).tuples()
-            }
+            added = (execute(_INSERT_LINES["postgresql"], rows_param(_LINE, self._new, _NEW_LINE)) if pg
+                     else execute(_INSERT_LINES["sqlite"], self._new))
+            self._new_ids = {(sid, pid, cpt): line_id for line_id, sid, pid, cpt in added.tuples().all()}
         audit.record_all([event() for event in self._audits])
         stale, new_findings = [], []
         for args in self._findings:
@@ -200,7 +212,10 @@ class Reconciliation:
             new_findings += new
         self._delete_findings(stale)
         if new_findings:
-            execute(_INSERT_FINDINGS, new_findings)
+            if pg:
+                execute(_INSERT_FINDINGS["postgresql"], rows_param(Finding.__table__, new_findings, _NEW_FINDING))
+            else:
+                execute(_INSERT_FINDINGS["sqlite"], new_findings)
         _forget_loaded({args[0].id for args in self._findings}, set(self._deletes))
 
     def _delete_findings(self, ids: list[int]) -> None:

@@ -1,0 +1,68 @@
+"""Many rows written in one statement on PostgreSQL: the rows as ONE JSON parameter (``json_to_recordset``).
+
+The statement's text is the same whatever the number of rows, so psycopg converts it once and
+prepares it, and its one parameter is a string made by ``json.dumps`` (psycopg's escaping of every
+element of a text array cost more than the write). The alternatives cost more: an UPDATE or INSERT
+per row through executemany is about a round trip each (17 ms for a patient's 49 lines under load);
+a multi-row VALUES list has a new text every time, which psycopg parses again (2.5 ms for 49 audit
+records). Rows keep their order (each carries its position). A JSON column's value travels as the
+text SQLAlchemy would have written (None included: JSON null), read back with a cast. SQLite,
+in-process, runs one prepared statement per row cheaply: callers keep executemany there.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import sqlalchemy as sa
+
+_POSITION = "_position"
+
+
+def _is_json(column: sa.Column) -> bool:
+    return isinstance(column.type, sa.JSON)
+
+
+def _recordset(table: sa.Table, names: tuple[str, ...], name: str):
+    columns = [sa.column(_POSITION, sa.Integer())] + [
+        sa.column(n, sa.Text() if _is_json(table.c[n]) else table.c[n].type) for n in names]
+    rows = sa.func.json_to_recordset(sa.cast(sa.bindparam("rows", type_=sa.Text()), sa.JSON))
+    return rows.table_valued(*columns).render_derived(name=name, with_types=True)
+
+
+def _value(table: sa.Table, rows, name: str):
+    return sa.cast(rows.c[name], sa.JSON) if _is_json(table.c[name]) else rows.c[name]
+
+
+def insert_from_json(table: sa.Table, names: tuple[str, ...]) -> sa.Insert:
+    """``INSERT INTO table (names) SELECT … FROM json_to_recordset(:rows)``, in the rows' order."""
+    rows = _recordset(table, names, "added")
+    return sa.insert(table).from_select(
+        list(names), sa.select(*(_value(table, rows, n) for n in names)).order_by(rows.c[_POSITION]))
+
+
+def update_from_json(table: sa.Table, key: str, names: tuple[str, ...]) -> sa.Update:
+    """``UPDATE table SET names FROM json_to_recordset(:rows) WHERE table.key = row's key``."""
+    rows = _recordset(table, (key,) + names, "changed")
+    return sa.update(table).where(table.c[key] == rows.c[key]).values({n: _value(table, rows, n) for n in names})
+
+
+def rows_param(table: sa.Table, rows: list[dict], names: tuple[str, ...], renamed: dict[str, str] | None = None) -> dict:
+    """The ``rows`` parameter of these statements (``renamed``: the statement's column -> the rows' key)."""
+    renamed = renamed or {}
+    json_columns = {n for n in names if _is_json(table.c[n])}
+    out = []
+    for position, row in enumerate(rows):
+        record = {_POSITION: position}
+        for n in names:
+            value = row[renamed.get(n, n)]
+            record[n] = json.dumps(value) if n in json_columns else value
+        out.append(record)
+    return {"rows": json.dumps(out, default=_iso)}
+
+
+def _iso(value):
+    if isinstance(value, date):  # dates and (aware) datetimes
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
