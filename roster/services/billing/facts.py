@@ -116,15 +116,28 @@ class HeldSession:
                    **{name: class_fact(s, name) for name in HELD_FROM_CLASS.values()})
 
 
-_CLASS_FACTS = [(getattr(ClassSession, column), getattr(GroupClass, name)) for column, name in HELD_FROM_CLASS.items()]
-_HELD_SESSIONS = per_kind(lambda kind: (  # a consent change and a close both run it
-    sa.select(ClassSession.id, ClassSession.status, ClassSession.starts_at, ClassSession.actual_start,
-              ClassSession.actual_end, ClassSession.actual_facilitator_id, Facilitator.id, Facilitator.name,
-              Facilitator.discipline, Facilitator.npi, *(c for pair in _CLASS_FACTS for c in pair))
-    .join(GroupClass, GroupClass.id == ClassSession.class_id)
-    .outerjoin(Facilitator, Facilitator.id == ClassSession.actual_facilitator_id)
-    .where(one_of(kind, ClassSession.id, "ids"))
-))
+def _held_sessions(kind: str) -> sa.Select:
+    """One row per session: its columns, its actual facilitator's, and per class fact the value kept
+    when it was held and its class's. On PostgreSQL the class is read per session by its key (a LATERAL
+    … LIMIT 1: a plain join hash-joined a scan of every class, 0.7 -> 0.25 ms for 51 sessions)."""
+    cls: sa.FromClause = GroupClass.__table__
+    if kind == "postgresql":
+        cls = (sa.select(*(GroupClass.__table__.c[name] for name in HELD_FROM_CLASS.values()))
+               .where(GroupClass.__table__.c.id == ClassSession.class_id).limit(1).lateral("class_facts"))
+        joined = sa.join(ClassSession, cls, sa.true())
+    else:
+        joined = sa.join(ClassSession, cls, cls.c.id == ClassSession.class_id)
+    return (
+        sa.select(ClassSession.id, ClassSession.status, ClassSession.starts_at, ClassSession.actual_start,
+                  ClassSession.actual_end, ClassSession.actual_facilitator_id, Facilitator.id, Facilitator.name,
+                  Facilitator.discipline, Facilitator.npi,
+                  *(c for column, name in HELD_FROM_CLASS.items() for c in (getattr(ClassSession, column), cls.c[name])))
+        .select_from(joined.outerjoin(Facilitator, Facilitator.id == ClassSession.actual_facilitator_id))
+        .where(one_of(kind, ClassSession.id, "ids"))
+    )
+
+
+_HELD_SESSIONS = per_kind(_held_sessions)  # a consent change and a close both run it
 # Check-ins (session, caregiver, patient) and patients present (session, NULL, patient) in one statement.
 _ATTENDANCE = per_kind(lambda kind: sa.union_all(
     sa.select(CheckIn.session_id, CheckIn.caregiver_id, CheckIn.patient_id).where(one_of(kind, CheckIn.session_id, "ids")),
