@@ -114,5 +114,5 @@ def _batch_rows(batch_id: int) -> Iterator[RosterRow]:
         .order_by(BillingLine.date_of_service, BillingLine.session_id, BillingLine.id)
         .execution_options(yield_per=CSV_CHUNK)
     )
-    for row in db.session.execute(stmt):
+    for row in db.session.connection().execute(stmt):  # rows: the ORM's result handling cost a fifth
         yield row_from_json(row.exported_row, "void" if row.void_batch_id == batch_id else "new")
