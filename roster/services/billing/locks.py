@@ -58,6 +58,13 @@ def lock(model, ids: Iterable[int]) -> set[int]:
     return new
 
 
+def updated(model, ids: Iterable[int]) -> None:
+    """Rows this transaction has just UPDATEd (flushed) hold a FOR UPDATE lock, stronger than ours,
+    until it ends: remember them, so re-evaluation does not lock them again (one round trip less)."""
+    if _locking():
+        _held(model).update(ids)
+
+
 def lock_selected(model, built: dict[str, sa.Select], params: dict) -> set[int]:
     """The ids a statement (built per kind of database) selects of ``model``'s rows, locked as it
     reads them, in id order (one round trip instead of two); nothing is locked on SQLite."""

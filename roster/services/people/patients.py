@@ -162,6 +162,7 @@ def update_patient(patient: Patient, data: dict) -> Patient:
         _refuse_taken_mrn(clean["mrn"], patient.id)
     shown = audit.snapshot(patient, billing.SHOWN_TO_OTHERS)
     if audit.apply_changes(patient, clean, PATIENT_AUDIT_FIELDS, "patient.update", "patient"):
+        billing.locks.updated(Patient, [patient.id])  # flushed: our UPDATE holds the patient's row
         if audit.snapshot(patient, billing.SHOWN_TO_OTHERS) == shown:  # only their own lines can change
             billing.facts_changed(own_facts_of=[patient.id])
         else:
