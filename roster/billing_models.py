@@ -121,6 +121,42 @@ class Finding(db.Model):
     patient: Mapped[Optional[Patient]] = relationship()
 
 
+class BillingDayTotal(db.Model):
+    """The lines and units of a day of service by status, code and facilitator (0: none recorded),
+    kept by the writers of lines in their transaction, so the review's totals of a year read a few
+    thousand sums instead of every line (issue 12; ``services/billing/day_totals.py``).
+
+    The export's step from ready to exported is not written here (a year's export would rewrite the
+    sums of every day it takes, and hold them locked until it commits): each export adds what it took
+    to ``BillingExportTotal`` instead."""
+
+    __tablename__ = "billing_day_total"
+    __table_args__ = {"sqlite_with_rowid": False}  # the sums sit in the key's own B-tree (no row look-ups)
+
+    date_of_service: Mapped[date] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(sa.String(10), primary_key=True)
+    cpt: Mapped[str] = mapped_column(sa.String(5), primary_key=True)
+    facilitator_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)  # 0: none recorded
+    lines: Mapped[int]
+    units: Mapped[int]
+
+
+class BillingExportTotal(db.Model):
+    """The lines and units an export batch took from ready to exported, by day, code and facilitator
+    (0: none): written once by the export, never changed (see ``BillingDayTotal``)."""
+
+    __tablename__ = "billing_export_total"
+    __table_args__ = (sa.Index("ix_billing_export_total_day", "date_of_service"),)
+
+    export_batch_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("export_batch.id", ondelete="RESTRICT"), primary_key=True)
+    date_of_service: Mapped[date] = mapped_column(primary_key=True)
+    cpt: Mapped[str] = mapped_column(sa.String(5), primary_key=True)
+    facilitator_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    lines: Mapped[int]
+    units: Mapped[int]
+
+
 class UnitCap(PerCodeMixin, db.Model):
     """R21: the clinic's cap on a code's units per patient per date of service (a Medically
     Unlikely Edit). No row: no cap."""

@@ -344,7 +344,7 @@ from roster.attendance_models import CheckIn, PatientPresence  # noqa: E402,F401
 # Billing lines, findings, export batches, unit caps, the audit trail and background jobs live in
 # roster/billing_models.py; re-exported here.
 from roster.billing_models import (  # noqa: E402,F401
-    JOB_STATUSES, AuditEvent, BillingLine, ExportBatch, Finding, Job, UnitCap,
+    JOB_STATUSES, AuditEvent, BillingDayTotal, BillingExportTotal, BillingLine, ExportBatch, Finding, Job, UnitCap,
 )
 
 

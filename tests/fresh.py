@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload
 from roster.domain import billing as rules
 from roster.domain.statuses import SessionStatus
 from roster.extensions import db
-from roster.models import BillingLine, ClassSession, Finding
+from roster.models import BillingDayTotal, BillingExportTotal, BillingLine, ClassSession, Finding
 from roster.services.billing import load_facts
 from roster.services.billing.policy import current_policy
 
@@ -78,7 +78,27 @@ def assert_fresh(app) -> None:
             if f.status == SessionStatus.HELD:
                 represented = {c.patient_id for c in f.checkins} - f.present_patient_ids
                 assert {line[0] for line in stored} == represented, f"session {sid}: a patient lost its line"
+        assert_day_totals_fresh()
         db.session.remove()
+
+
+def assert_day_totals_fresh() -> None:
+    """The sums kept by day (triggers on billing_line, plus each export's moves from ready to exported)
+    equal the lines counted afresh, day by day, status by status, code and facilitator (issue 12)."""
+    line, facilitator = BillingLine, sa.func.coalesce(BillingLine.facilitator_id, 0)
+    fresh = {(d, s, c, f): (n, u) for d, s, c, f, n, u in db.session.execute(
+        sa.select(line.date_of_service, line.status, line.cpt, facilitator, sa.func.count(), sa.func.sum(line.units))
+        .group_by(line.date_of_service, line.status, line.cpt, facilitator))}
+    kept: dict[tuple, list[int]] = {}
+    for t in db.session.scalars(sa.select(BillingDayTotal)):
+        kept[(t.date_of_service, t.status, t.cpt, t.facilitator_id)] = [t.lines, t.units]
+    for t in db.session.scalars(sa.select(BillingExportTotal)):
+        for status, sign in (("ready", -1), ("exported", 1)):
+            sums = kept.setdefault((t.date_of_service, status, t.cpt, t.facilitator_id), [0, 0])
+            sums[0] += sign * t.lines
+            sums[1] += sign * t.units
+    kept_now = {key: (n, u) for key, (n, u) in kept.items() if (n, u) != (0, 0)}
+    assert kept_now == fresh, "the day totals differ from the lines counted afresh"
 
 
 def on_sqlite(app) -> bool:

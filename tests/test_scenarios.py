@@ -147,7 +147,7 @@ def _line_matches(line: dict, want: dict) -> bool:
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
-def test_scenario(path, api):
+def test_scenario(path, app, api):
     story = json.loads(path.read_text())
     driver = Driver(api("admin"))
     for number, step in enumerate(story["steps"]):
@@ -155,3 +155,7 @@ def test_scenario(path, api):
             driver.run(step)
         except AssertionError as exc:
             raise AssertionError(f"{story['name']} step {number} ({step['do']}): {exc}") from None
+    with app.app_context():  # issue 12: the review's sums kept by day still equal the lines counted afresh
+        from tests.fresh import assert_day_totals_fresh
+
+        assert_day_totals_fresh()

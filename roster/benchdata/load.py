@@ -32,6 +32,7 @@ def build_year(weeks: int, classes_per_week: int, today: date, *, seed: int = 12
                say: Callable[[str], None] = lambda _: None) -> dict[str, int]:
     """Fill the (empty) database with a year; the caller commits. Returns rows written per table."""
     from roster.services import accounts
+    from roster.services.billing import day_totals
 
     ensure_empty()
     started = time.perf_counter()
@@ -52,6 +53,7 @@ def build_year(weeks: int, classes_per_week: int, today: date, *, seed: int = 12
         _insert(model, rows)
         counts[model.__tablename__] = len(rows)
         say(f"{model.__tablename__:<22} {len(rows):>8} rows  ({time.perf_counter() - started:.1f} s)")
+    day_totals.recount()  # the billing review's sums by day, from the lines just written
     users["facilitator"].facilitator_id = year.facilitators[0]["id"]
     _reset_sequences([model for model, rows in tables if rows and "id" in rows[0]])
     return counts

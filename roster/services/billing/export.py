@@ -14,7 +14,7 @@ from roster.domain.statuses import LineStatus
 from roster.extensions import db
 from roster.models import BillingLine, ExportBatch, User
 from roster.services import audit
-from roster.services.billing import frozen
+from roster.services.billing import day_totals, frozen
 from roster.services.paging import clamp, page_count
 
 CSV_CHUNK = 500
@@ -64,6 +64,8 @@ def export_range(date_from: date, date_to: date, user: User | None,
         .values(void_batch_id=batch.id)
         .returning(BillingLine.id)
     ).all()
+    if new_ids:
+        day_totals.record_export(batch.id)  # the review's sums: these lines moved from ready to exported
     progress(60, f"{len(new_ids)} lines taken with their roster rows, and {len(void_ids)} voids.")
     progress(90, "Recording the batch.")
     batch.row_count = len(new_ids) + len(void_ids)

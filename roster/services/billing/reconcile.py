@@ -25,6 +25,7 @@ from roster.services import audit
 from roster.services.billing.facts import HeldSession
 from roster.services.billing.statements import Built, kind, one_of, per_kind, run
 from roster.services.bulk import insert_from_json, rows_param, update_from_json
+from roster.services.billing import day_totals
 
 # What an exported line is compared on (S6): a difference voids it and adds a replacement.
 CLAIM_IDENTITY = ("patient_mrn", "patient_last_name", "patient_first_name", "patient_dob", "payer",
@@ -146,6 +147,7 @@ class Reconciliation:
         self._stale_findings: list[int] = []
         self._new: list[dict] = []  # rows of the lines to add
         self._new_ids: dict[tuple[int, int, str], int] = {}  # (session, patient, code) -> id, once added
+        self._sums = day_totals.Moves()  # the review's sums by day (issue 12), written with the lines
 
     def add(self, session: HeldSession, facts: rules.SessionFacts, evaluation: rules.Evaluation,
             lines: list[sa.Row], old_findings: list[sa.Row]) -> None:
@@ -165,6 +167,7 @@ class Reconciliation:
                 row = {"session_id": session.id, "patient_id": draft.patient_id, "cpt": draft.cpt,
                        "status": draft.status, **wanted}
                 self._new.append(row)
+                self._sums.add(row, 1)
                 self._audits.append(lambda row=row: _event(
                     "line.create", self._new_ids[_row_key(row)], row["session_id"], None, _line_picture(row)))
                 kept[draft.key] = row
@@ -172,6 +175,7 @@ class Reconciliation:
             if _content(line) != wanted or line.status != draft.status:
                 after = dict(line._mapping) | wanted | {"status": draft.status}
                 self._updates.append({"line_id": line.id, "status": draft.status, **wanted})
+                self._sums.move(line, after)
                 self._audits.append(lambda line=line, after=after: _event(
                     "line.update", line.id, line.session_id, _line_picture(line), _line_picture(after)))
             kept[draft.key] = line
@@ -184,6 +188,7 @@ class Reconciliation:
             self._stale_findings += [f.id for f in old_findings if f.line_id == line.id]
             old_findings = [f for f in old_findings if f.line_id != line.id]
             self._deletes.append(line.id)
+            self._sums.add(line, -1)
         self._findings.append((session, evaluation, kept, old_findings))
 
     def flush(self) -> None:
@@ -204,6 +209,7 @@ class Reconciliation:
             added = (execute(_INSERT_LINES["postgresql"], rows_param(_LINE, self._new, _NEW_LINE)) if pg
                      else execute(_INSERT_LINES["sqlite"], self._new))
             self._new_ids = {(sid, pid, cpt): line_id for line_id, sid, pid, cpt in added.tuples().all()}
+        self._sums.apply()
         audit.record_all([event() for event in self._audits])
         stale, new_findings = [], []
         for args in self._findings:
@@ -228,6 +234,7 @@ class Reconciliation:
     def _void(self, line: sa.Row) -> None:
         self._voids.append(line.id)
         after = dict(line._mapping) | {"status": LineStatus.VOID}
+        self._sums.move(line, after)
         self._audits.append(lambda: _event("line.void", line.id, line.session_id, _line_picture(line),
                                            _line_picture(after)))
 

@@ -14,6 +14,8 @@ from roster.domain.statuses import LineStatus
 from roster.extensions import db
 from roster.domain.recurrence import utc_to_local
 from roster.models import BillingLine, ClassSession, Facilitator, Finding, GroupClass, Patient
+from roster.services.billing import day_totals
+from roster.services.billing.day_totals import NARROWINGS
 from roster.services.billing.facts import _utc_midnight, date_of_service
 from roster.services.paging import clamp, page_count
 
@@ -219,8 +221,15 @@ def _line_page(stmt, params: dict) -> list[ReviewLine]:
     return lines
 
 
-@cache
 def _totals_statement(narrowing: tuple):
+    """The range's sums kept by day (``day_totals``); one patient's lines are summed from the lines."""
+    if NARROWINGS.issuperset(narrowing):
+        return day_totals.totals_statement(narrowing)
+    return _line_totals_statement(narrowing)
+
+
+@cache
+def _line_totals_statement(narrowing: tuple):
     """The range's lines summed by day in the covering index's own order, then by status, code and
     facilitator (see ``_totals``)."""
     by_day = (
@@ -239,12 +248,12 @@ def _totals_statement(narrowing: tuple):
 
 
 def _totals(stmt, params: dict) -> tuple[dict[str, int], list[Total], list[Total]]:
-    """Counts by status and billable totals by code and by facilitator: ONE query over the range's
-    lines (status, code, facilitator; an index-only scan of ``ix_billing_line_totals``), folded here.
+    """Counts by status and billable totals by code and by facilitator: ONE query, folded here.
 
-    The lines are first summed by day in the index's own order (a streaming aggregate, a few rows a
-    day), and those sums by status, code and facilitator: grouping a year's 57,000 lines straight
-    into a temporary B-tree took SQLite 2.5 times as long.
+    It reads the sums kept by day (a year: ~8,000 rows rather than 57,000 lines). Narrowed to a patient
+    it reads the lines (an index-only scan of ``ix_billing_line_totals``), first summed by day in the
+    index's own order (a streaming aggregate, a few rows a day), then by status, code and facilitator:
+    grouping a year's 57,000 lines straight into a temporary B-tree took SQLite 2.5 times as long.
     """
     rows = db.session.execute(stmt, params).all()
     counts = dict.fromkeys(LINE_STATUS_ORDER, 0)
