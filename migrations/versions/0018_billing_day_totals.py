@@ -25,9 +25,6 @@ down_revision = '0017'
 branch_labels = None
 depends_on = None
 
-KEY = "date_of_service, status, cpt, facilitator_id"
-
-
 def upgrade():
     op.create_table('billing_day_total',
     sa.Column('date_of_service', sa.Date(), nullable=False),
@@ -53,7 +50,7 @@ def upgrade():
     )
     op.create_index('ix_billing_export_total_day', 'billing_export_total', ['date_of_service'], unique=False)
     # every line as it stands (exported ones under "exported": no export total holds them yet)
-    op.execute(f"INSERT INTO billing_day_total ({KEY}, lines, units) "
+    op.execute("INSERT INTO billing_day_total (date_of_service, status, cpt, facilitator_id, lines, units) "
                "SELECT date_of_service, status, cpt, coalesce(facilitator_id, 0), count(*), sum(units) "
                "FROM billing_line GROUP BY date_of_service, status, cpt, coalesce(facilitator_id, 0)")
 
