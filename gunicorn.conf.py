@@ -8,6 +8,7 @@ Everything can be changed through the environment, read when gunicorn starts:
                           read by the app itself (roster/config.py), which applies werkzeug's ProxyFix
 """
 
+import gc
 import multiprocessing
 import os
 
@@ -26,3 +27,10 @@ errorlog = "-"
 # ProxyFix in the app decides which forwarded headers to believe (ROSTER_TRUSTED_PROXIES);
 # gunicorn itself derives nothing from them.
 secure_scheme_headers: dict[str, str] = {}
+
+
+def post_worker_init(worker):
+    """Once the app is loaded, its objects (modules, routes, mappers, templates) are moved out of the
+    garbage collector's reach: a full collection then walks only what requests made, not the whole app
+    (a full pass over everything took ~80 ms in the middle of a request)."""
+    gc.freeze()
