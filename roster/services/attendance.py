@@ -109,31 +109,20 @@ def check_in(
 def check_in_for(session: ClassSession, caregiver_id: int, patient_id: int, user: User | None) -> CheckInResult:
     """The desk's check-in: the caregiver came for this patient (both by id, as the page sends them)."""
     _require_open(session)
-    caregiver = _get_caregiver(caregiver_id)
-    link = db.session.scalar(
-        sa.select(CaregiverLink).where(
-            CaregiverLink.caregiver_id == caregiver.id, CaregiverLink.patient_id == patient_id
-        )
+    caregiver, linked = _caregiver_and_patients(caregiver_id)
+    for patient, relationship in linked:
+        if patient.id == patient_id:
+            return _check_in_pair(session, caregiver, patient, relationship, user)
+    raise ServiceError(
+        f"{caregiver.full_name} is not linked to that patient.",
+        {"patient_id": "This caregiver is not linked to that patient."},
     )
-    if link is None:
-        raise ServiceError(
-            f"{caregiver.full_name} is not linked to that patient.",
-            {"patient_id": "This caregiver is not linked to that patient."},
-        )
-    return _check_in_pair(session, caregiver, db.session.get(Patient, patient_id), link.relationship, user)
-
-
-def _get_caregiver(caregiver_id: int) -> Caregiver:
-    _require_id(caregiver_id)
-    caregiver = db.session.get(Caregiver, caregiver_id)
-    if caregiver is None:
-        raise ServiceError("The check-in is not valid.", {"caregiver_id": f"No caregiver {caregiver_id}."})
-    return caregiver
 
 
 def _caregiver_and_patients(caregiver_id: int) -> tuple[Caregiver, list[tuple[Patient, str]]]:
     """The caregiver with their linked patients and relationships, in one statement."""
-    _require_id(caregiver_id)
+    if not isinstance(caregiver_id, int) or isinstance(caregiver_id, bool):
+        raise ServiceError("The check-in is not valid.", {"caregiver_id": "A caregiver id is required."})
     rows = db.session.execute(
         sa.select(Caregiver, Patient, CaregiverLink.relationship)
         .outerjoin(CaregiverLink, CaregiverLink.caregiver_id == Caregiver.id)
@@ -144,11 +133,6 @@ def _caregiver_and_patients(caregiver_id: int) -> tuple[Caregiver, list[tuple[Pa
     if not rows:
         raise ServiceError("The check-in is not valid.", {"caregiver_id": f"No caregiver {caregiver_id}."})
     return rows[0][0], [(patient, relationship) for _, patient, relationship in rows if patient is not None]
-
-
-def _require_id(caregiver_id) -> None:
-    if not isinstance(caregiver_id, int) or isinstance(caregiver_id, bool):
-        raise ServiceError("The check-in is not valid.", {"caregiver_id": "A caregiver id is required."})
 
 
 def _check_in_pair(session: ClassSession, caregiver: Caregiver, patient: Patient, relationship: str | None,
