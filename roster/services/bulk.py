@@ -35,11 +35,15 @@ def _value(table: sa.Table, rows, name: str):
     return sa.cast(rows.c[name], sa.JSON) if _is_json(table.c[name]) else rows.c[name]
 
 
+def select_from_json(table: sa.Table, names: tuple[str, ...]) -> sa.Select:
+    """``SELECT names FROM json_to_recordset(:rows)``, in the rows' order."""
+    rows = _recordset(table, names, "added")
+    return sa.select(*(_value(table, rows, n) for n in names)).order_by(rows.c[_POSITION])
+
+
 def insert_from_json(table: sa.Table, names: tuple[str, ...]) -> sa.Insert:
     """``INSERT INTO table (names) SELECT … FROM json_to_recordset(:rows)``, in the rows' order."""
-    rows = _recordset(table, names, "added")
-    return sa.insert(table).from_select(
-        list(names), sa.select(*(_value(table, rows, n) for n in names)).order_by(rows.c[_POSITION]))
+    return sa.insert(table).from_select(list(names), select_from_json(table, names))
 
 
 def update_from_json(table: sa.Table, key: str, names: tuple[str, ...]) -> sa.Update:

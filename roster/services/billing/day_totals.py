@@ -12,7 +12,6 @@ tests/fresh.assert_day_totals_fresh compares them with the lines after every rac
 
 from __future__ import annotations
 
-import json
 from functools import cache
 
 import sqlalchemy as sa
@@ -21,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from roster.domain.statuses import LineStatus
 from roster.extensions import db
 from roster.models import BillingDayTotal, BillingExportTotal, BillingLine, Facilitator
+from roster.services import bulk
 
 class Moves:
     """What a flush does to the day sums: +1 line (and its units) for each line added or moved into a
@@ -52,27 +52,24 @@ class Moves:
             return
         dialect = db.session.get_bind().dialect.name
         if dialect == "postgresql":
-            for row in rows:
-                row["date_of_service"] = row["date_of_service"].isoformat()
-            db.session.connection().execute(_upsert(dialect), {"rows": json.dumps(rows)})
+            db.session.connection().execute(_upsert(dialect), bulk.rows_param(_TABLE, rows, _NAMES))
         else:
             db.session.connection().execute(_upsert(dialect), rows)
 
 
 _KEY = ("date_of_service", "status", "cpt", "facilitator_id")
+_TABLE = BillingDayTotal.__table__
+_NAMES = tuple(column.name for column in _TABLE.columns)
 
 
 @cache
 def _upsert(dialect: str):
     total = BillingDayTotal
     if dialect == "postgresql":
-        moved = sa.func.json_to_recordset(sa.cast(sa.bindparam("rows", type_=sa.Text()), sa.JSON)).table_valued(
-            *(sa.column(c.name, c.type) for c in total.__table__.columns)).render_derived(name="moved", with_types=True)
-        stmt = postgresql.insert(total).from_select(
-            [c.name for c in total.__table__.columns],
-            sa.select(*moved.c).order_by(*(moved.c[k] for k in _KEY)))  # rows locked in key order
+        # the rows come sorted by key (Moves.apply): locked in key order
+        stmt = postgresql.insert(total).from_select(list(_NAMES), bulk.select_from_json(_TABLE, _NAMES))
     else:
-        stmt = sqlite.insert(total).values({c.name: sa.bindparam(c.name) for c in total.__table__.columns})
+        stmt = sqlite.insert(total).values({name: sa.bindparam(name) for name in _NAMES})
     return stmt.on_conflict_do_update(index_elements=list(_KEY),
                                       set_={"lines": total.lines + stmt.excluded.lines,
                                             "units": total.units + stmt.excluded.units})
