@@ -16,7 +16,8 @@ How a write reaches the database (every view, service and command follows this):
 - **Races** end in the database (row locks in a fixed order, atomic updates,
   unique constraints). A request that loses a race with a serialization failure,
   a deadlock or a unique-key collision is run again from the start (up to
-  ``RETRIES`` times) in a new transaction, which sees the winner's committed rows;
+  ``RETRIES`` times, after a short random pause so the same contenders do not
+  meet again in step) in a new transaction, which sees the winner's committed rows;
   if it still fails, the answer is 409 with a sentence, never a 500.
 - **CLI commands** commit once at their end; tests' builders commit what they build.
 
@@ -39,6 +40,9 @@ WAL mode so readers outside a transaction are never blocked.
 
 from __future__ import annotations
 
+import random
+import time
+
 from flask import Flask, current_app, g, has_request_context, request, session
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -46,7 +50,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from roster.extensions import db
 
-RETRIES = 3  # attempts of a request that lost a race in the database
+RETRIES = 5  # attempts of a request that lost a race in the database
+RETRY_PAUSE_S = 0.02  # at most this many seconds times the attempt's number before the next attempt
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # PostgreSQL SQLSTATEs worth running the request again for
 RETRY_SQLSTATES = {"40001", "40P01", "23505"}  # serialization failure, deadlock, unique violation
@@ -191,6 +196,8 @@ class RosterFlask(Flask):
                 _rollback_quietly()
                 if attempt < RETRIES and isinstance(exc, DBAPIError) and lost_race(exc):
                     _forget_attempt(flashes)
+                    # a deadlock's two sides retried at once can meet again: a random pause sets them apart
+                    time.sleep(random.uniform(0, RETRY_PAUSE_S * attempt))
                     continue
                 raise
         raise AssertionError("unreachable")  # pragma: no cover
