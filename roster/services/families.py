@@ -9,6 +9,7 @@ unexported lines it touches, through billing's one entry point `facts_changed`
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
@@ -24,6 +25,7 @@ from roster.services import Conflict, NotFound, ServiceError, audit, billing
 MAX_CAP = 99
 CAP_FIELDS = ("cpt", "max_units")
 UNEXPORTED = (LineStatus.READY, LineStatus.HELD)
+CAP_LOCK = 0x52_21  # advisory-lock class of unit caps (PostgreSQL), "R21"
 
 
 # --------------------------------------------------------------------------- unit caps
@@ -58,23 +60,24 @@ def validate_cap(data: dict) -> tuple[str, int]:
 def set_unit_cap(data: dict) -> UnitCap:
     """Set (or change) a code's cap; re-evaluates the unexported lines of that code.
 
-    Races end in the database: a new cap is one INSERT .. ON CONFLICT DO NOTHING; an existing one
-    is locked before it is read, so the audit's "before" is the value this change replaced."""
+    Races end in the database: on PostgreSQL every change of one code's cap first takes a
+    transaction-scoped advisory lock on that code (SQLite's single write lock does the same), so a
+    change reads the row, locked, after the one before it committed: the audit's "before" is the
+    value this change replaced, and a removal meanwhile cannot make it miss both the row and the
+    insert (it used to give up after three such misses)."""
     code, units = validate_cap(data)
     dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(CAP_LOCK, zlib.crc32(code.encode()) - 2**31)))
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(UnitCap)
-    for _ in range(3):  # the row may be removed between the two statements: try again
+    before = db.session.scalar(sa.select(UnitCap.max_units).where(UnitCap.cpt == code).with_for_update())
+    if before is None:
         if db.session.scalar(insert.values(cpt=code, max_units=units)
-                             .on_conflict_do_nothing(index_elements=["cpt"]).returning(UnitCap.id)) is not None:
-            before = None
-            break
-        before = db.session.scalar(sa.select(UnitCap.max_units).where(UnitCap.cpt == code).with_for_update())
-        if before is not None:
-            db.session.execute(sa.update(UnitCap).where(UnitCap.cpt == code).values(max_units=units)
-                               .execution_options(synchronize_session=False))
-            break
+                             .on_conflict_do_nothing(index_elements=["cpt"]).returning(UnitCap.id)) is None:
+            raise Conflict("The cap was changed at the same moment; send it again.", {"cpt": "Changed meanwhile."})
     else:
-        raise Conflict("The cap was changed at the same moment; send it again.", {"cpt": "Changed meanwhile."})
+        db.session.execute(sa.update(UnitCap).where(UnitCap.cpt == code).values(max_units=units)
+                           .execution_options(synchronize_session=False))
     cap = db.session.scalars(sa.select(UnitCap).where(UnitCap.cpt == code)
                              .execution_options(populate_existing=True)).one()
     if before != units:
