@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+import sqlalchemy as sa
 from flask import session
 from flask_login import login_user
 
@@ -12,6 +13,8 @@ from roster.models import User
 
 PENDING_KEY = "pending_second_factor"
 PENDING_SECONDS = 300
+# Run by every signed-in request: built once (``session.get`` builds and keys a new statement per call).
+USER_BY_ID = sa.select(User).where(User.id == sa.bindparam("user_id"))
 
 
 def load_user(user_id: str) -> User | None:
@@ -19,7 +22,7 @@ def load_user(user_id: str) -> User | None:
     ident, _, version = (user_id or "").partition(":")
     if not ident.isdigit() or not version.isdigit():
         return None  # a cookie from before session versions: sign in again
-    user = db.session.get(User, int(ident))
+    user = db.session.scalars(USER_BY_ID, {"user_id": int(ident)}).first()
     if user is None or not user.active or user.session_version != int(version):
         return None
     return user
