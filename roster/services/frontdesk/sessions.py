@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from roster.domain.statuses import EnrollmentStatus, SessionStatus
 from roster.extensions import db
 from roster.models import CheckIn, ClassSession, Enrollment, EnrollmentCaregiver, Facilitator, GroupClass
-from roster.services import scheduling
+from roster.services import NotFound, scheduling
 from roster.services.rows import one
 
 OPEN_SESSIONS_LIMIT = 200
@@ -33,9 +34,45 @@ def load_session(session_id: int) -> ClassSession:
     return one(ClassSession, session_id, *_session_options())
 
 
-def load_session_and_class(session_id: int) -> ClassSession:
-    """The session and its class (status, time zone) in one query: all the walk-in search needs."""
-    return one(ClassSession, session_id, joinedload(ClassSession.group_class))
+@dataclass(frozen=True)
+class DeskClass:
+    """What the desk's requests read of a session's class."""
+    id: int
+    timezone: str
+
+
+@dataclass(frozen=True)
+class DeskSession:
+    """A session as the desk's busiest requests read it (walk-in search, API check-in and undo): only the
+    columns they use, as plain values (no ORM identity work), named as on ``ClassSession`` so that what
+    reads a session's status, day and zone (``attendance.timing``, ``billing.date_of_service``) reads
+    this too. Not for writing: it is not in the ORM session."""
+    id: int
+    class_id: int
+    status: str
+    starts_at: datetime
+    actual_start: datetime | None
+    held_timezone: str | None
+    group_class: DeskClass
+
+
+@lru_cache(maxsize=1)
+def _desk_session_statement() -> sa.Select:
+    """Built once (building and keying a statement cost more than running it); run as Core."""
+    s, c = ClassSession.__table__.c, GroupClass.__table__.c
+    return (sa.select(s.id, s.class_id, s.status, s.starts_at, s.actual_start, s.held_timezone, c.timezone)
+            .join_from(ClassSession.__table__, GroupClass.__table__, c.id == s.class_id)
+            .where(s.id == sa.bindparam("session_id")))
+
+
+def load_session_and_class(session_id: int) -> DeskSession:
+    """The session and its class's zone in one statement: all the walk-in search, the API check-in and
+    its undo need. ``NotFound`` as ``one`` says it."""
+    row = db.session.connection().execute(_desk_session_statement(), {"session_id": session_id}).first()
+    if row is None:
+        raise NotFound(f"No session {session_id}.")
+    *columns, timezone = row
+    return DeskSession(*columns, DeskClass(row.class_id, timezone))
 
 
 def facilitator_of(session: ClassSession) -> Facilitator | None:
