@@ -213,9 +213,7 @@ def check_in(session_id: int):
 @requires("frontdesk.checkin")
 def undo_check_in(session_id: int, caregiver_id: int):
     session = frontdesk.load_session_and_class(session_id)
-    mrn = request.args.get("patient_mrn")
-    patient_id = people.get_patient_by_mrn(mrn).id if mrn else None
-    removed = attendance.undo_check_in(session, caregiver_id, patient_id)
+    removed = attendance.undo_check_in(session, caregiver_id, patient_mrn=request.args.get("patient_mrn"))
     return created({"removed": removed}, 200)
 
 

@@ -27,6 +27,7 @@ from roster.models import (
     Patient,
     PatientPresence,
     User,
+    mrn_key,
     utcnow,
 )
 from roster.services import Conflict, NotFound, ServiceError, audit, billing, clock
@@ -123,16 +124,21 @@ def _caregiver_and_patients(caregiver_id: int) -> tuple[Caregiver, list[tuple[Pa
     """The caregiver with their linked patients and relationships, in one statement."""
     if not isinstance(caregiver_id, int) or isinstance(caregiver_id, bool):
         raise ServiceError("The check-in is not valid.", {"caregiver_id": "A caregiver id is required."})
-    rows = db.session.execute(
-        sa.select(Caregiver, Patient, CaregiverLink.relationship)
-        .outerjoin(CaregiverLink, CaregiverLink.caregiver_id == Caregiver.id)
-        .outerjoin(Patient, Patient.id == CaregiverLink.patient_id)
-        .where(Caregiver.id == caregiver_id)
-        .order_by(CaregiverLink.id)
-    ).all()
+    rows = db.session.execute(_caregiver_and_patients_statement(), {"caregiver_id": caregiver_id}).all()
     if not rows:
         raise ServiceError("The check-in is not valid.", {"caregiver_id": f"No caregiver {caregiver_id}."})
     return rows[0][0], [(patient, relationship) for _, patient, relationship in rows if patient is not None]
+
+
+@lru_cache(maxsize=1)
+def _caregiver_and_patients_statement() -> sa.Select:
+    return (
+        sa.select(Caregiver, Patient, CaregiverLink.relationship)
+        .outerjoin(CaregiverLink, CaregiverLink.caregiver_id == Caregiver.id)
+        .outerjoin(Patient, Patient.id == CaregiverLink.patient_id)
+        .where(Caregiver.id == sa.bindparam("caregiver_id"))
+        .order_by(CaregiverLink.id)
+    )
 
 
 def _check_in_pair(session: ClassSession, caregiver: Caregiver, patient: Patient, relationship: str | None,
@@ -149,23 +155,24 @@ def _check_in_pair(session: ClassSession, caregiver: Caregiver, patient: Patient
         return CheckInResult(_find_checkin(session.id, caregiver.id, patient.id), False)
     set_committed_value(checkin, "caregiver", caregiver)  # what the answer shows, without loading it again
     set_committed_value(checkin, "patient", patient)
-    audit.record(
-        "checkin.create", "check_in", checkin.id, session_id=session.id,
-        after={"caregiver_id": caregiver.id, "patient_id": patient.id, "walk_in": checkin.walk_in,
-               "relationship": checkin.relationship} | after_the_fact(session),
-    )
+    audit.record_all([{  # written now, through Core: the ORM's unit of work cost more than the INSERT
+        "action": "checkin.create", "entity_type": "check_in", "entity_id": checkin.id, "session_id": session.id,
+        "after": {"caregiver_id": caregiver.id, "patient_id": patient.id, "walk_in": checkin.walk_in,
+                  "relationship": checkin.relationship} | after_the_fact(session),
+    }])
     _after_attendance_change(session)
     return CheckInResult(checkin, True)
 
 
 def _find_checkin(session_id: int, caregiver_id: int, patient_id: int) -> CheckIn | None:
-    return db.session.scalar(
-        sa.select(CheckIn).where(
-            CheckIn.session_id == session_id,
-            CheckIn.caregiver_id == caregiver_id,
-            CheckIn.patient_id == patient_id,
-        )
-    )
+    return db.session.scalar(_find_checkin_statement(),
+                             {"session_id": session_id, "caregiver_id": caregiver_id, "patient_id": patient_id})
+
+
+@lru_cache(maxsize=1)
+def _find_checkin_statement() -> sa.Select:
+    return sa.select(CheckIn).where(*(getattr(CheckIn, key) == sa.bindparam(key)
+                                      for key in ("session_id", "caregiver_id", "patient_id")))
 
 
 @lru_cache(maxsize=1)
@@ -191,33 +198,52 @@ def _check_in_insert() -> sa.Executable:
 
 
 def undo_check_in(
-    session: ClassSession, caregiver_id: int, patient_id: int | None = None
+    session: ClassSession, caregiver_id: int, patient_id: int | None = None, *, patient_mrn: str | None = None
 ) -> int:
-    """Remove a caregiver's check-in(s) in a session (for one patient, or all). Returns how many.
-    One DELETE … RETURNING: what it removed is what the audit records."""
-    table = CheckIn.__table__
-    stmt = sa.delete(table).where(table.c.session_id == session.id, table.c.caregiver_id == caregiver_id)
-    if patient_id is not None:
-        stmt = stmt.where(table.c.patient_id == patient_id)
-    rows = db.session.execute(stmt.returning(
-        table.c.id, table.c.caregiver_id, table.c.patient_id, table.c.checked_in_at, table.c.checked_in_by_id,
-    )).all()
+    """Remove a caregiver's check-in(s) in a session (for one patient, by id or by MRN, or all). Returns
+    how many. One DELETE … RETURNING (the MRN looked up inside it): what it removed is what the audit
+    records. An unknown MRN is ``NotFound`` as ``people.get_patient_by_mrn`` says it."""
+    by = "all" if patient_id is None and not patient_mrn else "id" if patient_id is not None else "mrn"
+    params = {"session_id": session.id, "caregiver_id": caregiver_id}
+    if by != "all":
+        params["patient"] = patient_id if by == "id" else mrn_key(patient_mrn)
+    rows = db.session.execute(_undo_statement(by), params).all()
     if not rows:
+        if by == "mrn":
+            from roster.services import people
+
+            people.get_patient_by_mrn(patient_mrn)  # NotFound when there is no such patient
         raise NotFound("That caregiver is not checked in to this session.", {"caregiver_id": "Not checked in."})
     removed = {row.id for row in rows}
     for obj in [o for o in db.session.identity_map.values() if isinstance(o, CheckIn)]:
         if sa.inspect(obj).identity[0] in removed:  # loaded before: gone now
             db.session.expunge(obj)
-    for row in sorted(rows, key=lambda r: r.id):
-        audit.record(
-            "checkin.undo", "check_in", row.id, session_id=session.id,
-            before={"caregiver_id": row.caregiver_id, "patient_id": row.patient_id,
-                    "checked_in_at": row.checked_in_at.isoformat(),
-                    "checked_in_by_id": row.checked_in_by_id},
-            after=after_the_fact(session) or None,
-        )
+    after = after_the_fact(session) or None
+    audit.record_all([{
+        "action": "checkin.undo", "entity_type": "check_in", "entity_id": row.id, "session_id": session.id,
+        "before": {"caregiver_id": row.caregiver_id, "patient_id": row.patient_id,
+                   "checked_in_at": row.checked_in_at.isoformat(), "checked_in_by_id": row.checked_in_by_id},
+        "after": after,
+    } for row in sorted(rows, key=lambda r: r.id)])
     _after_attendance_change(session)
     return len(rows)
+
+
+@lru_cache(maxsize=3)
+def _undo_statement(by: str) -> sa.Delete:
+    """The undo's DELETE … RETURNING, built once for each way of naming the patient (all, id, MRN)."""
+    table = CheckIn.__table__
+    stmt = sa.delete(table).where(table.c.session_id == sa.bindparam("session_id"),
+                                  table.c.caregiver_id == sa.bindparam("caregiver_id"))
+    if by == "id":
+        stmt = stmt.where(table.c.patient_id == sa.bindparam("patient"))
+    elif by == "mrn":
+        patient = Patient.__table__
+        stmt = stmt.where(table.c.patient_id == sa.select(patient.c.id)
+                          .where(patient.c.mrn_key == sa.bindparam("patient")).scalar_subquery())
+    return stmt.returning(
+        table.c.id, table.c.caregiver_id, table.c.patient_id, table.c.checked_in_at, table.c.checked_in_by_id,
+    )
 
 
 def set_present(session: ClassSession, patient: Patient, present: bool, user: User | None) -> bool:
@@ -365,17 +391,3 @@ def reopen_session(session: ClassSession, reason: str, user: User | None) -> Cla
                  before=before, after=audit.snapshot(session, CLOSE_AUDIT_FIELDS) | {"reason": reason})
     billing.facts_changed(session_ids=[session.id])
     return session
-
-
-def session_checkins(session_id: int) -> list[CheckIn]:
-    from sqlalchemy.orm import selectinload
-
-    return list(
-        db.session.scalars(
-            sa.select(CheckIn)
-            .options(selectinload(CheckIn.caregiver), selectinload(CheckIn.patient),
-                     selectinload(CheckIn.checked_in_by))
-            .where(CheckIn.session_id == session_id)
-            .order_by(CheckIn.checked_in_at, CheckIn.id)
-        )
-    )

@@ -109,7 +109,7 @@ def checkin_page(session_id: int) -> CheckinPage:
         )
         .where(Enrollment.class_id == session.class_id, Enrollment.status == EnrollmentStatus.ENROLLED)
     ).all()
-    checkins = attendance.session_checkins(session.id)
+    checkins = _session_checkins(session.id)
     marks = db.session.scalars(
         sa.select(PatientPresence).options(selectinload(PatientPresence.patient))
         .where(PatientPresence.session_id == session.id)
@@ -124,6 +124,18 @@ def checkin_page(session_id: int) -> CheckinPage:
         checked_in=len({c.caregiver_id for c in checkins}),
         timing=attendance.timing(session),
         day_label=clock.day_label(billing.date_of_service(session)),
+    )
+
+
+def _session_checkins(session_id: int) -> list[CheckIn]:
+    return list(
+        db.session.scalars(
+            sa.select(CheckIn)
+            .options(selectinload(CheckIn.caregiver), selectinload(CheckIn.patient),
+                     selectinload(CheckIn.checked_in_by))
+            .where(CheckIn.session_id == session_id)
+            .order_by(CheckIn.checked_in_at, CheckIn.id)
+        )
     )
 
 
