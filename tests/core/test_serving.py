@@ -8,6 +8,7 @@ import importlib.metadata
 import os
 import pkgutil
 import re
+import runpy
 import shutil
 import signal
 import socket
@@ -153,3 +154,31 @@ def test_without_a_trusted_proxy_forwarded_headers_are_ignored():
     client = _proxied_app(0).test_client()
     assert client.get("/test/who", headers=FORWARDED).get_json() == {"addr": "127.0.0.1", "scheme": "http"}
     assert "Strict-Transport-Security" not in client.get("/login", headers=FORWARDED).headers
+
+
+def test_the_access_log_names_method_path_status_and_time_but_no_query_string_mrn_or_calendar_secret(tmp_path):
+    """gunicorn.conf.py's access line (written directly: gunicorn's formatter gathered every header
+    and environ entry per request); what desks type and patients' identifiers stay out of it."""
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config
+
+    settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    assert settings["preload_app"] is True and settings["logger_class"] is settings["AccessLog"]
+    cfg = Config()
+    cfg.set("accesslog", str(tmp_path / "access.log"))
+    log = settings["AccessLog"](cfg)
+    for path, query in (("/frontdesk/sessions/7/search", "q=Zelinsky"), ("/api/v1/patients/MRN-4411/caregivers", ""),
+                        ("/calendar/s3cr3t-feed/clinic.ics", "")):
+        environ = {"REMOTE_ADDR": "10.0.0.5", "REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": query,
+                   "RAW_URI": f"{path}?{query}", "SERVER_PROTOCOL": "HTTP/1.1", "HTTP_REFERER": f"/x?{query}"}
+        log.access(SimpleNamespace(status="200 OK", sent=512), None, environ, timedelta(milliseconds=12, microseconds=700))
+    for handler in log.access_log.handlers:
+        handler.flush()
+    lines = (tmp_path / "access.log").read_text().splitlines()
+    assert [line.split('"')[1] for line in lines] == [
+        "GET /frontdesk/sessions/7/search HTTP/1.1", "GET /api/v1/patients/-/caregivers HTTP/1.1",
+        "GET /calendar/-/clinic.ics HTTP/1.1"]
+    assert all(line.startswith("10.0.0.5 ") and line.endswith('" 200 512 12ms') for line in lines), lines
+    assert not any(secret in "\n".join(lines) for secret in ("Zelinsky", "MRN-4411", "s3cr3t"))
