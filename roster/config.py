@@ -11,7 +11,9 @@ from roster.domain.locale_format import valid_locale
 
 class Config:
     SQLALCHEMY_TRACK_MODIFICATIONS = False
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # No pool_pre_ping (a round trip to the server on every request): a PostgreSQL connection the
+    # server has closed is found by roster/transactions.py's checkout check, without a round trip.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = True

@@ -41,12 +41,13 @@ WAL mode so readers outside a transaction are never blocked.
 from __future__ import annotations
 
 import random
+import select
 import time
 
 from flask import Flask, current_app, g, has_request_context, request, session
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, OperationalError
 
 from roster.extensions import db
 
@@ -64,6 +65,22 @@ def init_engines(app: Flask) -> None:
         for engine in db.engines.values():
             if engine.dialect.name == "sqlite":
                 sqlite_transactions(engine, app.config.get("SQLITE_BUSY_TIMEOUT_MS", SQLITE_BUSY_TIMEOUT_MS))
+            elif engine.dialect.name == "postgresql":
+                event.listen(engine, "checkout", drop_closed_connection)
+
+
+def drop_closed_connection(dbapi_connection, connection_record, connection_proxy) -> None:
+    """A pooled PostgreSQL connection the server has ended (a restart, a terminated backend) is
+    replaced before a request uses it, as ``pool_pre_ping`` would, without its round trip on every
+    request: an idle connection has nothing to read unless the server said goodbye (its FATAL
+    message, then the end of the stream). SQLAlchemy discards the connection on ``DisconnectionError``
+    and checks out a fresh one."""
+    if dbapi_connection.closed or dbapi_connection.broken:
+        raise DisconnectionError("the connection is closed")
+    poll = select.poll()
+    poll.register(dbapi_connection.fileno(), select.POLLIN | select.POLLPRI)
+    if poll.poll(0):
+        raise DisconnectionError("the server ended the connection")
 
 
 def sqlite_transactions(engine: Engine, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> None:

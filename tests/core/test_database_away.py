@@ -57,3 +57,18 @@ def test_pages_and_api_answer_503_while_the_database_is_away_and_recover(app, bu
     assert api.get(f"/classes/{group_class.id}").status_code == 200
     assert api.post("/facilitators", json={"name": "Back Test", "npi": "1234567893",
                                            "discipline": "PT"}).status_code == 201
+
+
+def test_after_a_restart_nobody_saw_the_first_requests_succeed(app, build, client):
+    """The pool holds connections the restarted server has closed; no request failed in between to
+    tell the pool. Each is replaced at checkout (the server's goodbye is waiting on its socket), not
+    found dead by the first request that uses it."""
+    coordinator = build.user("coordinator")
+    assert client.post("/login", data={"email": coordinator.email, "password": DEMO_PASSWORD}).status_code == 302
+    api = build.api_client("coordinator")
+    assert client.get("/schedule/classes").status_code == 200
+    assert api.get("/facilitators").status_code == 200
+    _cluster("pause")
+    _cluster("resume")
+    assert client.get("/schedule/classes").status_code == 200
+    assert api.get("/facilitators").status_code == 200
