@@ -317,6 +317,28 @@ def test_an_api_check_in_its_double_tap_and_its_undo_run_few_statements_for_2_se
     assert first <= 6 and again <= 7 and undo <= 4, few  # session with class, caregiver with patients: one read each
 
 
+def test_the_desks_requests_read_a_session_and_its_zone_as_the_orm_does_in_one_statement(app, scene, count_queries):
+    """The walk-in search, the API check-in and its undo read a DeskSession (plain values, one statement);
+    what reads a session's day and zone reads it as it reads the ORM's session."""
+    import pytest
+
+    from roster.models import ClassSession
+    from roster.services import NotFound, attendance, billing
+
+    desk = scene(sets=1)
+    with app.app_context():
+        with count_queries() as read:
+            s = frontdesk.load_session_and_class(desk.session_id)
+        orm = db.session.get(ClassSession, desk.session_id)
+        assert len(read.statements) == 1
+        assert (s.id, s.class_id, s.status, s.starts_at, s.actual_start, s.held_timezone, s.group_class.timezone) == (
+            orm.id, orm.class_id, orm.status, orm.starts_at, orm.actual_start, orm.held_timezone,
+            orm.group_class.timezone)
+        assert (attendance.timing(s), billing.date_of_service(s)) == (attendance.TODAY, billing.date_of_service(orm))
+        with pytest.raises(NotFound, match="No session 999999."):
+            frontdesk.load_session_and_class(999999)
+
+
 def test_the_today_page_runs_the_same_queries_whatever_the_number_of_sessions(client, login, scene, count_queries):
     login("front_desk")
     scene(sets=2)
@@ -327,6 +349,23 @@ def test_the_today_page_runs_the_same_queries_whatever_the_number_of_sessions(cl
     with count_queries() as four:
         client.get("/frontdesk/today")
     assert one.count == four.count
+
+
+def test_the_days_list_links_each_session_as_url_for_does_also_under_a_prefix(app, client, login, scene):
+    """Issue 12: the day's list builds each of its three addresses once and puts each session's id in it
+    (~150 url_for a day before); the addresses are url_for's, also for an app served under a path."""
+    from flask import url_for
+
+    login("admin")
+    ids = [scene(sets=1, start=hour).session_id for hour in ("09:00", "13:00")]
+    for base in ("http://localhost", "http://localhost/clinic"):
+        html = client.get("/frontdesk/today", base_url=base).get_data(as_text=True)
+        with app.test_request_context(base_url=base):
+            hrefs = [url_for(endpoint, session_id=sid) for sid in ids
+                     for endpoint in ("frontdesk.session", "frontdesk.sign_in_sheet", "frontdesk.close_session")]
+        assert all(f'href="{href}"' in html for href in hrefs) and html.count('href="/clinic/frontdesk/sessions/') == (
+            6 if base.endswith("clinic") else 0), hrefs
+    assert '<span class="badge">Scheduled</span>' in html
 
 
 def test_the_sign_in_sheet_lists_the_caregivers_with_room_for_walk_ins(client, login, scene):

@@ -7,12 +7,13 @@ Each loads everything its page shows in a fixed number of queries, so the templa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased, selectinload
 
+from roster.domain.recurrence import MAX_DURATION
 from roster.domain.statuses import EnrollmentStatus, SessionStatus
 from roster.extensions import db
 from roster.models import CheckIn, ClassSession, Enrollment, EnrollmentCaregiver, Facilitator, GroupClass
@@ -121,10 +122,20 @@ def day_sessions(day: date, tz: str, facilitator_id: int | None = None) -> list[
     With ``facilitator_id``: only the sessions that facilitator runs (planned, or recorded once held).
     """
     start, end = scheduling.local_day_bounds(day, tz)
+    params = {"start": start, "end": end, "earliest": start - timedelta(minutes=MAX_DURATION)}
+    if facilitator_id is not None:
+        params["facilitator_id"] = facilitator_id
+    return [DayRow(*row) for row in db.session.execute(_day_statement(facilitator_id is not None), params)]
+
+
+@lru_cache(maxsize=2)
+def _day_statement(of_facilitator: bool) -> sa.Select:
+    """Built once (with and without the facilitator's filter): building it cost more than running it.
+    The day's bounds as ``scheduling.overlapping`` puts them: a session lasts at most MAX_DURATION
+    minutes, so one overlapping the day began less than that before its start (``earliest``)."""
     s, c = ClassSession, GroupClass
     actual, planned, of_class = aliased(Facilitator), aliased(Facilitator), aliased(Facilitator)
     recorded = sa.and_(s.status == SessionStatus.HELD, s.actual_facilitator_id.is_not(None))
-    runs = sa.case((recorded, s.actual_facilitator_id), else_=sa.func.coalesce(s.facilitator_id, c.facilitator_id))
     who = sa.case((recorded, actual.name), else_=sa.func.coalesce(planned.name, of_class.name))
     enrolled = (Enrollment.class_id == s.class_id, Enrollment.status == EnrollmentStatus.ENROLLED)
     sets = sa.select(sa.func.count(Enrollment.id)).where(*enrolled).scalar_subquery()
@@ -140,12 +151,14 @@ def day_sessions(day: date, tz: str, facilitator_id: int | None = None) -> list[
         .outerjoin(actual, actual.id == s.actual_facilitator_id)
         .outerjoin(planned, planned.id == s.facilitator_id)
         .outerjoin(of_class, of_class.id == c.facilitator_id)
-        .where(*scheduling.overlapping(start, end))
+        .where(s.starts_at < sa.bindparam("end"), s.ends_at > sa.bindparam("start"),
+               s.starts_at > sa.bindparam("earliest"))
         .order_by(s.starts_at, s.id)
     )
-    if facilitator_id is not None:
-        stmt = stmt.where(runs == facilitator_id)
-    return [DayRow(*row) for row in db.session.execute(stmt)]
+    if of_facilitator:
+        runs = sa.case((recorded, s.actual_facilitator_id), else_=sa.func.coalesce(s.facilitator_id, c.facilitator_id))
+        stmt = stmt.where(runs == sa.bindparam("facilitator_id"))
+    return stmt
 
 
 # --------------------------------------------------------------------------- end of day
