@@ -91,14 +91,18 @@ def render_migration_item(type_, obj, autogen_context):
     return False
 
 
+_TABLES_WITHOUT_MODEL = ("caregiver_fts", "patient_fts", "caregiver_word", "search_word")
+
+
 def include_migration_object(obj, name, type_, reflected, compare_to):
     """PostgreSQL-only indexes (pg_trgm, ``info={"postgresql_only": True}``) are not made on SQLite;
-    SQLite's FTS5 search tables (migration 0016, and FTS5's own ``*_fts_*`` tables) have no model."""
+    SQLite's FTS5 search tables (migration 0016, and FTS5's own ``*_fts_*`` tables) and PostgreSQL's words of
+    the caregivers' keys (migration 0019: ``caregiver_word``, ``search_word``) have no model."""
     if type_ == "index" and obj.info.get("postgresql_only"):
         from roster.extensions import db
 
         return db.engine.dialect.name == "postgresql"
-    if type_ == "table" and reflected and compare_to is None and name.startswith(("caregiver_fts", "patient_fts")):
+    if type_ == "table" and reflected and compare_to is None and name.startswith(_TABLES_WITHOUT_MODEL):
         return False
     return True
 

@@ -18,7 +18,10 @@ by name (a common pair of letters gives ten at once), else scans.
 
 The walk-in search orders by name and cuts to its first ten in SQL (the database
 sorts the ids and names the indexes found); only those ten are loaded, with their
-patients, in the same statement (``frontdesk.walk_in_search``).
+patients, in the same statement (``frontdesk.walk_in_search``). On PostgreSQL a
+query of one long word (what a desk types first: "and", "jensen") reads the words
+of the caregivers' and their patients' keys instead (``caregiver_word``, migration
+0019): each matching word's first ten caregivers by name, from one index.
 """
 
 from __future__ import annotations
@@ -44,6 +47,12 @@ caregiver_fts = sa.table("caregiver_fts", sa.column("rowid", sa.Integer), sa.col
                          sa.column("phone_digits"))
 patient_fts = sa.table("patient_fts", sa.column("rowid", sa.Integer), sa.column("search_key"))
 _FTS = {Caregiver: caregiver_fts, Patient: patient_fts}
+# PostgreSQL (migration 0019, kept by triggers): each distinct word of each caregiver's own key (patient_id 0) and
+# of their linked patients' keys, with the caregiver's names, in name order per word; and every such word, looked
+# up by pg_trgm
+caregiver_word = sa.table("caregiver_word", sa.column("caregiver_id", sa.Integer), sa.column("word"),
+                          sa.column("last_name"), sa.column("first_name"))
+search_word = sa.table("search_word", sa.column("word"))
 
 
 def _on_sqlite() -> bool:
@@ -119,6 +128,21 @@ def patient_ids_matching(query: str) -> sa.Select | None:
     return _patient_ids(shape).params(params)
 
 
+def _by_words(limit: int) -> sa.Select:
+    """PostgreSQL, a query of one word long enough for an index: the caregivers whose own key or a linked patient's
+    key holds it (the UNION's name and patient branches at once), as the first ``limit`` by name of each word of
+    those keys that holds it: a token has no space, so it occurs in a key exactly when it occurs in one of its
+    words. A few index pages, where the trigram indexes give every match unordered (4,800 rows to visit and sort
+    for "and"). A caregiver comes once (DISTINCT: their own key and a patient's, or two words, may hold it); the
+    caller cuts the words' lists to the first ``limit`` of all."""
+    words = sa.select(search_word.c.word).where(search_word.c.word.like(sa.bindparam("long0")))
+    words = words.offset(sa.literal_column("0")).subquery("words")  # looked up by its index, then word by word
+    order = (caregiver_word.c.last_name, caregiver_word.c.first_name, caregiver_word.c.caregiver_id.label("id"))
+    first = (sa.select(*order).distinct().where(caregiver_word.c.word == words.c.word).order_by(*order)
+             .limit(_cut(limit)).lateral("first_by_word"))
+    return sa.select(*first.c).select_from(words).join(first, sa.true()).distinct()
+
+
 def _caregiver_branches(shape: _Shape, columns: tuple, *, through_patients: bool) -> list[sa.Select]:
     """The UNION's branches, each selecting ``columns`` of Caregiver: by name, by phone digits and
     (walk-in) by a linked patient's name or MRN."""
@@ -173,6 +197,8 @@ def _walk_in_ids(shape: _Shape, limit: int) -> sa.Select:
     # among those (exact), so the UNION removes duplicates from a few rows instead of hashing every match
     # (3,000-4,800 for a common start like "and").
     branches = _caregiver_branches(shape, _name_order(Caregiver), through_patients=True)
+    if not shape.sqlite and shape.long == 1 and not shape.short:  # the name and patient branches by their words
+        branches = [_by_words(limit), *branches[1:-1]]
     hits = sa.union(*(_first_by_name(branch, f"branch{i}", limit) for i, branch in enumerate(branches))).subquery("hits")
     return sa.select(hits.c.id).order_by(hits.c.last_name, hits.c.first_name, hits.c.id).limit(_cut(limit))
 

@@ -93,9 +93,10 @@ def test_walk_in_search_runs_a_fixed_number_of_queries(app, client, login, peopl
     assert many.count == few.count
 
 
-def _plan(statement, params=None, *, generic=False) -> str:
+def _plan(statement, params=None, *, generic=False, no_index_only=False) -> str:
     """The plan of ``statement``; ``generic``: PostgreSQL's generic plan (``search.plan_once``), made without
-    the parameters' values, as for a statement psycopg has prepared."""
+    the parameters' values, as for a statement psycopg has prepared. ``no_index_only``: without index-only scans
+    (a few dozen words: reading their whole btree would do, where a clinic's thousands need the trigram index)."""
     compiled = statement.compile(db.engine)
     values = {**compiled.params, **(params or {})}
     with db.engine.connect() as conn:
@@ -103,6 +104,8 @@ def _plan(statement, params=None, *, generic=False) -> str:
             rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", tuple(values[k] for k in compiled.positiontup))
             return "\n".join(row[-1] for row in rows)
         conn.exec_driver_sql("SET enable_seqscan = off")  # tiny tables: make the planner show what it *can* use
+        if no_index_only:
+            conn.exec_driver_sql("SET enable_indexonlyscan = off")
         if not generic:
             return "\n".join(row[0] for row in conn.exec_driver_sql(f"EXPLAIN {compiled}", values))
         names = list(dict.fromkeys(re.findall(r"%\((\w+)\)s", str(compiled))))
@@ -141,9 +144,17 @@ def test_search_uses_the_trigram_indexes_on_postgresql(ctx, people):
         assert "Seq Scan" not in plan and "strpos" in plan, plan
         assert not any("Index Cond" in line and "%fe%" in line for line in plan.splitlines()), plan
         assert plan.count("Limit") == 4 and "pk_caregiver" not in plan and " on caregiver_link" in plan, plan
-    # every search reads a GIN index's whole pending list: it is kept short (migration 0017)
+    # a query of one word (what a desk types first) reads the first ten by name of each word of the caregivers'
+    # and their patients' keys that holds it (migration 0019): words by their trigram index, then each word's
+    # caregivers in name order from one index alone; no caregiver, patient or link is visited to sort them
+    (stmt,), params = search.walk_in_ids("ens")
+    for plan in (_plan(stmt, params, no_index_only=True), _plan(stmt, params, generic=True, no_index_only=True)):
+        assert "Bitmap Index Scan on ix_search_word_trgm" in plan, plan
+        assert re.search(r"Limit.*\n.*Result.*\n.*Unique.*\n.*Index Scan using ix_caregiver_word_names", plan), plan
+        assert not re.search(r" on (caregiver|patient|caregiver_link)\b", plan) and "Seq Scan" not in plan, plan
+    # every search reads a GIN index's whole pending list: it is kept short (migrations 0017, 0019)
     options = db.session.execute(sa.text("SELECT relname, reloptions FROM pg_class WHERE relname LIKE '%trgm'")).all()
-    assert len(options) == 3 and all(row[1] == ["gin_pending_list_limit=64"] for row in options), options
+    assert len(options) == 4 and all(row[1] == ["gin_pending_list_limit=64"] for row in options), options
 
 
 @pytest.mark.parametrize("query", ["Jensen, Femi 555-01", "nunez"])
@@ -190,13 +201,40 @@ def test_the_search_indexes_stay_in_step_with_every_writer(ctx, people, build):
     db.session.flush()
     assert _names(search.search_caregivers("4145557")) == ["Femi Jensen"]
     assert search.search_caregivers("3125550142") == []
+    from roster.models import Patient
+
+    db.session.get(Patient, people["jose"].id).last_name = "Quiroga"  # found through the patient's new name only
+    db.session.flush()
+    assert _names(search.search_caregivers("quiroga")) == ["Femi Jensen"] and search.search_caregivers("nunez") == []
+    db.session.execute(sa.delete(CaregiverLink).where(CaregiverLink.caregiver_id == bulk_id))
+    assert _names(search.search_caregivers("obrien")) == ["Zoë Aalto"]
+    _assert_words_in_step()
     db.session.delete(femi)
     db.session.flush()
-    assert search.search_caregivers("femi jensen") == []
+    assert search.search_caregivers("femi jensen") == [] and search.search_caregivers("quiroga") == []
+    _assert_words_in_step()
     if db.engine.dialect.name == "sqlite":  # the copies are exactly the tables' keys
         for table, columns in (("caregiver", "search_key, phone_digits"), ("patient", "search_key")):
             copy = db.session.execute(sa.text(f"SELECT rowid, {columns} FROM {table}_fts ORDER BY rowid")).all()
             assert copy == db.session.execute(sa.text(f"SELECT id, {columns} FROM {table} ORDER BY id")).all()
+
+
+def _assert_words_in_step() -> None:
+    """PostgreSQL: the words of the keys (migration 0019's table, kept by triggers) are exactly what the caregivers,
+    their links and their patients give now."""
+    if db.engine.dialect.name != "postgresql":
+        return
+    kept = db.session.execute(sa.text(
+        "SELECT caregiver_id, patient_id, word, last_name, first_name FROM caregiver_word ORDER BY 1, 2, 3")).all()
+    now = db.session.execute(sa.text(
+        "SELECT DISTINCT s.id, s.patient_id, w, s.last_name, s.first_name FROM ("
+        " SELECT c.id, 0 AS patient_id, c.search_key, c.last_name, c.first_name FROM caregiver c UNION ALL"
+        " SELECT c.id, p.id, p.search_key, c.last_name, c.first_name FROM caregiver c"
+        " JOIN caregiver_link l ON l.caregiver_id = c.id JOIN patient p ON p.id = l.patient_id) s,"
+        " unnest(string_to_array(s.search_key, ' ')) w WHERE w <> '' ORDER BY 1, 2, 3")).all()
+    assert kept == now and len(now) > 5
+    words = db.session.scalars(sa.text("SELECT word FROM search_word")).all()
+    assert {row[2] for row in now} <= set(words)
 
 
 def test_walk_in_search_is_one_statement(ctx, people, build, count_queries):
