@@ -237,6 +237,35 @@ def _assert_words_in_step() -> None:
     assert {row[2] for row in now} <= set(words)
 
 
+def test_a_worker_compiles_the_walk_in_shapes_before_it_serves(ctx, people, build):
+    """``warm_walk_in_search`` (gunicorn's post_worker_init) compiles the statement of each shape a desk types: a
+    surname's start, "Surname, First", phone digits are then SQLAlchemy cache hits, never compiled mid-search."""
+    from sqlalchemy.engine.interfaces import CacheStats
+
+    from roster.services import frontdesk
+    from tests.frontdesk.desk import make_scene
+
+    session_id = make_scene(build, sets=1).session_id
+    db.session.commit()
+    db.engine._compiled_cache.clear()  # as in a worker that has just started
+    frontdesk.warm_walk_in_search()
+    db.session.rollback()
+    session = frontdesk.load_session_and_class(session_id)
+    seen = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().startswith("SELECT"):
+            seen.append(context.cache_hit)
+
+    sa.event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        for query in ("jen", "Jensen, Femi", "5550142"):
+            assert [hit.caregiver.full_name for hit in frontdesk.walk_in_search(session, query)] == ["Femi Jensen"]
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", before)
+    assert seen == [CacheStats.CACHE_HIT] * 3
+
+
 def test_walk_in_search_is_one_statement(ctx, people, build, count_queries):
     """The first ten, their patients, this session's check-ins and enrolment: one statement, also with
     more matches than shown (a query of only short words may take a second, bounded). On PostgreSQL it is
