@@ -182,3 +182,25 @@ def test_the_access_log_names_method_path_status_and_time_but_no_query_string_mr
         "GET /calendar/-/clinic.ics HTTP/1.1"]
     assert all(line.startswith("10.0.0.5 ") and line.endswith('" 200 512 12ms') for line in lines), lines
     assert not any(secret in "\n".join(lines) for secret in ("Zelinsky", "MRN-4411", "s3cr3t"))
+
+
+def test_a_views_own_security_header_is_kept_and_every_other_default_is_set_once():
+    from flask import make_response
+
+    from roster.security import DEFAULT_HEADERS
+
+    app = _proxied_app(1)
+
+    @app.get("/test/framed")
+    def framed():
+        response = make_response("ok")
+        response.headers["x-frame-options"] = "SAMEORIGIN"
+        return response
+
+    response = app.test_client().get("/test/framed", headers=FORWARDED)
+    assert response.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+    for name, value in DEFAULT_HEADERS:
+        if name != "X-Frame-Options":
+            assert response.headers.getlist(name) == [value], name
+    assert len(response.headers.getlist("Strict-Transport-Security")) == 1
+    assert response.headers.getlist("Cache-Control") == ["no-store"]
