@@ -9,9 +9,11 @@ Everything can be changed through the environment, read when gunicorn starts:
 """
 
 import gc
+import logging
 import multiprocessing
 import os
 import re
+import time
 
 from gunicorn.glogging import Logger
 
@@ -37,11 +39,12 @@ secure_scheme_headers: dict[str, str] = {}
 
 
 # Path segments that are secrets or patient identifiers: a calendar feed's secret, a patient's MRN
+_HIDDEN_PREFIXES = ("/calendar/", "/api/v1/patients/")
 _HIDDEN_SEGMENT = re.compile(r"^(/calendar/|/api/v1/patients/)[^/]+")
 
 
 def logged_path(path: str) -> str:
-    return _HIDDEN_SEGMENT.sub(r"\1-", path)
+    return _HIDDEN_SEGMENT.sub(r"\1-", path) if path.startswith(_HIDDEN_PREFIXES) else path
 
 
 class AccessLog(Logger):
@@ -52,7 +55,18 @@ class AccessLog(Logger):
     patient's MRN in an API path, and a calendar feed's path its secret (``logged_path``). The line is
     written directly; gunicorn's own formatter gathers every request header, response header and
     environ entry into a dictionary for each request (about 2% of a server's CPU under load)
-    whatever ``access_log_format`` asks for. ``access_log_format`` is therefore not used."""
+    whatever ``access_log_format`` asks for. ``access_log_format`` is therefore not used. The
+    time is written once a second, and the record is made without logging's look for its caller
+    (a walk up the stack for a file and line no access line shows)."""
+
+    _stamp = (0, "")
+
+    def now(self):
+        second = int(time.time())
+        stamp = self._stamp
+        if stamp[0] != second:
+            stamp = self._stamp = (second, time.strftime("[%d/%b/%Y:%H:%M:%S %z]", time.localtime(second)))
+        return stamp[1]
 
     def access(self, resp, req, environ, request_time):
         if not self.access_log_enabled:
@@ -60,12 +74,14 @@ class AccessLog(Logger):
         status = resp.status
         if isinstance(status, str):
             status = status.split(None, 1)[0]
+        log = self.access_log
         try:
-            self.access_log.info(
-                '%s - - %s "%s %s %s" %s %s %dms', environ.get("REMOTE_ADDR", "-"), self.now(),
-                environ.get("REQUEST_METHOD", "-"), logged_path(environ.get("PATH_INFO", "-")),
-                environ.get("SERVER_PROTOCOL", "-"), status, getattr(resp, "sent", None) or "-",
-                request_time.seconds * 1000 + request_time.microseconds // 1000)
+            if log.isEnabledFor(logging.INFO):
+                log.handle(log.makeRecord(log.name, logging.INFO, __file__, 0, '%s - - %s "%s %s %s" %s %s %dms', (
+                    environ.get("REMOTE_ADDR", "-"), self.now(), environ.get("REQUEST_METHOD", "-"),
+                    logged_path(environ.get("PATH_INFO", "-")), environ.get("SERVER_PROTOCOL", "-"), status,
+                    getattr(resp, "sent", None) or "-", request_time.seconds * 1000 + request_time.microseconds // 1000,
+                ), None))
         except Exception:  # pragma: no cover - as gunicorn's own: a log line never fails a request
             self.exception("Could not write the access log line")
 

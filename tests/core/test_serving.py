@@ -181,6 +181,7 @@ def test_the_access_log_names_method_path_status_and_time_but_no_query_string_mr
         "GET /frontdesk/sessions/7/search HTTP/1.1", "GET /api/v1/patients/-/caregivers HTTP/1.1",
         "GET /calendar/-/clinic.ics HTTP/1.1"]
     assert all(line.startswith("10.0.0.5 ") and line.endswith('" 200 512 12ms') for line in lines), lines
+    assert all(re.search(r"^\S+ - - \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\] ", line) for line in lines), lines
     assert not any(secret in "\n".join(lines) for secret in ("Zelinsky", "MRN-4411", "s3cr3t"))
 
 
