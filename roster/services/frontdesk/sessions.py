@@ -125,7 +125,8 @@ def day_sessions(day: date, tz: str, facilitator_id: int | None = None) -> list[
     params = {"start": start, "end": end, "earliest": start - timedelta(minutes=MAX_DURATION)}
     if facilitator_id is not None:
         params["facilitator_id"] = facilitator_id
-    return [DayRow(*row) for row in db.session.execute(_day_statement(facilitator_id is not None), params)]
+    rows = db.session.connection().execute(_day_statement(facilitator_id is not None), params)  # Core: plain rows
+    return [DayRow(*row) for row in rows]
 
 
 @lru_cache(maxsize=2)
