@@ -203,7 +203,7 @@ def check_in(session_id: int):
     result = attendance.check_in(session, data.get("caregiver_id"), data.get("patient_mrn"), g.api_user)
     c = result.checkin
     return created(
-        {"id": c.id, "session_id": session.id, "caregiver_id": c.caregiver_id, "patient_mrn": c.patient.mrn,
+        {"id": c.id, "session_id": session.id, "caregiver_id": c.caregiver_id, "patient_mrn": result.patient.mrn,
          "checked_in_at": c.checked_in_at.isoformat(), "walk_in": c.walk_in, "created": result.created},
         201 if result.created else 200,
     )

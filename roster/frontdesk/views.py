@@ -113,7 +113,7 @@ def search(session_id: int):
 
 def _checkin_message(result: CheckInResult, tz: str) -> str:
     c = result.checkin
-    who = f"{c.caregiver.full_name} for {c.patient.full_name}"
+    who = f"{result.caregiver.full_name} for {result.patient.full_name}"
     at = format_clock(c.checked_in_at, tz)
     if not result.created:
         return f"{who}: already checked in at {at}."

@@ -13,14 +13,11 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.attributes import set_committed_value
 
 from roster.domain.recurrence import local_to_utc, utc_to_local
 from roster.domain.statuses import EnrollmentStatus, SessionStatus
 from roster.extensions import db
 from roster.models import (
-    Caregiver,
-    CaregiverLink,
     CheckIn,
     ClassSession,
     Facilitator,
@@ -31,12 +28,15 @@ from roster.models import (
     utcnow,
 )
 from roster.services import Conflict, NotFound, ServiceError, audit, billing, clock
+from roster.services.checkin_people import Person, caregiver_and_patients, resolve_patient_for
 
 
 @dataclass
 class CheckInResult:
     checkin: CheckIn
     created: bool
+    caregiver: Person
+    patient: Person
 
 
 def _actor_id(user: User | None) -> int | None:
@@ -69,48 +69,18 @@ def after_the_fact(session: ClassSession) -> dict:
     return {"after_the_fact": True} if timing(session) == PAST_DAY else {}
 
 
-def resolve_patient_for(caregiver: Caregiver, linked: list[tuple[Patient, str]],
-                        patient_mrn: str | None) -> tuple[Patient, str]:
-    """The patient a caregiver came for (given by MRN, or their only linked patient) and the
-    caregiver's relationship to them, from the caregiver's ``linked`` patients and relationships."""
-    if patient_mrn:
-        if not isinstance(patient_mrn, str):
-            raise ServiceError("The patient is not valid.", {"patient_mrn": "Must be text."})
-        for patient, relationship in linked:
-            if patient.mrn == patient_mrn:
-                return patient, relationship
-        patient = db.session.scalar(sa.select(Patient).where(Patient.mrn == patient_mrn))
-        if patient is None:
-            raise ServiceError("The patient is not valid.", {"patient_mrn": f"No patient with MRN {patient_mrn}."})
-        raise ServiceError(
-            f"{caregiver.full_name} is not linked to {patient.full_name}.",
-            {"patient_mrn": "This caregiver is not linked to that patient."},
-        )
-    if len(linked) == 1:
-        return linked[0]
-    if not linked:
-        raise ServiceError(
-            f"{caregiver.full_name} is not linked to any patient yet.",
-            {"patient_mrn": "Link the caregiver to a patient first."},
-        )
-    raise ServiceError(
-        f"{caregiver.full_name} cares for several patients; say which one they came for.",
-        {"patient_mrn": "Required: this caregiver is linked to more than one patient."},
-    )
-
-
 def check_in(
     session: ClassSession, caregiver_id: int, patient_mrn: str | None, user: User | None
 ) -> CheckInResult:
     _require_open(session)
-    caregiver, linked = _caregiver_and_patients(caregiver_id)
+    caregiver, linked = caregiver_and_patients(caregiver_id)
     return _check_in_pair(session, caregiver, *resolve_patient_for(caregiver, linked, patient_mrn), user)
 
 
 def check_in_for(session: ClassSession, caregiver_id: int, patient_id: int, user: User | None) -> CheckInResult:
     """The desk's check-in: the caregiver came for this patient (both by id, as the page sends them)."""
     _require_open(session)
-    caregiver, linked = _caregiver_and_patients(caregiver_id)
+    caregiver, linked = caregiver_and_patients(caregiver_id)
     for patient, relationship in linked:
         if patient.id == patient_id:
             return _check_in_pair(session, caregiver, patient, relationship, user)
@@ -120,28 +90,7 @@ def check_in_for(session: ClassSession, caregiver_id: int, patient_id: int, user
     )
 
 
-def _caregiver_and_patients(caregiver_id: int) -> tuple[Caregiver, list[tuple[Patient, str]]]:
-    """The caregiver with their linked patients and relationships, in one statement."""
-    if not isinstance(caregiver_id, int) or isinstance(caregiver_id, bool):
-        raise ServiceError("The check-in is not valid.", {"caregiver_id": "A caregiver id is required."})
-    rows = db.session.execute(_caregiver_and_patients_statement(), {"caregiver_id": caregiver_id}).all()
-    if not rows:
-        raise ServiceError("The check-in is not valid.", {"caregiver_id": f"No caregiver {caregiver_id}."})
-    return rows[0][0], [(patient, relationship) for _, patient, relationship in rows if patient is not None]
-
-
-@lru_cache(maxsize=1)
-def _caregiver_and_patients_statement() -> sa.Select:
-    return (
-        sa.select(Caregiver, Patient, CaregiverLink.relationship)
-        .outerjoin(CaregiverLink, CaregiverLink.caregiver_id == Caregiver.id)
-        .outerjoin(Patient, Patient.id == CaregiverLink.patient_id)
-        .where(Caregiver.id == sa.bindparam("caregiver_id"))
-        .order_by(CaregiverLink.id)
-    )
-
-
-def _check_in_pair(session: ClassSession, caregiver: Caregiver, patient: Patient, relationship: str | None,
+def _check_in_pair(session: ClassSession, caregiver: Person, patient: Person, relationship: str | None,
                    user: User | None) -> CheckInResult:
     """One INSERT … ON CONFLICT DO NOTHING RETURNING: a second request for the same check-in (a
     double tap, another desk, a retried request) inserts nothing and finds the one that stands."""
@@ -152,16 +101,14 @@ def _check_in_pair(session: ClassSession, caregiver: Caregiver, patient: Patient
     }
     checkin = db.session.scalars(_check_in_insert(), values).one_or_none()
     if checkin is None:
-        return CheckInResult(_find_checkin(session.id, caregiver.id, patient.id), False)
-    set_committed_value(checkin, "caregiver", caregiver)  # what the answer shows, without loading it again
-    set_committed_value(checkin, "patient", patient)
+        return CheckInResult(_find_checkin(session.id, caregiver.id, patient.id), False, caregiver, patient)
     audit.record_all([{  # written now, through Core: the ORM's unit of work cost more than the INSERT
         "action": "checkin.create", "entity_type": "check_in", "entity_id": checkin.id, "session_id": session.id,
         "after": {"caregiver_id": caregiver.id, "patient_id": patient.id, "walk_in": checkin.walk_in,
                   "relationship": checkin.relationship} | after_the_fact(session),
     }])
     _after_attendance_change(session)
-    return CheckInResult(checkin, True)
+    return CheckInResult(checkin, True, caregiver, patient)
 
 
 def _find_checkin(session_id: int, caregiver_id: int, patient_id: int) -> CheckIn | None:

@@ -84,7 +84,7 @@ def test_check_in_is_one_post_and_a_second_answers_calmly(app, client, login, sc
     assert first.status_code == 302
     assert first.location.endswith(f"after={c.id}-{p.id}#cg-{c.id}-{p.id}")
     html = client.get(first.location).get_data(as_text=True)
-    assert "checked in at" in html
+    assert f"{c.first_name} {c.last_name} for {p.first_name} {p.last_name}: checked in at" in html
     assert re.search(r"Checked in \d\d?:\d\d\u202f[AP]M by Jo", html)
     # focus moves on to the next caregiver still to come
     nxt = f"checkin-{desk.caregivers[1].id}-{desk.patients[1].id}"
@@ -93,7 +93,7 @@ def test_check_in_is_one_post_and_a_second_answers_calmly(app, client, login, sc
     again = post_check_in(client, desk, c, p)  # double tap, retried POST
     assert again.status_code == 302
     html = client.get(again.location).get_data(as_text=True)
-    assert "already checked in at" in html
+    assert f"{c.first_name} {c.last_name} for {p.first_name} {p.last_name}: already checked in at" in html
 
     rows = checkins(app, desk.session_id)
     assert len(rows) == 1 and rows[0].walk_in is False
