@@ -38,6 +38,8 @@ def test_a_signed_in_request_reads_its_user_once_and_an_api_call_its_token_and_u
     # statement built once (not built and keyed again on every request as session.get does)
     assert trivial.count == 1 and USER_READ.search(trivial.statements[0]), trivial.statements
     assert run == [USER_BY_ID], run
+    with app.app_context():  # and no round trip to ping the server first (see test_database_away)
+        assert not db.engine.pool._pre_ping
     with count_queries() as page:
         assert client.get("/frontdesk/today").status_code == 200
     assert sum(bool(USER_READ.search(s)) for s in page.statements) == 1, page.statements
