@@ -60,6 +60,7 @@ def _formatter(fn: Callable, takes_zone: bool = True) -> Callable:
         if takes_zone:
             return fn(value, clinic_locale(), tz or current_app.config["CLINIC_TIMEZONE"])
         return fn(value, clinic_locale())
+    apply.cache_info = fn.cache_info
     return apply
 
 
@@ -70,9 +71,9 @@ def local_iso_date(value: datetime | None, tz: str | None = None) -> str:
     return lf.to_local(value, tz or current_app.config["CLINIC_TIMEZONE"]).date().isoformat()
 
 
-def local_time(value: datetime | None, tz: str | None = None) -> str:
-    """ "Fri, Nov 27, 2026, 3:00 PM" in the zone ``tz`` (default the clinic's)."""
-    return _formatter(lf.day_and_clock)(value, tz)
+# "Fri, Nov 27, 2026, 3:00 PM" in the zone ``tz`` (default the clinic's); one formatter and its cache
+# for every call (it was made anew, with an empty cache, on each call)
+local_time = _formatter(lf.day_and_clock)
 
 
 # The same formats for messages written in views (flash)

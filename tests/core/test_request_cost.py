@@ -65,3 +65,17 @@ def test_a_page_works_out_the_clinic_locale_once_however_many_dates_it_writes(cl
     login("front_desk")
     html = client.get("/frontdesk/today").get_data(as_text=True)
     assert 'lang="en-US"' in html and len(asked) >= 2 and len(babel) == 1, (len(asked), len(babel))
+
+
+def test_local_time_answers_a_repeated_date_from_its_cache(app):
+    from datetime import datetime, timezone
+
+    from roster.templating import local_time
+
+    at = datetime(2026, 11, 27, 21, 0, tzinfo=timezone.utc)
+    with app.test_request_context("/"):
+        first = local_time(at)
+        hits = local_time.cache_info().hits
+        assert local_time(at) == first and first.startswith("Fri, Nov 27, 2026, 3:00")
+        assert local_time.cache_info().hits == hits + 1
+        assert local_time(None) == "" and "4:00" in local_time(at, "America/New_York")
