@@ -27,7 +27,7 @@ from roster.models import (
     mrn_key,
     utcnow,
 )
-from roster.services import Conflict, NotFound, ServiceError, audit, billing, clock
+from roster.services import Conflict, NotFound, ServiceError, audit, billing, clock, people
 from roster.services.checkin_people import Person, caregiver_and_patients, resolve_patient_for
 
 
@@ -157,8 +157,6 @@ def undo_check_in(
     rows = db.session.execute(_undo_statement(by), params).all()
     if not rows:
         if by == "mrn":
-            from roster.services import people
-
             people.get_patient_by_mrn(patient_mrn)  # NotFound when there is no such patient
         raise NotFound("That caregiver is not checked in to this session.", {"caregiver_id": "Not checked in."})
     removed = {row.id for row in rows}
