@@ -7,13 +7,12 @@ Each loads everything its page shows in a fixed number of queries, so the templa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased, selectinload
 
-from roster.domain.recurrence import MAX_DURATION
 from roster.domain.statuses import EnrollmentStatus, SessionStatus
 from roster.extensions import db
 from roster.models import CheckIn, ClassSession, Enrollment, EnrollmentCaregiver, Facilitator, GroupClass
@@ -122,7 +121,7 @@ def day_sessions(day: date, tz: str, facilitator_id: int | None = None) -> list[
     With ``facilitator_id``: only the sessions that facilitator runs (planned, or recorded once held).
     """
     start, end = scheduling.local_day_bounds(day, tz)
-    params = {"start": start, "end": end, "earliest": start - timedelta(minutes=MAX_DURATION)}
+    params = scheduling.overlap_params(start, end)
     if facilitator_id is not None:
         params["facilitator_id"] = facilitator_id
     rows = db.session.connection().execute(_day_statement(facilitator_id is not None), params)  # Core: plain rows
@@ -132,8 +131,7 @@ def day_sessions(day: date, tz: str, facilitator_id: int | None = None) -> list[
 @lru_cache(maxsize=2)
 def _day_statement(of_facilitator: bool) -> sa.Select:
     """Built once (with and without the facilitator's filter): building it cost more than running it.
-    The day's bounds as ``scheduling.overlapping`` puts them: a session lasts at most MAX_DURATION
-    minutes, so one overlapping the day began less than that before its start (``earliest``)."""
+    The day's bounds are bound values (``scheduling.overlapping_bound``), run with ``overlap_params``."""
     s, c = ClassSession, GroupClass
     actual, planned, of_class = aliased(Facilitator), aliased(Facilitator), aliased(Facilitator)
     recorded = sa.and_(s.status == SessionStatus.HELD, s.actual_facilitator_id.is_not(None))
@@ -152,8 +150,7 @@ def _day_statement(of_facilitator: bool) -> sa.Select:
         .outerjoin(actual, actual.id == s.actual_facilitator_id)
         .outerjoin(planned, planned.id == s.facilitator_id)
         .outerjoin(of_class, of_class.id == c.facilitator_id)
-        .where(s.starts_at < sa.bindparam("end"), s.ends_at > sa.bindparam("start"),
-               s.starts_at > sa.bindparam("earliest"))
+        .where(*scheduling.overlapping_bound())
         .order_by(s.starts_at, s.id)
     )
     if of_facilitator:

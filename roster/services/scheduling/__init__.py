@@ -48,7 +48,9 @@ from roster.services.scheduling.sessions import (
     edit_session,
     get_session,
     local_day_bounds,
+    overlap_params,
     overlapping,
+    overlapping_bound,
 )
 from roster.services.validation import parse_local, valid_timezone
 
@@ -58,6 +60,6 @@ __all__ = [
     "class_summaries", "create_class", "delete_class", "edit_session", "enroll", "find_conflict", "find_enrollment", "get_session",
     "has_attendance",
     "local_day_bounds", "move_into_class", "parse_local", "patient_for_enrolment", "plan_sessions", "promote_waiting",
-    "seats_taken", "overlapping", "update_class", "utc_to_local", "valid_timezone", "validate_class",
+    "seats_taken", "overlap_params", "overlapping", "overlapping_bound", "update_class", "utc_to_local", "valid_timezone", "validate_class",
     "withdraw",
 ]

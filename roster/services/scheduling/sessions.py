@@ -127,8 +127,22 @@ def overlapping(start: datetime, end: datetime) -> list[sa.ColumnElement[bool]]:
     """Where a session overlaps [start, end). A session lasts at most MAX_DURATION minutes (every writer
     checks it), so one overlapping ``start`` began less than that before it: the lower bound lets the
     index on ``starts_at`` read the day's sessions only, not every session before ``end`` (a year: 13,000)."""
-    return [ClassSession.starts_at < end, ClassSession.ends_at > start,
-            ClassSession.starts_at > start - timedelta(minutes=MAX_DURATION)]
+    bounds = overlap_params(start, end)
+    return _overlap(bounds["start"], bounds["end"], bounds["earliest"])
+
+
+def overlapping_bound() -> list[sa.ColumnElement[bool]]:
+    """``overlapping`` with the bounds left as bound values (``:start``, ``:end``, ``:earliest``), for a
+    statement built once and run with ``overlap_params(start, end)``."""
+    return _overlap(sa.bindparam("start"), sa.bindparam("end"), sa.bindparam("earliest"))
+
+
+def overlap_params(start: datetime, end: datetime) -> dict[str, datetime]:
+    return {"start": start, "end": end, "earliest": start - timedelta(minutes=MAX_DURATION)}
+
+
+def _overlap(start, end, earliest) -> list[sa.ColumnElement[bool]]:
+    return [ClassSession.starts_at < end, ClassSession.ends_at > start, ClassSession.starts_at > earliest]
 
 
 def local_day_bounds(day: date, tz: str) -> tuple[datetime, datetime]:
