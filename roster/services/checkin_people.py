@@ -15,11 +15,13 @@ from roster.services import ServiceError
 
 @dataclass(frozen=True)
 class Person:
-    """A caregiver or a patient as a check-in reads them: id, names (its messages) and a patient's MRN."""
+    """A caregiver or a patient as a check-in reads them: id, names (its messages) and a patient's MRN (and a
+    caregiver's phone, as the walk-in search shows it)."""
     id: int
     first_name: str
     last_name: str
     mrn: str | None = None
+    phone: str | None = None
 
     @property
     def full_name(self) -> str:

@@ -136,12 +136,16 @@ def test_walk_in_found_by_part_of_the_phone_is_checked_in_as_a_walk_in(app, clie
     assert "Checked in for Walter Walker at" in again and "Check in for Walter Walker" not in again
 
 
-def test_search_needs_two_characters_and_says_when_nobody_matches(client, login, scene):
+def test_search_needs_two_characters_and_says_when_nobody_matches(client, login, scene, build):
     desk = scene(sets=1)
+    build.caregiver([], first_name="Lone", last_name="Quokka", phone="")
     login("front_desk")
     url = f"/frontdesk/sessions/{desk.session_id}/search"
     assert "at least 2 characters" in client.get(url, query_string={"q": "a"}).get_data(as_text=True)
     assert "No caregiver matches" in client.get(url, query_string={"q": "zzzz"}).get_data(as_text=True)
+    # a caregiver with no phone and no patient yet is found and says so
+    lone = client.get(url, query_string={"q": "quokka"}).get_data(as_text=True)
+    assert "Lone Quokka</span> <span class=\"muted\">no phone</span>" in lone and "Not linked to any patient yet" in lone
 
 
 def test_a_caregiver_of_two_patients_in_the_class_can_come_for_either_or_both(app, client, login, scene, build):

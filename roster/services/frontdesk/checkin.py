@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 
 import sqlalchemy as sa
@@ -17,7 +18,8 @@ from roster.extensions import db
 from roster.models import Caregiver, CaregiverLink, CheckIn, ClassSession, Enrollment, EnrollmentCaregiver
 from roster.models import Facilitator, Patient, PatientPresence
 from roster.services import attendance, billing, clock, search
-from roster.services.frontdesk.sessions import facilitator_of, load_session
+from roster.services.checkin_people import Person
+from roster.services.frontdesk.sessions import DeskSession, facilitator_of, load_session
 
 
 # --------------------------------------------------------------------------- a session's check-in list
@@ -192,41 +194,45 @@ def _offer_other_patients(sets: list[PatientSet]) -> None:
 
 @dataclass
 class SearchOption:
-    patient: Patient
-    checkin: CheckIn | None
+    patient: Person
+    checked_in_at: datetime | None  # this session's check-in of the pair, if any
     enrolled: bool
 
 
 @dataclass
 class SearchHit:
-    caregiver: Caregiver
+    caregiver: Person
     options: list[SearchOption]
 
 
 @lru_cache(maxsize=64)
 def _walk_in_rows(ids: sa.Select) -> sa.Select:
     """The found caregivers with each linked patient, this session's check-in of the pair and whether the
-    pair is enrolled in this class; built once per shape of search (``ids`` is reused per shape)."""
+    pair is enrolled in this class; built once per shape of search (``ids`` is reused per shape). Only the
+    columns the results show, run as Core: plain rows (ORM objects of every column cost more than the read)."""
     hits = ids.subquery("walk_in")
+    cg, link, p, ci = (model.__table__ for model in (Caregiver, CaregiverLink, Patient, CheckIn))
+    enrolment, member = Enrollment.__table__, EnrollmentCaregiver.__table__
     enrolled = (
-        sa.select(EnrollmentCaregiver.id)
-        .join(Enrollment, Enrollment.id == EnrollmentCaregiver.enrollment_id)
-        .where(Enrollment.class_id == sa.bindparam("class_id"), Enrollment.status == EnrollmentStatus.ENROLLED,
-               EnrollmentCaregiver.caregiver_id == Caregiver.id, Enrollment.patient_id == Patient.id)
+        sa.select(member.c.id)
+        .join(enrolment, enrolment.c.id == member.c.enrollment_id)
+        .where(enrolment.c.class_id == sa.bindparam("class_id"), enrolment.c.status == EnrollmentStatus.ENROLLED,
+               member.c.caregiver_id == cg.c.id, enrolment.c.patient_id == p.c.id)
         .exists()
     )
     return (
-        sa.select(Caregiver, Patient, CheckIn, enrolled)
-        .join(hits, hits.c.id == Caregiver.id)
-        .outerjoin(CaregiverLink, CaregiverLink.caregiver_id == Caregiver.id)
-        .outerjoin(Patient, Patient.id == CaregiverLink.patient_id)
-        .outerjoin(CheckIn, sa.and_(CheckIn.session_id == sa.bindparam("session_id"),
-                                    CheckIn.caregiver_id == Caregiver.id, CheckIn.patient_id == Patient.id))
-        .order_by(Caregiver.last_name, Caregiver.first_name, Caregiver.id)
+        sa.select(cg.c.id, cg.c.first_name, cg.c.last_name, cg.c.phone, p.c.id, p.c.first_name, p.c.last_name,
+                  ci.c.id, ci.c.checked_in_at, enrolled)
+        .join_from(cg, hits, hits.c.id == cg.c.id)
+        .outerjoin(link, link.c.caregiver_id == cg.c.id)
+        .outerjoin(p, p.c.id == link.c.patient_id)
+        .outerjoin(ci, sa.and_(ci.c.session_id == sa.bindparam("session_id"),
+                               ci.c.caregiver_id == cg.c.id, ci.c.patient_id == p.c.id))
+        .order_by(cg.c.last_name, cg.c.first_name, cg.c.id)
     )
 
 
-def walk_in_search(session: ClassSession, query: str) -> list[SearchHit]:
+def walk_in_search(session: ClassSession | DeskSession, query: str) -> list[SearchHit]:
     """Caregivers matching the query (the first ten by name), each with a check-in option per linked
     patient, in one statement: the search's ids, cut in SQL, joined to what the desk needs."""
     found = search.walk_in_ids(query)
@@ -235,15 +241,19 @@ def walk_in_search(session: ClassSession, query: str) -> list[SearchHit]:
     stmts, params = found
     params = {**params, "session_id": session.id, "class_id": session.class_id}
     search.plan_once(stmts)
+    connection = db.session.connection()
     for ids in stmts:  # usually one; a query of short words first tries the first names in order
-        rows = db.session.execute(_walk_in_rows(ids), params).tuples().all()
-        if len({row[0].id for row in rows}) >= params["limit"]:
+        rows = connection.execute(_walk_in_rows(ids), params).all()
+        if len({row[0] for row in rows}) >= params["limit"]:
             break
     hits: dict[int, SearchHit] = {}
-    for caregiver, patient, checkin, is_enrolled in rows:
-        hit = hits.setdefault(caregiver.id, SearchHit(caregiver, []))
-        if patient is not None:
-            hit.options.append(SearchOption(patient, checkin, bool(is_enrolled)))
+    for cg_id, cg_first, cg_last, phone, p_id, p_first, p_last, checkin_id, checked_in_at, is_enrolled in rows:
+        hit = hits.get(cg_id)
+        if hit is None:
+            hit = hits[cg_id] = SearchHit(Person(cg_id, cg_first, cg_last, phone=phone), [])
+        if p_id is not None:
+            hit.options.append(SearchOption(Person(p_id, p_first, p_last),
+                                            checked_in_at if checkin_id is not None else None, bool(is_enrolled)))
     for hit in hits.values():
         hit.options.sort(key=lambda option: _name_key(option.patient))
     return list(hits.values())
@@ -261,4 +271,4 @@ def warm_walk_in_search() -> None:
         stmts, params = search.walk_in_ids(query)
         search.plan_once(stmts)
         for ids in stmts:
-            db.session.execute(_walk_in_rows(ids), {**params, "session_id": 0, "class_id": 0}).all()
+            db.session.connection().execute(_walk_in_rows(ids), {**params, "session_id": 0, "class_id": 0}).all()
