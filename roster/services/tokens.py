@@ -25,6 +25,24 @@ TOKEN_AND_USER = (
 )
 
 
+# When the token was last used, written at most once a minute and never waited for: a call that finds
+# the row locked (another call of the same token is writing it, in a transaction that lasts as long as
+# that call) leaves it to that one (PostgreSQL's SKIP LOCKED; SQLite has one writer and no row locks).
+# A plain conditional UPDATE queued every call of a shared token behind the writing call's whole
+# request, a close behind a close.
+_STALE_TOKEN = (
+    sa.select(ApiToken.id)
+    .where(ApiToken.id == sa.bindparam("token_id"),
+           sa.or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= sa.bindparam("stale")))
+    .with_for_update(skip_locked=True)
+    .scalar_subquery()
+)
+TOUCH = (
+    sa.update(ApiToken).where(ApiToken.id == _STALE_TOKEN).values(last_used_at=sa.bindparam("now"))
+    .execution_options(synchronize_session=False)
+)
+
+
 def _hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
@@ -57,14 +75,7 @@ def user_for_token(raw: str, now: datetime) -> User | None:
     if not user.active or user.must_change_password:
         return None
     if last_used_at is None or last_used_at <= now - TOUCH_EVERY:
-        # A conditional UPDATE: parallel calls in the same minute write once between them.
-        db.session.execute(
-            sa.update(ApiToken)
-            .where(ApiToken.id == token_id,
-                   sa.or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= now - TOUCH_EVERY))
-            .values(last_used_at=now)
-            .execution_options(synchronize_session=False)
-        )
+        db.session.execute(TOUCH, {"token_id": token_id, "now": now, "stale": now - TOUCH_EVERY})
     return user
 
 

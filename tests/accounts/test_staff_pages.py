@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import threading
 
+import pytest
 import sqlalchemy as sa
 
 from roster.extensions import db
@@ -209,6 +211,36 @@ def test_token_with_expiry_and_last_used(app, client, build, clock):
         token.expires_at = clock() - timedelta(seconds=1)
         db.session.commit()
     assert api.get("/api/v1/facilitators", headers=headers).status_code == 401
+
+
+def test_a_call_never_waits_for_another_call_recording_the_same_tokens_use(app, build):
+    """Desks sharing one token: while one call is recording the token's use (its row locked until that
+    call commits), another call of the same token answers at once instead of queueing behind it."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        pytest.skip("row locks: SQLite has one writer and no row locks")
+    raw = build.token("front_desk")
+    api, headers = app.test_client(), {"Authorization": f"Bearer {raw}"}
+    with app.app_context():
+        token_id = db.session.scalar(sa.select(ApiToken.id))
+    with _engine(app).connect() as holder:
+        holder.execute(sa.update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=None))
+        answers = []
+        call = threading.Thread(target=lambda: answers.append(api.get("/api/v1/facilitators", headers=headers)))
+        call.start()
+        call.join(timeout=10)
+        waited = call.is_alive()
+        holder.rollback()  # the other call ends (here without having recorded anything)
+        call.join()
+    assert not waited, "the call queued behind the other call's lock on the token"
+    assert answers[0].status_code == 200
+    assert api.get("/api/v1/facilitators", headers=headers).status_code == 200
+    with app.app_context():
+        assert db.session.scalar(sa.select(ApiToken.last_used_at)) is not None  # the next call records it
+
+
+def _engine(app):
+    with app.app_context():
+        return db.engine
 
 
 def test_cli_reset_password_and_reactivate(app, runner, client, build):
