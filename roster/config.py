@@ -34,6 +34,10 @@ class Config:
     MAX_FORM_MEMORY_SIZE = 3 * 1024 * 1024  # the CSV import's confirm step sends the file back in a field
     TESTING = False
     TRUSTED_PROXIES = 0  # proxies in front of Roster whose X-Forwarded-* headers are believed
+    # PostgreSQL: an export of more lines than this is claimed in parts, working EXPORT_SHARE of the
+    # time, so the front desk keeps its speed meanwhile (roster/services/billing/export.py, _claim)
+    EXPORT_PACED_ABOVE = 5000
+    EXPORT_SHARE = 0.5
 
 
 def load_config(instance_path: str, overrides: dict | None = None) -> dict:
@@ -51,6 +55,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         settings["CLINIC_TIMEZONE"] = env["CLINIC_TIMEZONE"]
     if env.get("CLINIC_LOCALE"):
         settings["CLINIC_LOCALE"] = env["CLINIC_LOCALE"]
+    if env.get("ROSTER_EXPORT_SHARE"):
+        settings["EXPORT_SHARE"] = _share(env["ROSTER_EXPORT_SHARE"])
     settings.update(overrides or {})
     if not valid_locale(settings["CLINIC_LOCALE"]):
         raise ValueError(f"CLINIC_LOCALE {settings['CLINIC_LOCALE']!r} is not a locale Babel knows (e.g. en_US)")
@@ -64,6 +70,17 @@ def _whole(value: str | None, name: str) -> int:
     if not value.strip().isdigit():
         raise ValueError(f"{name} must be a whole number (how many proxies in front of Roster), not {value!r}")
     return int(value)
+
+
+def _share(value: str) -> float:
+    """ROSTER_EXPORT_SHARE: the part of the time a large export works, above 0 and at most 1."""
+    try:
+        share = float(value)
+    except ValueError:
+        share = -1.0
+    if not 0 < share <= 1:
+        raise ValueError(f"ROSTER_EXPORT_SHARE must be a number above 0 and at most 1 (1: never pause), not {value!r}")
+    return share
 
 
 def normalise_database_url(url: str) -> str:

@@ -1,5 +1,6 @@
-"""The export is set-based: the same few statements for 50 lines or 700 (no per-line UPDATE, no chunks),
-the roster rows built and kept by the claiming UPDATE."""
+"""The export is set-based: the same few statements for 50 lines or 700 (no per-line UPDATE, no chunks
+of a line count), the roster rows built and kept by the claiming UPDATE; a large range on PostgreSQL in
+a fixed number of paced parts."""
 
 from __future__ import annotations
 
@@ -134,3 +135,37 @@ def test_every_exported_line_keeps_its_roster_row(app, year, count_queries, clie
         assert any(c[2] == "" for r in rows for c in r["caregivers"])
         lines = sum(1 for _ in billing.iter_batch_csv(batch.id)) - 1
         assert lines == batch.row_count
+
+
+def test_a_large_export_on_postgresql_is_claimed_in_parts_and_gives_way_while_others_work(
+        app, year, count_queries, monkeypatch):
+    """Above EXPORT_PACED_ABOVE lines, PostgreSQL claims the range in PARTS parts of equal days (a fixed
+    statement count) and, while another connection is in the middle of its work, pauses after each part
+    but the last; with no one else at work it does not pause. SQLite never pauses (its one write lock
+    would hold every desk through the pauses). Every line is taken once either way."""
+    from roster.services.billing import export
+
+    pauses: list[float] = []
+    monkeypatch.setattr(export.time, "sleep", pauses.append)
+    app.config.update(EXPORT_PACED_ABOVE=0, EXPORT_SHARE=0.25)
+    first, last = year
+    some_count, some_rows, some_sql = _export(app, count_queries, first, first + timedelta(days=20))
+    alone = list(pauses)
+    postgresql = app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+    with app.app_context(), db.engine.connect() as desk:
+        if postgresql:  # (on SQLite an open transaction would hold the write lock)
+            desk.execute(sa.select(sa.func.count(BillingLine.id)))  # a desk's request, its transaction open
+        rest_count, rest_rows, rest_sql = _export(app, count_queries, first + timedelta(days=21), last)
+        desk.rollback()
+    assert 0 < some_rows < rest_rows, (some_rows, rest_rows)
+    claims = [s for s in rest_sql if "exported_row" in s]
+    if postgresql:
+        assert len(claims) == export.PARTS and some_count == rest_count
+        assert alone == [] and len(pauses) == export.PARTS - 1 and all(p >= 0 for p in pauses)
+    else:
+        assert len(claims) == 1 and pauses == []
+    with app.app_context():  # nothing left behind, nothing taken twice
+        assert db.session.scalar(sa.select(sa.func.count(BillingLine.id)).where(
+            BillingLine.status == "ready", BillingLine.date_of_service.between(first, last))) == 0
+        assert db.session.scalar(sa.select(sa.func.count(BillingLine.id)).where(
+            BillingLine.status == "exported", BillingLine.exported_row.is_(None))) == 0

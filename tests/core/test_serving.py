@@ -18,6 +18,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 import roster
 from roster import create_app
 
@@ -205,3 +207,16 @@ def test_a_views_own_security_header_is_kept_and_every_other_default_is_set_once
             assert response.headers.getlist(name) == [value], name
     assert len(response.headers.getlist("Strict-Transport-Security")) == 1
     assert response.headers.getlist("Cache-Control") == ["no-store"]
+
+
+def test_the_export_share_is_read_from_the_environment_and_a_bad_one_is_refused_by_name(monkeypatch, tmp_path):
+    from roster.config import load_config
+
+    monkeypatch.setenv("SECRET_KEY", "x")
+    assert load_config(str(tmp_path))["EXPORT_SHARE"] == 0.5
+    monkeypatch.setenv("ROSTER_EXPORT_SHARE", "0.3")
+    assert load_config(str(tmp_path))["EXPORT_SHARE"] == 0.3
+    for bad in ("0", "1.5", "half"):
+        monkeypatch.setenv("ROSTER_EXPORT_SHARE", bad)
+        with pytest.raises(ValueError, match="ROSTER_EXPORT_SHARE"):
+            load_config(str(tmp_path))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Callable, Iterator
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import selectinload
 
 from roster.domain.roster_csv import RosterRow, iter_csv, row_from_json
@@ -18,6 +20,7 @@ from roster.services.billing import day_totals, frozen
 from roster.services.paging import clamp, page_count
 
 CSV_CHUNK = 500
+PARTS = 8  # a large range on PostgreSQL is claimed in this many parts (see _claim)
 
 
 def export_range(date_from: date, date_to: date, user: User | None,
@@ -52,8 +55,10 @@ def export_range(date_from: date, date_to: date, user: User | None,
             sa.and_(BillingLine.status == LineStatus.VOID, BillingLine.export_batch_id.is_not(None),
                     BillingLine.void_batch_id.is_(None)),
         )).order_by(BillingLine.id).with_for_update()
-        conn.execute(sa.select(sa.func.count()).select_from(to_lock.subquery()))
-    new_ids = frozen.claim_ready_lines(batch.id, date_from, date_to)
+        count = conn.execute(sa.select(sa.func.count()).select_from(to_lock.subquery())).scalar_one()
+        new_ids = _claim(batch.id, date_from, date_to, count, progress)
+    else:
+        new_ids = frozen.claim_ready_lines(batch.id, date_from, date_to)
     void_ids = conn.scalars(
         sa.update(BillingLine)
         .where(in_range, BillingLine.status == LineStatus.VOID, BillingLine.export_batch_id.is_not(None),
@@ -78,6 +83,41 @@ def export_range(date_from: date, date_to: date, user: User | None,
                "to": date_to.isoformat()},
     )
     return batch
+
+
+# Other connections to this database in the middle of a request (a statement running, or a transaction open)
+_OTHERS_AT_WORK = sa.text(
+    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+    "AND state IN ('active', 'idle in transaction')")
+
+
+def _claim(batch_id: int, date_from: date, date_to: date, count: int,
+           progress: Callable[[int, str], None]) -> list[int]:
+    """PostgreSQL: claim the range's ready lines; a large range gives way to other work as it goes.
+
+    A year's claim keeps one PostgreSQL backend busy for seconds: on a small server that is half the
+    machine, and a front desk checking caregivers in at that moment waits for it. A range of more than
+    ``EXPORT_PACED_ABOVE`` lines (default 5,000) is claimed in ``PARTS`` parts of equal days (the same
+    statement a fixed number of times, whatever the line count). After each part but the last, if
+    other connections to the database are at work (``_OTHERS_AT_WORK``), the claim pauses so that it
+    works ``EXPORT_SHARE`` of the time (default 0.5: a pause as long as the part took), as PostgreSQL
+    paces its own VACUUM; with no one else at work it goes straight on. Its lines are locked before the
+    first part (``export_range``), so nothing changes in the pauses, and a year still takes seconds.
+    SQLite is never paced: its one write lock would keep every desk waiting through the pauses.
+    """
+    share = float(current_app.config.get("EXPORT_SHARE", 0.5))
+    if count <= int(current_app.config.get("EXPORT_PACED_ABOVE", 5000)) or not 0 < share < 1:
+        return frozen.claim_ready_lines(batch_id, date_from, date_to)
+    days = (date_to - date_from).days + 1
+    cuts = sorted({date_from + timedelta(days=days * k // PARTS) for k in range(PARTS)} | {date_to + timedelta(days=1)})
+    ids: list[int] = []
+    for n, (first, after) in enumerate(zip(cuts, cuts[1:]), start=1):
+        started = time.perf_counter()
+        ids += frozen.claim_ready_lines(batch_id, first, after - timedelta(days=1))
+        progress(10 + 50 * n // (len(cuts) - 1), f"{len(ids)} of about {count} lines taken.")
+        if after <= date_to and db.session.connection().execute(_OTHERS_AT_WORK).scalar_one():
+            time.sleep((time.perf_counter() - started) * (1 - share) / share)
+    return ids
 
 
 def export_history(limit: int = 100, offset: int = 0) -> list[ExportBatch]:
