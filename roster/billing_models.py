@@ -116,6 +116,9 @@ class Finding(db.Model):
     severity: Mapped[str] = mapped_column(sa.String(5))
     rule: Mapped[str] = mapped_column(sa.String(4))
     message: Mapped[str] = mapped_column(sa.Text)
+    # the session's date of service as evaluated (its line's, for a finding on a line), written with the
+    # finding: the review finds a range's findings by it without looking up each one's line or session
+    date_of_service: Mapped[date] = mapped_column(index=True)
 
     line: Mapped[Optional[BillingLine]] = relationship(back_populates="findings")
     patient: Mapped[Optional[Patient]] = relationship()

@@ -46,14 +46,14 @@ def run_at_once(jobs, timeout: float = 60) -> list[tuple[str, int]]:
     return answers
 
 
-def _stored(session_id: int) -> tuple[list, set]:
+def _stored(session_id: int) -> tuple[list, list]:
     lines = db.session.scalars(sa.select(BillingLine).where(BillingLine.session_id == session_id,
                                                             BillingLine.status != "void")).all()
     stored = sorted((l.patient_id, l.cpt, l.units, tuple(l.modifiers), l.place_of_service,
                      tuple(l.diagnosis_codes), l.status if l.status != "exported" else "ready", l.member_id)
                     for l in lines)
-    found = set(db.session.execute(sa.select(Finding.patient_id, Finding.code)
-                                   .where(Finding.session_id == session_id)).tuples())
+    found = db.session.execute(sa.select(Finding.patient_id, Finding.code, Finding.date_of_service)
+                               .where(Finding.session_id == session_id)).tuples().all()
     return stored, found
 
 
@@ -73,11 +73,15 @@ def assert_fresh(app) -> None:
                              d.status, f.patients[d.patient_id].member_id) for d in evaluation.lines)
             stored, found = _stored(sid)
             assert stored == wanted, f"session {sid}: stored lines differ from a fresh evaluation"
-            assert found == {(x.patient_id, x.code) for x in evaluation.findings}, (
+            assert {(p, c) for p, c, _ in found} == {(x.patient_id, x.code) for x in evaluation.findings}, (
                 f"session {sid}: stored findings differ from a fresh evaluation")
+            assert all(d == f.date_of_service for _, _, d in found), (  # the review reads it (issue 12)
+                f"session {sid}: a finding's date of service differs from the session's")
             if f.status == SessionStatus.HELD:
                 represented = {c.patient_id for c in f.checkins} - f.present_patient_ids
                 assert {line[0] for line in stored} == represented, f"session {sid}: a patient lost its line"
+        on_void = sa.select(sa.func.count()).select_from(Finding).join(BillingLine).where(BillingLine.status == "void")
+        assert db.session.scalar(on_void) == 0, "a finding sits on a void line"  # the review counts none (issue 12)
         assert_day_totals_fresh()
         db.session.remove()
 

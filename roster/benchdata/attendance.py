@@ -140,10 +140,10 @@ def _bill(evaluations: dict[int, rules.Evaluation], facts: dict[int, rules.Sessi
         for draft in evaluation.lines:
             for f in draft.findings:
                 on_lines.add((f.patient_id, f.code))
-                year.findings.append(_finding(sid, line_ids[draft.key], f))
+                year.findings.append(_finding(sid, line_ids[draft.key], f, dos))
         for f in evaluation.findings:
             if (f.patient_id, f.code) not in on_lines:
-                year.findings.append(_finding(sid, None, f))
+                year.findings.append(_finding(sid, None, f, dos))
 
 
 def _claim_identity(p: rules.PatientFacts) -> dict:
@@ -152,9 +152,9 @@ def _claim_identity(p: rules.PatientFacts) -> dict:
             "patient_dob": p.dob, "payer": p.payer, "member_id": p.member_id}
 
 
-def _finding(session_id: int, line_id: int | None, f: rules.Finding) -> dict:
+def _finding(session_id: int, line_id: int | None, f: rules.Finding, dos) -> dict:
     return {"session_id": session_id, "line_id": line_id, "patient_id": f.patient_id, "code": f.code,
-            "severity": f.severity, "rule": f.rule, "message": f.message}
+            "severity": f.severity, "rule": f.rule, "message": f.message, "date_of_service": dos}
 
 
 def _line_picture(line: dict) -> dict:

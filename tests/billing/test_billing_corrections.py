@@ -251,6 +251,6 @@ def test_s8_the_review_dates_line_less_findings_in_the_zone_the_session_was_held
     with app.app_context():
         held_day = billing.review(date(2026, 2, 3), date(2026, 2, 3), None)
         next_day = billing.review(date(2026, 2, 4), date(2026, 2, 4), None)
-    assert held_day.session_findings and {f.session.id for f in held_day.session_findings} == {sid}
+    assert held_day.session_findings and {f.finding.session_id for f in held_day.session_findings} == {sid}
     assert {f.date_of_service for f in held_day.session_findings} == {date(2026, 2, 3)}
     assert next_day.session_findings == []

@@ -1,5 +1,6 @@
 """The review's totals come from sums kept by day (issue 12): after every kind of line change they equal
-the lines counted afresh, and the review shows the same counts and totals as counting the lines."""
+the lines counted afresh, and the review shows the same counts and totals as counting the lines. Each
+finding's date of service (which the review reads too) stays its session's and its line's."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from datetime import date
 import sqlalchemy as sa
 
 from roster.extensions import db
-from roster.models import BillingExportTotal
+from roster.models import BillingExportTotal, BillingLine, ClassSession, Finding
+from roster.services.billing.facts import date_of_service
 from tests.billing.clinic import BAD_NPI, VALID_NPI, Clinic
 from tests.fresh import assert_day_totals_fresh
 
@@ -21,6 +23,11 @@ def _check(app) -> None:
 
     with app.app_context():
         assert_day_totals_fresh()
+        findings = db.session.execute(sa.select(Finding, ClassSession, BillingLine.date_of_service)
+                                      .join(ClassSession, ClassSession.id == Finding.session_id)
+                                      .outerjoin(BillingLine, BillingLine.id == Finding.line_id)).tuples().all()
+        assert findings and all(f.date_of_service == date_of_service(s) == (line_day or f.date_of_service)
+                                for f, s, line_day in findings), "a finding's date of service is stale"
         for narrowing, params in (((), {}), (("cpt",), {"cpt": "97552"}), (("no_facilitator",), {})):
             params = dict(params, date_from=FEB[0], date_to=FEB[1])
             kept = _totals(_totals_statement(narrowing), params)
@@ -34,8 +41,16 @@ def test_the_day_totals_follow_every_change_of_the_lines(app, api):
     a, b = clinic.patient(), clinic.patient()
     sid = clinic.group_session([a, b], fid, start="2026-02-03T10:00")  # two ready lines (insert)
     held = clinic.group_session([clinic.patient(), clinic.patient()], bad, start="2026-02-04T10:00")
-    clinic.held_session([(clinic.caregiver(c), c) for c in [clinic.patient()]], None, start="2026-02-05T10:00")
+    lone = clinic.held_session([(clinic.caregiver(c), c) for c in [clinic.patient()]], None, start="2026-02-05T10:00")
     _check(app)
+    with app.app_context():
+        before = set(db.session.scalars(sa.select(Finding.id).where(Finding.session_id == lone)))
+    clinic.close(lone, "2026-02-06T10:00", None)  # closed again a day later: its findings (no facilitator) move
+    _check(app)
+    with app.app_context():
+        moved = db.session.execute(sa.select(Finding.id, Finding.date_of_service)
+                                   .where(Finding.session_id == lone)).tuples().all()
+    assert before and moved and {d for _, d in moved} == {date(2026, 2, 6)}, moved
     assert {l["status"] for l in clinic.billing(held)["lines"]} == {"held"}
 
     clinic.call("patch", f"/facilitators/{bad}", {"npi": VALID_NPI})  # held -> ready (update)

@@ -27,10 +27,10 @@ def test_review_pages_session_findings(app, runner, client, login, count_queries
         seen = {sf.finding.id for p in range(1, first.findings_pages + 1)
                 for sf in billing.review(lo, hi, None, findings_page=p).session_findings}
         assert len(seen) == lineless
-        # issue 12: only sessions within a day of either end are placed by their zone in Python; any
-        # range gives the findings converting each session gives, in the same order (four zones, classes
-        # until 16:30 local, so late sessions fall on the next UTC day)
-        from roster.services.billing.review import _line_less_finding_ids
+        # issue 12: the findings are read by the date of service each keeps; any range gives the findings
+        # converting each session gives, in the same order (four zones, classes until 16:30 local, so late
+        # sessions fall on the next UTC day)
+        from roster.services.billing.review import line_less_findings
 
         every = billing.session_findings_without_lines(lo - timedelta(days=2), hi + timedelta(days=2))
         found = []
@@ -39,7 +39,7 @@ def test_review_pages_session_findings(app, runner, client, login, count_queries
                 start = lo + timedelta(days=offset)
                 end = start + timedelta(days=days)
                 expected = [sf.finding.id for sf in every if start <= sf.date_of_service <= end]
-                assert _line_less_finding_ids(start, end) == expected, (start, end)
+                assert [sf.finding.id for sf in line_less_findings(start, end, 1, 10_000)[0]] == expected, (start, end)
                 found.append(len(expected))
         assert sum(1 for n in found if n) > len(found) // 2, found
     login("biller")
@@ -54,12 +54,12 @@ def test_review_pages_session_findings(app, runner, client, login, count_queries
 
 
 def test_line_less_findings_near_the_ends_of_a_range_are_placed_by_their_zone(app, api):
-    """A Pacific session at 17:30 falls on the next UTC day; only sessions that near an end of the range
-    are placed in Python, the rest is taken as in range (issue 12)."""
+    """A Pacific session at 17:30 falls on the next UTC day: each finding keeps its session's local date
+    (issue 12), and a range's findings are those converting each session gives."""
     from datetime import date
 
     from roster.services import billing
-    from roster.services.billing.review import _line_less_finding_ids
+    from roster.services.billing.review import line_less_findings
     from tests.billing.clinic import Clinic
 
     clinic = Clinic(api("admin"))
@@ -76,8 +76,9 @@ def test_line_less_findings_near_the_ends_of_a_range_are_placed_by_their_zone(ap
     present("2026-02-16T17:30", "America/Los_Angeles")  # 2026-02-17 01:30 UTC
     with app.app_context():
         every = billing.session_findings_without_lines(date(2026, 2, 1), date(2026, 2, 28))
-        assert len({sf.session.id for sf in every}) == 4
+        assert len({sf.finding.session_id for sf in every}) == 4
         for lo, hi in ((10, 10), (11, 11), (11, 13), (10, 16), (11, 16), (12, 16), (13, 17), (17, 28), (1, 28)):
             start, end = date(2026, 2, lo), date(2026, 2, hi)
             expected = [sf.finding.id for sf in every if start <= sf.date_of_service <= end]
-            assert _line_less_finding_ids(start, end) == expected, (lo, hi)
+            page, total = line_less_findings(start, end, 1, 10_000)
+            assert [sf.finding.id for sf in page] == expected and total == len(expected), (lo, hi)

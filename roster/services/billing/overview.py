@@ -60,9 +60,11 @@ def grouped_findings(date_from: date, date_to: date, limit: int | None = None) -
     groups (blocking first, then those on the most lines, by patient and code) and how many groups
     there are, in one query.
 
-    It reads the findings that sit on a line and looks up each one's line by its key (a correlated
-    subquery, evaluated once per finding), rather than every line of the range and the findings of each: a year has ~55,000 lines
-    and a few thousand findings.
+    It reads the range's findings that sit on a line by the date of service each keeps (its line's,
+    ``ix_finding_date_of_service``), not every line of the range nor each finding's line (issue 12: a
+    year has ~55,000 lines and a few thousand findings; a voided line keeps no finding, re-evaluation
+    removes them with the void). Only the groups shown are joined to their sample finding and patient;
+    the others are ordered by their patient's last name alone.
     """
     params = {"date_from": date_from, "date_to": date_to} | ({"limit": limit} if limit is not None else {})
     # plain rows: loading the groups' findings and patients as ORM objects cost more than the query (issue 12)
@@ -74,28 +76,35 @@ def grouped_findings(date_from: date, date_to: date, limit: int | None = None) -
 
 @cache
 def _grouped_findings_statement(limited: bool):
-    """Built once, run with the range (and the limit): building it cost as much as running it (issue 12)."""
-    dos = (sa.select(BillingLine.date_of_service)
-           .where(BillingLine.id == Finding.line_id, BillingLine.status != LineStatus.VOID)
-           .scalar_subquery())
-    on_lines = (sa.select(Finding.id, Finding.patient_id, Finding.code, Finding.line_id, dos.label("dos"))
-                .where(Finding.line_id.is_not(None))
-                .cte("on_lines").prefix_with("MATERIALIZED"))  # one look-up per finding, not one per use of dos
+    """Built once, run with the range (and the limit): building it cost as much as running it (issue 12).
+
+    A group's severity is its findings' (every finding of a code has the code's severity, FINDING_CODES;
+    were they ever mixed, the group would block)."""
+    f = Finding
     groups = (
-        sa.select(on_lines.c.patient_id, on_lines.c.code, sa.func.count(sa.distinct(on_lines.c.line_id)).label("n"),
-                  sa.func.min(on_lines.c.dos).label("first"), sa.func.max(on_lines.c.dos).label("last"),
-                  sa.func.min(on_lines.c.id).label("sample_id"))
-        .where(on_lines.c.dos >= sa.bindparam("date_from"), on_lines.c.dos <= sa.bindparam("date_to"))
-        .group_by(on_lines.c.patient_id, on_lines.c.code)
-        .subquery()
+        sa.select(f.patient_id, f.code, sa.func.min(f.severity).label("severity"),
+                  sa.func.count(sa.distinct(f.line_id)).label("n"),
+                  sa.func.min(f.date_of_service).label("first"), sa.func.max(f.date_of_service).label("last"),
+                  sa.func.min(f.id).label("sample_id"))
+        .where(f.line_id.is_not(None), f.date_of_service >= sa.bindparam("date_from"),
+               f.date_of_service <= sa.bindparam("date_to"))
+        .group_by(f.patient_id, f.code)
+        .subquery("finding_group")
     )
-    stmt = (
-        sa.select(Finding.id, Finding.session_id, Finding.patient_id, Finding.code, Finding.severity, Finding.message,
-                  Patient.first_name, Patient.last_name,
-                  groups.c.n, groups.c.first, groups.c.last, sa.func.count().over().label("total"))
-        .join(groups, groups.c.sample_id == Finding.id)
-        .outerjoin(Patient, Patient.id == Finding.patient_id)
-        .order_by(sa.case((Finding.severity == "block", 0), else_=1), groups.c.n.desc(),
-                  sa.func.coalesce(Patient.last_name, ""), Finding.code, Finding.patient_id)
+    last_name = sa.select(Patient.last_name).where(Patient.id == groups.c.patient_id).scalar_subquery()
+    sort_name = sa.func.coalesce(last_name, "").label("sort_name")  # one look-up per group, no join
+
+    def order(of):
+        return (sa.case((of.c.severity == "block", 0), else_=1), of.c.n.desc(), of.c.sort_name, of.c.code,
+                of.c.patient_id)
+
+    ranked = sa.select(groups, sort_name, sa.func.count().over().label("total")).subquery("ranked")
+    shown = sa.select(ranked).order_by(*order(ranked))
+    shown = (shown.limit(sa.bindparam("limit", type_=sa.Integer)) if limited else shown).subquery("shown")
+    return (
+        sa.select(f.id, f.session_id, f.patient_id, f.code, shown.c.severity, f.message,
+                  Patient.first_name, Patient.last_name, shown.c.n, shown.c.first, shown.c.last, shown.c.total)
+        .join(shown, shown.c.sample_id == f.id)
+        .outerjoin(Patient, Patient.id == shown.c.patient_id)
+        .order_by(*order(shown))
     )
-    return stmt.limit(sa.bindparam("limit", type_=sa.Integer)) if limited else stmt

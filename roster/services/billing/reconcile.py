@@ -35,7 +35,8 @@ LINE_CONTENT = ("date_of_service", "units", "modifiers", "place_of_service", "di
 
 
 LINE_COLUMNS = ("id", "session_id", "patient_id", "cpt", "status") + LINE_CONTENT
-FINDING_COLUMNS = ("id", "session_id", "line_id", "patient_id", "code", "severity", "rule", "message")
+FINDING_COLUMNS = ("id", "session_id", "line_id", "patient_id", "code", "severity", "rule", "message",
+                   "date_of_service")
 
 
 def _rows_of(table: sa.Table, columns: tuple[str, ...], locked: bool = False) -> dict[bool, Built]:
@@ -121,7 +122,7 @@ _NEW_LINE = ("session_id", "patient_id", "cpt", "status") + LINE_CONTENT
 _NEW_LINE_KEYS = (_LINE.c.id, _LINE.c.session_id, _LINE.c.patient_id, _LINE.c.cpt)
 _INSERT_LINES = {"sqlite": sa.insert(_LINE).returning(*_NEW_LINE_KEYS),
                  "postgresql": insert_from_json(_LINE, _NEW_LINE).returning(*_NEW_LINE_KEYS)}
-_NEW_FINDING = ("session_id", "line_id", "patient_id", "code", "severity", "rule", "message")
+_NEW_FINDING = ("session_id", "line_id", "patient_id", "code", "severity", "rule", "message", "date_of_service")
 _INSERT_FINDINGS = {"sqlite": sa.insert(Finding.__table__),
                     "postgresql": insert_from_json(Finding.__table__, _NEW_FINDING)}
 _DELETE_FINDINGS = per_kind(lambda kind: sa.delete(Finding.__table__).where(one_of(kind, Finding.__table__.c.id, "ids")))
@@ -140,7 +141,7 @@ class Reconciliation:
 
     def __init__(self) -> None:
         self._audits: list[Callable[[], dict]] = []
-        self._findings: list[tuple[HeldSession, rules.Evaluation, dict, list[sa.Row]]] = []
+        self._findings: list[tuple[HeldSession, date, rules.Evaluation, dict, list[sa.Row]]] = []
         self._voids: list[int] = []
         self._updates: list[dict] = []
         self._deletes: list[int] = []
@@ -189,7 +190,7 @@ class Reconciliation:
             old_findings = [f for f in old_findings if f.line_id != line.id]
             self._deletes.append(line.id)
             self._sums.add(line, -1)
-        self._findings.append((session, evaluation, kept, old_findings))
+        self._findings.append((session, dos, evaluation, kept, old_findings))
 
     def flush(self) -> None:
         db.session.flush()
@@ -261,23 +262,23 @@ def _event(action: str, line_id: int, session_id: int, before: dict | None, afte
             "before": before, "after": after}
 
 
-def _replace_findings(session: HeldSession, evaluation: rules.Evaluation,
+def _replace_findings(session: HeldSession, dos: date, evaluation: rules.Evaluation,
                       lines: dict[tuple[int, str], sa.Row | dict], old: list[sa.Row],
                       line_id: Callable[[sa.Row | dict], int]) -> tuple[list[int], list[dict]]:
     """What makes the stored findings what the evaluation found: the ids of those no longer found
-    (a finding found again stays as it is), and the rows of the new ones."""
+    (a finding found again on the same date of service stays as it is), and the rows of the new ones."""
     wanted = []
     for draft in evaluation.lines:
         for f in draft.findings:
-            wanted.append((line_id(lines[draft.key]), f.patient_id, f.code, f.severity, f.rule, f.message))
+            wanted.append((line_id(lines[draft.key]), f.patient_id, f.code, f.severity, f.rule, f.message, dos))
     on_lines = {(w[1], w[2]) for w in wanted}
     for f in evaluation.findings:
         if (f.patient_id, f.code) not in on_lines:
-            wanted.append((None, f.patient_id, f.code, f.severity, f.rule, f.message))
+            wanted.append((None, f.patient_id, f.code, f.severity, f.rule, f.message, dos))
     missing = Counter(wanted)
     stale = []
     for f in old:
-        key = (f.line_id, f.patient_id, f.code, f.severity, f.rule, f.message)
+        key = (f.line_id, f.patient_id, f.code, f.severity, f.rule, f.message, f.date_of_service)
         if missing[key]:
             missing[key] -= 1
         else:
@@ -287,5 +288,5 @@ def _replace_findings(session: HeldSession, evaluation: rules.Evaluation,
         if missing[w] > 0:
             missing[w] -= 1
             rows.append({"session_id": session.id, "line_id": w[0], "patient_id": w[1], "code": w[2],
-                         "severity": w[3], "rule": w[4], "message": w[5]})
+                         "severity": w[3], "rule": w[4], "message": w[5], "date_of_service": w[6]})
     return stale, rows

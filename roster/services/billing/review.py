@@ -7,12 +7,11 @@ from functools import cache
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import contains_eager, load_only, selectinload
+from sqlalchemy.orm import selectinload
 
 from roster.domain.families import FAMILIES
 from roster.domain.statuses import LineStatus
 from roster.extensions import db
-from roster.domain.recurrence import utc_to_local
 from roster.models import BillingLine, ClassSession, Facilitator, Finding, GroupClass, Patient
 from roster.services.billing import day_totals
 from roster.services.billing.day_totals import NARROWINGS
@@ -61,15 +60,13 @@ def family_totals(by_code: list[Total]) -> list[FamilyTotal]:
 
 @dataclass(frozen=True)
 class SessionFinding:
-    """A finding that sits on no line (patient present, under minimum time, ...), with its session
-    (and the session's class)."""
+    """A finding that sits on no line (patient present, under minimum time, ...), with its session's
+    date of service and its class's title. ``finding`` has ``id``, ``session_id``, ``patient_id``,
+    ``code``, ``severity`` and ``message``."""
 
-    finding: Finding
-    session: ClassSession
-
-    @property
-    def date_of_service(self) -> date:
-        return date_of_service(self.session)
+    finding: Finding | sa.Row
+    date_of_service: date
+    class_title: str
 
 
 @dataclass(frozen=True)
@@ -145,13 +142,10 @@ def review(date_from: date, date_to: date, status: str | None, page: int = 1, pe
     page = clamp(page, pages)
     lines = _line_page(_line_page_statement(narrowing, bool(status)),
                        dict(params, status=status, limit=per_page, offset=(page - 1) * per_page))
-    ids = _line_less_finding_ids(date_from, date_to)
-    findings_pages = max(1, -(-len(ids) // FINDINGS_PER_PAGE))
-    findings_page = min(max(findings_page, 1), findings_pages)
-    start = (findings_page - 1) * FINDINGS_PER_PAGE
-    return Review(lines, counts, by_code, by_facilitator,
-                  _session_findings(ids[start:start + FINDINGS_PER_PAGE]), page, pages,
-                  findings_page, findings_pages, len(ids))
+    session_findings, findings_total = line_less_findings(date_from, date_to, findings_page)
+    findings_pages = max(1, -(-findings_total // FINDINGS_PER_PAGE))
+    return Review(lines, counts, by_code, by_facilitator, session_findings, page, pages,
+                  min(max(findings_page, 1), findings_pages), findings_pages, findings_total)
 
 
 # The review's statements are built once and run with new parameters: building a statement and its
@@ -278,75 +272,59 @@ def _totals(stmt, params: dict) -> tuple[dict[str, int], list[Total], list[Total
     return counts, by_code, by_facilitator
 
 
-def _line_less_finding_ids(date_from: date, date_to: date) -> list[int]:
-    """Ids of the range's line-less findings, in order (session moment, session, finding), in two light
-    queries.
+def line_less_findings(date_from: date, date_to: date, page: int = 1,
+                       per_page: int = FINDINGS_PER_PAGE) -> tuple[list[SessionFinding], int]:
+    """One page of the range's findings that sit on no line, in order (session moment, session,
+    finding), with their class titles, and how many there are: one statement (a page past the last
+    one: the last page, one more).
 
-    A session's date of service is its local date in the zone it is billed in (as held, S8, else its
-    class's). Only a session within a day of either end of the range needs that zone to tell (every
-    zone is less than a day from UTC); the sessions in between are in the range whatever their zone and
-    are read as bare ids, not converted one by one (a year has ~1,300 such findings).
+    A finding keeps its session's date of service (issue 12): the range's findings are read by it
+    (``ix_finding_date_of_service``), not found by placing each session in its zone.
     """
-    lo, hi = _utc_midnight(date_from - timedelta(days=1)), _utc_midnight(date_to + timedelta(days=2))
-    sure_lo, sure_hi = _utc_midnight(date_from + timedelta(days=1)), _utc_midnight(date_to)
-    if sure_lo >= sure_hi:  # a range of a day or two: every session is near an end
-        sure_lo = sure_hi = hi
-    near_ends, between_ends = _line_less_statements()
-    bounds = {"lo": lo, "hi": hi, "sure_lo": sure_lo, "sure_hi": sure_hi}
-    edges = db.session.execute(near_ends, bounds).tuples()
-    between = db.session.scalars(between_ends, bounds).all()
-    ends: tuple[list[int], list[int]] = ([], [])
-    for finding_id, actual, scheduled, tz, end in edges:
-        if date_from <= utc_to_local(actual or scheduled, tz).date() <= date_to:
-            ends[end].append(finding_id)
-    return ends[0] + list(between) + ends[1]
+    page = max(page, 1)
+    rows = _line_less_page(date_from, date_to, per_page, (page - 1) * per_page)
+    if not rows and page > 1:  # past the last page: how many there are, then the last page
+        total = db.session.execute(_line_less_statement(), _line_less_params(date_from, date_to, 1, 0)).all()
+        if not total:
+            return [], 0
+        last = -(-total[0].total // per_page)
+        rows = _line_less_page(date_from, date_to, per_page, (last - 1) * per_page)
+    out = [SessionFinding(r, r.date_of_service, r.title) for r in rows]
+    return out, (rows[0].total if rows else 0)
+
+
+def _line_less_params(date_from: date, date_to: date, limit: int, offset: int) -> dict:
+    return {"date_from": date_from, "date_to": date_to, "limit": limit, "offset": offset}
+
+
+def _line_less_page(date_from: date, date_to: date, limit: int, offset: int) -> list[sa.Row]:
+    return db.session.execute(_line_less_statement(), _line_less_params(date_from, date_to, limit, offset)).all()
 
 
 @cache
-def _line_less_statements():
-    """The line-less findings of sessions near either end of a range (with what places them), and of
-    those in between (bare ids), each in order (session moment, session, finding)."""
-    moment = sa.func.coalesce(ClassSession.actual_start, ClassSession.starts_at)
-    lo, hi, sure_lo, sure_hi = (sa.bindparam(name, type_=ClassSession.starts_at.type)
-                                for name in ("lo", "hi", "sure_lo", "sure_hi"))
-    order = (moment, ClassSession.id, Finding.id)
-    near_ends = (
-        sa.select(Finding.id, ClassSession.actual_start, ClassSession.starts_at,
-                  sa.func.coalesce(ClassSession.held_timezone, GroupClass.timezone),
-                  sa.case((moment < sure_lo, 0), else_=1))
-        .join(ClassSession, ClassSession.id == Finding.session_id)
-        .join(GroupClass, GroupClass.id == ClassSession.class_id)
-        .where(Finding.line_id.is_(None),
-               sa.or_(sa.and_(moment >= lo, moment < sure_lo), sa.and_(moment >= sure_hi, moment < hi)))
-        .order_by(*order)
+def _line_less_statement():
+    """A page of the range's line-less findings: ordered by their sessions' moments, looked up one by one
+    (a year: ~1,300 look-ups rather than a hash of all 13,000 sessions), then the page's with their
+    classes' titles."""
+    f = Finding
+    moment = (sa.select(sa.func.coalesce(ClassSession.actual_start, ClassSession.starts_at))
+              .where(ClassSession.id == f.session_id).scalar_subquery().label("moment"))
+    page = (
+        sa.select(f.id, f.session_id, moment, sa.func.count().over().label("total"))
+        .where(f.line_id.is_(None), f.date_of_service >= sa.bindparam("date_from"),
+               f.date_of_service <= sa.bindparam("date_to"))
+        .order_by(moment, f.session_id, f.id)
+        .limit(sa.bindparam("limit", type_=sa.Integer)).offset(sa.bindparam("offset", type_=sa.Integer))
+        .subquery("page")
     )
-    between = (
-        sa.select(Finding.id).join(ClassSession, ClassSession.id == Finding.session_id)
-        .where(Finding.line_id.is_(None), moment >= sure_lo, moment < sure_hi).order_by(*order)
-    )
-    return near_ends, between
-
-
-@cache
-def _session_findings_statement():
     return (
-        sa.select(Finding, ClassSession)
-        .join(ClassSession, ClassSession.id == Finding.session_id)
+        sa.select(f.id, f.session_id, f.patient_id, f.code, f.severity, f.message, f.date_of_service,
+                  GroupClass.title, page.c.total)
+        .join(page, page.c.id == f.id)
+        .join(ClassSession, ClassSession.id == page.c.session_id)
         .join(GroupClass, GroupClass.id == ClassSession.class_id)
-        .options(load_only(ClassSession.class_id, ClassSession.starts_at, ClassSession.actual_start,
-                           ClassSession.held_timezone),  # what its date of service and title need
-                 contains_eager(ClassSession.group_class).load_only(GroupClass.title, GroupClass.timezone))
-        .where(Finding.id.in_(sa.bindparam("ids", expanding=True)))
+        .order_by(page.c.moment, page.c.session_id, page.c.id)
     )
-
-
-def _session_findings(ids: list[int]) -> list[SessionFinding]:
-    """These findings with their sessions and classes, in one query."""
-    if not ids:
-        return []
-    rows = db.session.execute(_session_findings_statement(), {"ids": ids}).tuples().all()
-    found = {f.id: (f, s) for f, s in rows}
-    return [SessionFinding(*found[i]) for i in ids]
 
 
 def session_findings_without_lines(date_from: date, date_to: date) -> list[SessionFinding]:
@@ -365,5 +343,5 @@ def session_findings_without_lines(date_from: date, date_to: date) -> list[Sessi
     for finding, session in rows:
         dos = date_of_service(session)
         if date_from <= dos <= date_to:
-            out.append(SessionFinding(finding, session))
+            out.append(SessionFinding(finding, dos, session.group_class.title))
     return out
