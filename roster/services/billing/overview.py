@@ -68,7 +68,7 @@ def grouped_findings(date_from: date, date_to: date, limit: int | None = None) -
     """
     params = {"date_from": date_from, "date_to": date_to} | ({"limit": limit} if limit is not None else {})
     # plain rows: loading the groups' findings and patients as ORM objects cost more than the query (issue 12)
-    rows = db.session.execute(_grouped_findings_statement(limit is not None), params).all()
+    rows = db.session.connection().execute(_grouped_findings_statement(limit is not None), params).all()
     out = [FindingGroup(GroupPatient(r.patient_id, r.first_name, r.last_name) if r.first_name is not None else None,
                         r.code, r.severity, r.message, r.n, r.first, r.last, r) for r in rows]
     return out, (rows[0].total if rows else 0)

@@ -16,6 +16,7 @@ from roster.models import BillingLine, ClassSession, Facilitator, Finding, Group
 from roster.services.billing import day_totals
 from roster.services.billing.day_totals import NARROWINGS
 from roster.services.billing.facts import _utc_midnight, date_of_service
+from roster.services.billing.statements import one_of, per_kind, run
 from roster.services.paging import clamp, page_count
 
 LINE_STATUS_ORDER = (LineStatus.HELD, LineStatus.READY, LineStatus.EXPORTED, LineStatus.VOID)
@@ -198,19 +199,20 @@ def _line_page_statement(narrowing: tuple, by_status: bool):
     )
 
 
-_LINE_FINDINGS = (
+_LINE_FINDINGS = per_kind(lambda kind: (  # PostgreSQL: "= ANY(:line_ids)", one statement text (statements.py)
     sa.select(Finding.id, Finding.line_id, Finding.session_id, Finding.patient_id, Finding.code, Finding.severity,
               Finding.message)
-    .where(Finding.line_id.in_(sa.bindparam("line_ids", expanding=True))).order_by(Finding.id)
-)
+    .where(one_of(kind, Finding.line_id, "line_ids")).order_by(Finding.id)
+))
 
 
 def _line_page(stmt, params: dict) -> list[ReviewLine]:
-    """The page's lines with their class titles and patients (one statement), and their findings (one)."""
-    lines = [ReviewLine(*row) for row in db.session.execute(stmt, params)]
+    """The page's lines with their class titles and patients (one statement), and their findings (one),
+    as Core rows on the session's connection."""
+    lines = [ReviewLine(*row) for row in db.session.connection().execute(stmt, params)]
     if lines:
         by_id = {line.id: line for line in lines}
-        for finding in db.session.execute(_LINE_FINDINGS, {"line_ids": list(by_id)}):
+        for finding in run(_LINE_FINDINGS, {"line_ids": list(by_id)}):
             by_id[finding.line_id].findings.append(finding)
     return lines
 
@@ -249,19 +251,19 @@ def _totals(stmt, params: dict) -> tuple[dict[str, int], list[Total], list[Total
     index's own order (a streaming aggregate, a few rows a day), then by status, code and facilitator:
     grouping a year's 57,000 lines straight into a temporary B-tree took SQLite 2.5 times as long.
     """
-    rows = db.session.execute(stmt, params).all()
+    rows = db.session.connection().execute(stmt, params).tuples().all()  # a few hundred rows: plain tuples
     counts = dict.fromkeys(LINE_STATUS_ORDER, 0)
     codes: dict[str, list[int]] = {}
     people: dict[int | None, list] = {}
-    for r in rows:
-        n, units = int(r.n), int(r.units or 0)
-        counts[r.status] = counts.get(r.status, 0) + n
-        if r.status == LineStatus.VOID:
+    for status, cpt, facilitator_id, n, units, name in rows:
+        n, units = int(n), int(units or 0)
+        counts[status] = counts.get(status, 0) + n
+        if status == LineStatus.VOID:
             continue
-        code = codes.setdefault(r.cpt, [0, 0])
+        code = codes.setdefault(cpt, [0, 0])
         code[0] += n
         code[1] += units
-        person = people.setdefault(r.facilitator_id, [r.name, 0, 0])
+        person = people.setdefault(facilitator_id, [name, 0, 0])
         person[1] += n
         person[2] += units
     by_code = [Total(cpt, n, units) for cpt, (n, units) in sorted(codes.items())]
@@ -275,8 +277,8 @@ def _totals(stmt, params: dict) -> tuple[dict[str, int], list[Total], list[Total
 def line_less_findings(date_from: date, date_to: date, page: int = 1,
                        per_page: int = FINDINGS_PER_PAGE) -> tuple[list[SessionFinding], int]:
     """One page of the range's findings that sit on no line, in order (session moment, session,
-    finding), with their class titles, and how many there are: one statement (a page past the last
-    one: the last page, one more).
+    finding), with their class titles, and how many there are: one statement (asked for a page past
+    the last one: two more, for the count and the last page).
 
     A finding keeps its session's date of service (issue 12): the range's findings are read by it
     (``ix_finding_date_of_service``), not found by placing each session in its zone.
@@ -284,21 +286,17 @@ def line_less_findings(date_from: date, date_to: date, page: int = 1,
     page = max(page, 1)
     rows = _line_less_page(date_from, date_to, per_page, (page - 1) * per_page)
     if not rows and page > 1:  # past the last page: how many there are, then the last page
-        total = db.session.execute(_line_less_statement(), _line_less_params(date_from, date_to, 1, 0)).all()
-        if not total:
+        first = _line_less_page(date_from, date_to, 1, 0)
+        if not first:
             return [], 0
-        last = -(-total[0].total // per_page)
-        rows = _line_less_page(date_from, date_to, per_page, (last - 1) * per_page)
+        rows = _line_less_page(date_from, date_to, per_page, (-(-first[0].total // per_page) - 1) * per_page)
     out = [SessionFinding(r, r.date_of_service, r.title) for r in rows]
     return out, (rows[0].total if rows else 0)
 
 
-def _line_less_params(date_from: date, date_to: date, limit: int, offset: int) -> dict:
-    return {"date_from": date_from, "date_to": date_to, "limit": limit, "offset": offset}
-
-
 def _line_less_page(date_from: date, date_to: date, limit: int, offset: int) -> list[sa.Row]:
-    return db.session.execute(_line_less_statement(), _line_less_params(date_from, date_to, limit, offset)).all()
+    params = {"date_from": date_from, "date_to": date_to, "limit": limit, "offset": offset}
+    return db.session.connection().execute(_line_less_statement(), params).all()
 
 
 @cache
