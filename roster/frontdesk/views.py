@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import wraps
+from typing import NamedTuple
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -19,7 +21,7 @@ from roster.permissions import can, requires
 from roster.services import ServiceError, attendance, clock, frontdesk
 from roster.services.attendance import CheckInResult
 from roster.services.validation import parse_date
-from roster.templating import format_clock
+from roster.templating import cached_macro, format_clock
 from roster.transactions import discard_changes
 
 
@@ -59,12 +61,31 @@ def desk_action(form_class, refusal: str):
 _SOME_ID = 9876543210  # stands for a session's id in an address built once for many sessions
 
 
-def _address_by_id(endpoint: str):
+@dataclass(frozen=True)
+class _AddressById:
     """``url_for(endpoint, session_id=i)`` for many sessions from one build: the address around a stand-in
-    id (``url_for`` costs ~50 µs; the day's list links each of ~50 sessions three times)."""
-    before, _, after = url_for(endpoint, session_id=_SOME_ID).partition(str(_SOME_ID))
-    return lambda session_id: f"{before}{int(session_id)}{after}"
+    id (``url_for`` costs ~50 µs; the day's list links each of ~50 sessions three times). A value (hashable):
+    the day's cards are remembered by it (``templating.cached_macro``)."""
+    before: str
+    after: str
 
+    @classmethod
+    def of(cls, endpoint: str) -> "_AddressById":
+        before, _, after = url_for(endpoint, session_id=_SOME_ID).partition(str(_SOME_ID))
+        return cls(before, after)
+
+    def __call__(self, session_id: int) -> str:
+        return f"{self.before}{int(session_id)}{self.after}"
+
+
+class _DayLinks(NamedTuple):
+    session: _AddressById
+    sheet: _AddressById
+    close: _AddressById
+
+
+# each session of the day's list, rendered once per distinct row (its counts change with every check-in)
+_day_cards = cached_macro("frontdesk/_day_card.html", "day_card")
 
 
 @bp.get("/today")
@@ -80,9 +101,9 @@ def today():
     mine = current_user.facilitator_id if current_user.role == "facilitator" else None
     show_all = mine is None or request.args.get("show") == "all"
     rows = frontdesk.day_sessions(day, current_app.config["CLINIC_TIMEZONE"], None if show_all else mine)
-    links = {name: _address_by_id(endpoint) for name, endpoint in (
-        ("session", "frontdesk.session"), ("sheet", "frontdesk.sign_in_sheet"), ("close", "frontdesk.close_session"))}
-    return render_template("frontdesk/today.html", rows=rows, links=links, day=day, clinic_today=clinic_today,
+    links = _DayLinks(*map(_AddressById.of, ("frontdesk.session", "frontdesk.sign_in_sheet", "frontdesk.close_session")))
+    return render_template("frontdesk/today.html", rows=rows, links=links, day_cards=_day_cards, day=day,
+                           clinic_today=clinic_today,
                            previous_day=day - timedelta(days=1), next_day=day + timedelta(days=1),
                            mine=mine, show_all=show_all, show_arg="all" if mine is not None and show_all else None
                            ), 400 if errors else 200

@@ -41,14 +41,23 @@ def page(client, scene, **args) -> str:
 # --------------------------------------------------------------------------- today
 
 
-def test_today_lists_the_days_sessions_with_counts_and_a_link_to_check_in(client, login, scene):
+def test_today_lists_the_days_sessions_with_counts_and_a_link_to_check_in(app, client, login, scene):
     desk = scene(sets=3)
     later = scene(sets=1, start="14:30")
     tomorrow = scene(sets=1, day=desk.day + timedelta(days=1))
     login("front_desk")
+    before = client.get("/frontdesk/today").get_data(as_text=True)
+    assert "0 of 3" in before and "0 of 1" in before
     post_check_in(client, desk, desk.caregivers[0], desk.patients[0])
 
+    # each session's card is remembered by what it shows (templating.cached_macro): the changed count is
+    # rendered anew, the unchanged card comes from memory, and a page asked again is the same page
+    cards = app.extensions["roster.cached_macro:frontdesk/_day_card.html:day_card"].cache_info
+    seen = cards()
     html = client.get("/frontdesk/today").get_data(as_text=True)
+    assert "0 of 3" not in html and (cards().hits - seen.hits, cards().misses - seen.misses) == (1, 1)
+    again = client.get("/frontdesk/today").get_data(as_text=True)  # (the check-in's message shown above is gone)
+    assert again == client.get("/frontdesk/today").get_data(as_text=True) and "1 of 3" in again
     assert f"Today, {desk.day.strftime('%A, %B')} {desk.day.day}, {desk.day.year}" in html  # en_US, through Babel
     assert "9:00\u202fAM–10:00\u202fAM" in html and "2:30\u202fPM–3:30\u202fPM" in html
     assert html.index("9:00\u202fAM–10:00\u202fAM") < html.index("2:30\u202fPM–3:30\u202fPM")
