@@ -61,20 +61,26 @@ def record_all(events: list[dict[str, Any]]) -> None:
     optionally ``before``, ``after``, ``session_id``); the actor is the same for all."""
     if not events:
         return
-    actor_id, label = _actor()
-    blank = {"actor_id": actor_id, "actor_label": label, "before": None, "after": None, "session_id": None}
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":  # one statement, the rows as one JSON parameter (bulk.py)
-        rows = [blank | event | {"at": utcnow()} for event in events]
-        connection.execute(_INSERT_EVENTS, bulk.rows_param(AuditEvent.__table__, rows, _EVENT_COLUMNS))
+        connection.execute(_INSERT_EVENTS, bulk.rows_param(AuditEvent.__table__, event_rows(events), EVENT_COLUMNS))
     else:
-        connection.execute(sa.insert(AuditEvent.__table__), [blank | event for event in events])
+        connection.execute(sa.insert(AuditEvent.__table__), event_rows(events, at=False))
 
 
-_EVENT_COLUMNS = ("at", "actor_id", "actor_label", "action", "entity_type", "entity_id", "session_id", "before", "after")
+EVENT_COLUMNS = ("at", "actor_id", "actor_label", "action", "entity_type", "entity_id", "session_id", "before", "after")
 
 
-_INSERT_EVENTS = bulk.insert_from_json(AuditEvent.__table__, _EVENT_COLUMNS)
+def event_rows(events: list[dict[str, Any]], at: bool = True) -> list[dict[str, Any]]:
+    """The rows of these events (``record_all``'s dicts) with their actor, and (``at``) each its time."""
+    actor_id, label = _actor()
+    blank = {"actor_id": actor_id, "actor_label": label, "before": None, "after": None, "session_id": None}
+    if not at:
+        return [blank | event for event in events]
+    return [blank | event | {"at": utcnow()} for event in events]
+
+
+_INSERT_EVENTS = bulk.insert_from_json(AuditEvent.__table__, EVENT_COLUMNS)
 
 
 def apply_changes(obj, changes: dict[str, Any], fields: tuple[str, ...], action: str, entity_type: str) -> bool:

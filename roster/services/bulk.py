@@ -24,10 +24,10 @@ def _is_json(column: sa.Column) -> bool:
     return isinstance(column.type, sa.JSON)
 
 
-def _recordset(table: sa.Table, names: tuple[str, ...], name: str):
+def _recordset(table: sa.Table, names: tuple[str, ...], name: str, param: str):
     columns = [sa.column(_POSITION, sa.Integer())] + [
         sa.column(n, sa.Text() if _is_json(table.c[n]) else table.c[n].type) for n in names]
-    rows = sa.func.json_to_recordset(sa.cast(sa.bindparam("rows", type_=sa.Text()), sa.JSON))
+    rows = sa.func.json_to_recordset(sa.cast(sa.bindparam(param, type_=sa.Text()), sa.JSON))
     return rows.table_valued(*columns).render_derived(name=name, with_types=True)
 
 
@@ -35,25 +35,30 @@ def _value(table: sa.Table, rows, name: str):
     return sa.cast(rows.c[name], sa.JSON) if _is_json(table.c[name]) else rows.c[name]
 
 
-def select_from_json(table: sa.Table, names: tuple[str, ...]) -> sa.Select:
-    """``SELECT names FROM json_to_recordset(:rows)``, in the rows' order."""
-    rows = _recordset(table, names, "added")
+def select_from_json(table: sa.Table, names: tuple[str, ...], param: str = "rows") -> sa.Select:
+    """``SELECT names FROM json_to_recordset(:rows)``, in the rows' order (``param``: the parameter's name)."""
+    rows = _recordset(table, names, "added", param)
     return sa.select(*(_value(table, rows, n) for n in names)).order_by(rows.c[_POSITION])
 
 
-def insert_from_json(table: sa.Table, names: tuple[str, ...]) -> sa.Insert:
+def insert_from_json(table: sa.Table, names: tuple[str, ...], param: str = "rows") -> sa.Insert:
     """``INSERT INTO table (names) SELECT … FROM json_to_recordset(:rows)``, in the rows' order."""
-    return sa.insert(table).from_select(list(names), select_from_json(table, names))
+    return sa.insert(table).from_select(list(names), select_from_json(table, names, param))
 
 
-def update_from_json(table: sa.Table, key: str, names: tuple[str, ...]) -> sa.Update:
+def update_from_json(table: sa.Table, key: str, names: tuple[str, ...], param: str = "rows") -> sa.Update:
     """``UPDATE table SET names FROM json_to_recordset(:rows) WHERE table.key = row's key``."""
-    rows = _recordset(table, (key,) + names, "changed")
+    rows = _recordset(table, (key,) + names, "changed", param)
     return sa.update(table).where(table.c[key] == rows.c[key]).values({n: _value(table, rows, n) for n in names})
 
 
 def rows_param(table: sa.Table, rows: list[dict], names: tuple[str, ...], renamed: dict[str, str] | None = None) -> dict:
     """The ``rows`` parameter of these statements (``renamed``: the statement's column -> the rows' key)."""
+    return {"rows": rows_json(table, rows, names, renamed)}
+
+
+def rows_json(table: sa.Table, rows: list[dict], names: tuple[str, ...], renamed: dict[str, str] | None = None) -> str:
+    """These rows as the one JSON text such a statement's parameter carries."""
     renamed = renamed or {}
     json_columns = {n for n in names if _is_json(table.c[n])}
     out = []
@@ -63,7 +68,7 @@ def rows_param(table: sa.Table, rows: list[dict], names: tuple[str, ...], rename
             value = row[renamed.get(n, n)]
             record[n] = json.dumps(value) if n in json_columns else value
         out.append(record)
-    return {"rows": json.dumps(out, default=_iso)}
+    return json.dumps(out, default=_iso)
 
 
 def _iso(value):

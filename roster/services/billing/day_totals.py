@@ -2,8 +2,9 @@
 
 Each day's lines and units by status, code and facilitator (0: none recorded) are kept by the writers
 of lines in their transaction: re-evaluation (``reconcile``) adds what it inserts, updates, voids and
-deletes with ONE statement per flush (``Moves``, keys in order: two transactions lock shared sums in
-the same order). The export's step from ready to exported is not written there: ``record_export``
+deletes with one upsert per flush, its last write (``Moves``, keys in order: two transactions lock
+shared sums in the same order; on PostgreSQL a part of the one statement of ``writes``, so the sums a
+day's closes share stay locked from the last statement to the commit only). The export's step from ready to exported is not written there: ``record_export``
 adds what a batch took to ``billing_export_total`` (rows of its own, so an export never rewrites or
 locks the sums closes and re-evaluations update). A range's totals are then the day sums, with each
 export's lines moved from ready to exported. ``recount`` sets them from the lines (bulk loads).
@@ -15,7 +16,7 @@ from __future__ import annotations
 from functools import cache
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 
 from roster.domain.statuses import LineStatus
 from roster.extensions import db
@@ -42,37 +43,41 @@ class Moves:
         self.add(before, -1)
         self.add(after, 1)
 
-    def apply(self) -> None:
-        """Add the moves to the sums: ONE upsert, keys in order (PostgreSQL: the rows as one JSON
-        parameter, one statement text whatever their number; SQLite: a prepared statement per key)."""
+    def rows(self) -> list[dict]:
+        """The moves as rows of the sums' table, keys in order (two transactions lock shared sums in the
+        same order); emptied. PostgreSQL writes them as the ``sums`` part of `billing.writes`."""
         rows = [{"date_of_service": d, "status": s, "cpt": c, "facilitator_id": f, "lines": n, "units": u}
                 for (d, s, c, f), (n, u) in sorted(self._sums.items()) if (n, u) != (0, 0)]
         self._sums = {}
-        if not rows:
-            return
-        dialect = db.session.get_bind().dialect.name
-        if dialect == "postgresql":
-            db.session.connection().execute(_upsert(dialect), bulk.rows_param(_TABLE, rows, _NAMES))
-        else:
-            db.session.connection().execute(_upsert(dialect), rows)
+        return rows
+
+    def apply(self) -> None:
+        """Add the moves to the sums (SQLite: a prepared statement per key)."""
+        rows = self.rows()
+        if rows:
+            db.session.connection().execute(_SQLITE_UPSERT, rows)
 
 
 _KEY = ("date_of_service", "status", "cpt", "facilitator_id")
-_TABLE = BillingDayTotal.__table__
-_NAMES = tuple(column.name for column in _TABLE.columns)
+TABLE = BillingDayTotal.__table__
+NAMES = tuple(column.name for column in TABLE.columns)
+_ADD = {"lines": BillingDayTotal.lines, "units": BillingDayTotal.units}
 
 
-@cache
-def _upsert(dialect: str):
-    total = BillingDayTotal
-    if dialect == "postgresql":
-        # the rows come sorted by key (Moves.apply): locked in key order
-        stmt = postgresql.insert(total).from_select(list(_NAMES), bulk.select_from_json(_TABLE, _NAMES))
-    else:
-        stmt = sqlite.insert(total).values({name: sa.bindparam(name) for name in _NAMES})
+def upsert(param: str = "rows") -> sa.Insert:
+    """PostgreSQL's upsert of the moves (the rows as one JSON parameter, in key order: locked in that order)."""
+    stmt = postgresql.insert(TABLE).from_select(list(NAMES), bulk.select_from_json(TABLE, NAMES, param))
     return stmt.on_conflict_do_update(index_elements=list(_KEY),
-                                      set_={"lines": total.lines + stmt.excluded.lines,
-                                            "units": total.units + stmt.excluded.units})
+                                      set_={name: column + stmt.excluded[name] for name, column in _ADD.items()})
+
+
+# As text, built once: SQLAlchemy never caches its dialects' ON CONFLICT constructs (they have no cache
+# key), so the upsert was compiled again at every re-evaluation.
+_SQLITE_UPSERT = sa.text(
+    f"INSERT INTO billing_day_total ({', '.join(NAMES)}) VALUES ({', '.join(':' + n for n in NAMES)}) "
+    f"ON CONFLICT ({', '.join(_KEY)}) DO UPDATE SET "
+    + ", ".join(f"{n} = billing_day_total.{n} + excluded.{n}" for n in _ADD)
+).bindparams(*(sa.bindparam(column.name, type_=column.type) for column in TABLE.columns))
 
 
 def recount() -> None:

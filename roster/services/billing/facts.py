@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
@@ -73,7 +73,15 @@ def _minutes(session: ClassSession | HeldSession) -> int | None:
     return int((session.actual_end - session.actual_start).total_seconds() // 60)
 
 
-def _patient_facts(p: sa.Row, profiles: Mapping[str, PayerProfile]) -> rules.PatientFacts:
+# What billing reads of a patient (`_patient_facts`).
+PATIENT_FACTS = ("id", "mrn", "first_name", "last_name", "dob", "payer", "member_id", "needs", "diagnosis_codes",
+                 "consent_date", "consent_kind", "poc_discipline", "poc_start", "poc_end")
+_PatientRow = namedtuple("_PatientRow", PATIENT_FACTS)
+
+
+def _patient_facts(row: sa.Row, profiles: Mapping[str, PayerProfile]) -> rules.PatientFacts:
+    """A patient's facts from its row of `_ATTENDANCE` (two NULLs, then `PATIENT_FACTS`)."""
+    p = _PatientRow._make(row[2:])
     return rules.PatientFacts(
         id=p.id, mrn=p.mrn, first_name=p.first_name, last_name=p.last_name,
         needs=frozenset(p.needs or []), diagnosis_codes=tuple(p.diagnosis_codes or []),
@@ -138,13 +146,29 @@ def _held_sessions(kind: str) -> sa.Select:
 
 
 _HELD_SESSIONS = per_kind(_held_sessions)  # a consent change and a close both run it
-# Check-ins (session, caregiver, patient) and patients present (session, NULL, patient) in one statement.
-_ATTENDANCE = per_kind(lambda kind: sa.union_all(
-    sa.select(CheckIn.session_id, CheckIn.caregiver_id, CheckIn.patient_id).where(one_of(kind, CheckIn.session_id, "ids")),
-    sa.select(PatientPresence.session_id, sa.null(), PatientPresence.patient_id)
-    .where(one_of(kind, PatientPresence.session_id, "ids")),
-))
-_PATIENTS = per_kind(lambda kind: sa.select(*Patient.__table__.c).where(one_of(kind, Patient.__table__.c.id, "ids")))
+
+
+def _attendance(kind: str) -> sa.CompoundSelect:
+    """Check-ins (session, caregiver, patient), patients present (session, NULL, patient) and the
+    facts of every patient of either (NULL, NULL, the patient's columns) in one statement."""
+    patient = Patient.__table__
+    blank = [sa.cast(sa.null(), patient.c[name].type) for name in PATIENT_FACTS[1:]]
+    no_id = sa.cast(sa.null(), sa.Integer())
+    involved = sa.union(sa.select(CheckIn.patient_id).where(one_of(kind, CheckIn.session_id, "ids")),
+                        sa.select(PatientPresence.patient_id).where(one_of(kind, PatientPresence.session_id, "ids")))
+    # on PostgreSQL the patients by their key (= ANY(ARRAY(…)), as the held sessions of a patient)
+    of_involved = (patient.c.id == sa.any_(sa.func.array(involved.scalar_subquery())) if kind == "postgresql"
+                   else patient.c.id.in_(involved))
+    return sa.union_all(
+        sa.select(CheckIn.session_id, CheckIn.caregiver_id, CheckIn.patient_id, *blank)
+        .where(one_of(kind, CheckIn.session_id, "ids")),
+        sa.select(PatientPresence.session_id, no_id, PatientPresence.patient_id, *blank)
+        .where(one_of(kind, PatientPresence.session_id, "ids")),
+        sa.select(no_id, no_id, *(patient.c[name] for name in PATIENT_FACTS)).where(of_involved),
+    )
+
+
+_ATTENDANCE = per_kind(_attendance)
 
 
 def held_sessions(ids: list[int]) -> list[HeldSession]:
@@ -172,18 +196,18 @@ def load_facts(sessions: list[ClassSession] | list[HeldSession],
         return {}
     by_session_checkins: dict[int, list] = defaultdict(list)
     by_session_present: dict[int, set] = defaultdict(set)
-    patient_ids = set()
-    for session_id, caregiver_id, patient_id in run(_ATTENDANCE, {"ids": ids}).tuples().all():
-        patient_ids.add(patient_id)
-        if caregiver_id is None:
+    patient_rows = []  # rows, not objects: what is stored now (committed before our locks), never an older read
+    for row in run(_ATTENDANCE, {"ids": ids}).all():
+        session_id, caregiver_id, patient_id = row[:3]
+        if session_id is None:
+            patient_rows.append(row)
+        elif caregiver_id is None:
             by_session_present[session_id].add(patient_id)
         else:
             by_session_checkins[session_id].append(rules.CheckInFacts(caregiver_id, patient_id))
     if profiles is None:
-        profiles = payer_profiles() if patient_ids else {}
-    patients = {  # rows, not objects: what is stored now (committed before our locks), never an older read
-        p.id: _patient_facts(p, profiles) for p in run(_PATIENTS, {"ids": sorted(patient_ids)}).all()
-    } if patient_ids else {}
+        profiles = payer_profiles() if patient_rows else {}
+    patients = {row[2]: _patient_facts(row, profiles) for row in patient_rows}
     facts = {}
     for s in sessions:
         ci = sorted(by_session_checkins[s.id], key=lambda c: (c.patient_id, c.caregiver_id))

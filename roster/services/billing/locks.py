@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Iterable
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, joinedload
 
 from roster.extensions import db
@@ -92,20 +93,34 @@ def lock_before_change(session_ids: Iterable[int]) -> None:
     ids = set(session_ids)
     if not ids or not _locking():
         return
-    concerned = sa.union(  # found and locked in one statement
-        sa.select(CheckIn.patient_id).where(CheckIn.session_id.in_(ids)),
-        sa.select(BillingLine.patient_id).where(BillingLine.session_id.in_(ids), BillingLine.status != "void"),
-    ).subquery()
-    _held(Patient).update(db.session.scalars(
-        sa.select(Patient.id).where(Patient.id.in_(sa.select(concerned.c[0]))).order_by(Patient.id)
-        .with_for_update(key_share=True)
-    ))
     # The sessions as the desk before us left them (it may have closed them while we waited),
-    # not as they were loaded before the lock: read again under the lock.
-    # With their class (the caller reads its zone): a lazy load after populate_existing would read it again.
-    db.session.scalars(
-        sa.select(ClassSession).options(joinedload(ClassSession.group_class))
-        .where(ClassSession.id.in_(sorted(ids))).order_by(ClassSession.id)
-        .with_for_update(key_share=True, of=ClassSession).execution_options(populate_existing=True)
-    ).all()
+    # not as they were loaded before the lock: read again under the lock, with their class (the
+    # caller reads its zone: a lazy load after populate_existing would read it again). ONE statement:
+    # the sessions' rows come out of a join with every patient already locked (the aggregate of the
+    # patients' CTE is complete before its first row), so the sessions are locked after them.
+    locked: list[int] = []
+    for _, patient_ids in db.session.execute(
+        _LOCK_BEFORE_CHANGE, {"sessions": sorted(ids)}, execution_options={"populate_existing": True}
+    ).tuples():
+        locked = patient_ids or []
+    _held(Patient).update(locked)
     _held(ClassSession).update(ids)
+
+
+def _lock_before_change() -> sa.Select:
+    sessions = sa.bindparam("sessions", type_=ARRAY(sa.Integer()))
+    concerned = sa.union(
+        sa.select(CheckIn.patient_id).where(CheckIn.session_id == sa.any_(sessions)),
+        sa.select(BillingLine.patient_id).where(BillingLine.session_id == sa.any_(sessions),
+                                                BillingLine.status != "void"),
+    )
+    patients = (sa.select(Patient.id).where(Patient.id == sa.any_(sa.func.array(concerned.scalar_subquery())))
+                .order_by(Patient.id).with_for_update(key_share=True)
+                .cte("locked_patients").prefix_with("MATERIALIZED"))
+    locked = sa.select(sa.func.array_agg(patients.c.id).label("ids")).cte("locked_ids").prefix_with("MATERIALIZED")
+    return (sa.select(ClassSession, locked.c.ids).options(joinedload(ClassSession.group_class))
+            .join(locked, sa.true()).where(ClassSession.id == sa.any_(sessions)).order_by(ClassSession.id)
+            .with_for_update(key_share=True, of=ClassSession))
+
+
+_LOCK_BEFORE_CHANGE = _lock_before_change()  # built once (PostgreSQL only)

@@ -24,14 +24,15 @@ from roster.models import BillingLine, Finding, utcnow
 from roster.services import audit
 from roster.services.billing.facts import HeldSession
 from roster.services.billing.statements import Built, kind, one_of, per_kind, run
-from roster.services.bulk import insert_from_json, rows_param, update_from_json
-from roster.services.billing import day_totals
+from roster.services.bulk import insert_from_json, rows_param
+from roster.services.billing import day_totals, writes
 
 # What an exported line is compared on (S6): a difference voids it and adds a replacement.
 CLAIM_IDENTITY = ("patient_mrn", "patient_last_name", "patient_first_name", "patient_dob", "payer",
                   "member_id")
 LINE_CONTENT = ("date_of_service", "units", "modifiers", "place_of_service", "diagnosis_codes",
                 "rendering_npi", "facilitator_id") + CLAIM_IDENTITY
+assert writes.UPDATED == ("status",) + LINE_CONTENT  # what an update writes
 
 
 LINE_COLUMNS = ("id", "session_id", "patient_id", "cpt", "status") + LINE_CONTENT
@@ -115,16 +116,12 @@ _LINE = BillingLine.__table__
 _VOID = per_kind(lambda kind: sa.update(_LINE).where(one_of(kind, _LINE.c.id, "ids"))
                  .values(status=LineStatus.VOID, voided_at=sa.bindparam("at")))
 _UPDATE = sa.update(_LINE).where(_LINE.c.id == sa.bindparam("line_id"))  # executemany: the SET from the rows
-_UPDATED = ("status",) + LINE_CONTENT
-_UPDATE_FROM_JSON = update_from_json(_LINE, "id", _UPDATED)  # PostgreSQL: every line in one statement
 _DELETE_LINES = per_kind(lambda kind: sa.delete(_LINE).where(one_of(kind, _LINE.c.id, "ids")))
 _NEW_LINE = ("session_id", "patient_id", "cpt", "status") + LINE_CONTENT
 _NEW_LINE_KEYS = (_LINE.c.id, _LINE.c.session_id, _LINE.c.patient_id, _LINE.c.cpt)
 _INSERT_LINES = {"sqlite": sa.insert(_LINE).returning(*_NEW_LINE_KEYS),
                  "postgresql": insert_from_json(_LINE, _NEW_LINE).returning(*_NEW_LINE_KEYS)}
-_NEW_FINDING = ("session_id", "line_id", "patient_id", "code", "severity", "rule", "message", "date_of_service")
-_INSERT_FINDINGS = {"sqlite": sa.insert(Finding.__table__),
-                    "postgresql": insert_from_json(Finding.__table__, _NEW_FINDING)}
+_INSERT_FINDINGS = sa.insert(Finding.__table__)  # SQLite's (PostgreSQL's is part of `writes`)
 _DELETE_FINDINGS = per_kind(lambda kind: sa.delete(Finding.__table__).where(one_of(kind, Finding.__table__.c.id, "ids")))
 
 
@@ -197,12 +194,9 @@ class Reconciliation:
         execute = db.session.connection().execute
         if self._voids:
             run(_VOID, {"ids": self._voids, "at": utcnow()})
-        pg = kind() == "postgresql"  # there: one statement per kind of write, its rows as one JSON parameter (bulk.py)
-        if self._updates:
-            if pg:
-                execute(_UPDATE_FROM_JSON, rows_param(_LINE, self._updates, ("id",) + _UPDATED, {"id": "line_id"}))
-            else:  # in-process: one prepared statement run per line is cheap
-                execute(_UPDATE, self._updates)
+        pg = kind() == "postgresql"
+        if self._updates and not pg:  # in-process: one prepared statement run per line is cheap
+            execute(_UPDATE, self._updates)
         if self._deletes:
             self._delete_findings(self._stale_findings)
             run(_DELETE_LINES, {"ids": self._deletes})
@@ -210,19 +204,21 @@ class Reconciliation:
             added = (execute(_INSERT_LINES["postgresql"], rows_param(_LINE, self._new, _NEW_LINE)) if pg
                      else execute(_INSERT_LINES["sqlite"], self._new))
             self._new_ids = {(sid, pid, cpt): line_id for line_id, sid, pid, cpt in added.tuples().all()}
-        self._sums.apply()
-        audit.record_all([event() for event in self._audits])
+        events = [event() for event in self._audits]
         stale, new_findings = [], []
         for args in self._findings:
             gone, new = _replace_findings(*args, self._line_id)
             stale += gone
             new_findings += new
-        self._delete_findings(stale)
-        if new_findings:
-            if pg:
-                execute(_INSERT_FINDINGS["postgresql"], rows_param(Finding.__table__, new_findings, _NEW_FINDING))
-            else:
-                execute(_INSERT_FINDINGS["sqlite"], new_findings)
+        if pg:  # the rest in one statement, the shared day sums with it (writes.py)
+            writes.write_all(db.session.connection(), updates=self._updates, sums=self._sums.rows(),
+                             events=events, stale=stale, findings=new_findings)
+        else:
+            audit.record_all(events)
+            self._delete_findings(stale)
+            if new_findings:
+                execute(_INSERT_FINDINGS, new_findings)
+            self._sums.apply()  # the shared sums last
         _forget_loaded({args[0].id for args in self._findings}, set(self._deletes))
 
     def _delete_findings(self, ids: list[int]) -> None:
