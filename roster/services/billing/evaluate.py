@@ -38,10 +38,11 @@ from roster.domain.statuses import LineStatus, SessionStatus
 from roster.extensions import db
 from roster.models import BillingLine, CheckIn, ClassSession, GroupClass, Patient, PatientPresence
 from roster.services.billing import locks
-from roster.services.billing.facts import held_sessions, load_facts, sort_key
+from roster.services.billing.facts import (HeldSession, held_session_rows, held_sessions, held_sessions_select,
+                                           load_facts, sort_key)
 from roster.services.billing.policy import policy_and_profiles
 from roster.services.billing.reconcile import Reconciliation, finding_rows, line_rows
-from roster.services.billing.statements import one_of, per_kind, run
+from roster.services.billing.statements import kind, one_of, per_kind, run
 
 # How often the set of sessions may grow while its locks are taken before we settle for it.
 LOCK_ROUNDS = 5
@@ -83,19 +84,26 @@ def facts_changed(
         # (A check-in another desk inserts meanwhile is evaluated again by that desk, which waits
         # for our locks.)
         settled = not locks.unlocked(ClassSession, direct)
-        found = pairs | _pairs_of(direct)
+        own_pairs, lines_near = _pairs_and_lines_near(direct)
+        found = pairs | own_pairs
+        concerned = {p for p, _ in found}
         # The patients before the sessions: two desks changing two different sessions of one
         # patient's day (R9) share no session, only the patient; the one that waits here then
         # sees the other's committed lines and re-evaluates both sessions. Which sessions bill a
-        # (patient, date) only changes under that patient's lock, so the targets read below hold.
-        locks.lock(Patient, patient_ids | {p for p, _ in found})
-        targets = _targets(direct, patient_ids, facilitator_ids, found)
+        # (patient, date) only changes under that patient's lock, so the targets read below hold;
+        # so do the lines read with the pairs when every patient of theirs was locked already
+        # (lock_before_change; SQLite), else they are read again below, under the lock.
+        neighbours = None
+        if lines_near is not None and not pairs and not locks.unlocked(Patient, concerned):
+            neighbours = {sid for sid, pid, day in lines_near if (pid, day) in found}
+        locks.lock(Patient, patient_ids | concerned)
+        targets, loaded = _targets(direct, patient_ids, facilitator_ids, found, neighbours)
         locks.lock(ClassSession, targets)
         if settled:
             break
     # Every held live line of these patients, and of these (patient, date) pairs, is in a target.
     covered = (patient_ids, found)
-    return _evaluate(sorted(targets), only, covered)
+    return _evaluate(sorted(targets), only, covered, loaded)
 
 
 def reevaluate_sessions(session_ids: Iterable[int]) -> list[int]:
@@ -118,22 +126,26 @@ def reevaluate_for_caregiver(caregiver_id: int) -> list[int]:
 # --------------------------------------------------------------------------- which sessions
 
 
-def _targets(direct: set[int], patient_ids: set[int], facilitator_ids: set[int],
-             pairs: set[tuple[int, date]]) -> set[int]:
+def _targets(direct: set[int], patient_ids: set[int], facilitator_ids: set[int], pairs: set[tuple[int, date]],
+             neighbours: set[int] | None = None) -> tuple[set[int], dict[int, HeldSession | None]]:
     """The sessions named, their same-day neighbours (``pairs`` holds the named sessions' own
     (patient, date) pairs, old and new date), and the held sessions of
     the patients and facilitators named. A patient's or facilitator's details never change which
     codes a session bills, only its findings and line content, so they need no neighbours; the
-    codes (R9's keys) and dates follow a session's own attendance, times and status."""
-    targets = set(direct) | _sessions_with_lines_for(pairs)
-    if patient_ids:  # alone (a patient's change), found and locked in one statement: in id order as ever
-        targets |= _held_sessions_of_patients(patient_ids, lock=not (targets or facilitator_ids))
+    codes (R9's keys) and dates follow a session's own attendance, times and status. Also returns
+    the sessions read as billing reads them under their lock (a patient's change), by id.
+    ``neighbours``: the held sessions with a live line for ``pairs``, when already read."""
+    targets = set(direct) | (_sessions_with_lines_for(pairs) if neighbours is None else neighbours)
+    loaded: dict[int, HeldSession | None] = {}
+    if patient_ids:  # alone (a patient's change), found, locked and read in one statement: in id order as ever
+        loaded = _held_sessions_of_patients(patient_ids, lock=not (targets or facilitator_ids))
+        targets |= set(loaded)
     if facilitator_ids:
         targets |= set(db.session.scalars(
             sa.select(ClassSession.id).where(ClassSession.actual_facilitator_id.in_(facilitator_ids),
                                              ClassSession.status == SessionStatus.HELD)
         ))
-    return targets
+    return targets, loaded
 
 
 # The statements of re-evaluation (`statements`: built once, per kind of database).
@@ -146,15 +158,17 @@ def _touched(kind: str) -> sa.CompoundSelect:
     )
 
 
+# The held sessions of some patients as billing reads them (`facts.held_sessions_select`).
 _HELD_SESSIONS_OF_PATIENTS = {
-    "sqlite": sa.select(ClassSession.id).where(
+    "sqlite": held_sessions_select("sqlite").where(
         ClassSession.id.in_(sa.select(_touched("sqlite").subquery().c[0])), ClassSession.status == SessionStatus.HELD),
     # = ANY(ARRAY(…)): the sessions by their key (an IN (subquery) made PostgreSQL hash-join a scan
     # of every session: 2.1 ms -> 0.24 ms for a patient's 51)
-    "postgresql": sa.select(ClassSession.id).where(
+    "postgresql": held_sessions_select("postgresql").where(
         ClassSession.id == sa.any_(sa.func.array(_touched("postgresql").scalar_subquery())),
         ClassSession.status == SessionStatus.HELD),
 }
+_HELD_SESSION_IDS_OF_PATIENTS = {kind: sa.select(stmt.subquery().c.id) for kind, stmt in _HELD_SESSIONS_OF_PATIENTS.items()}
 # (patient, date of service) of sessions: as their live lines have them (old) and as their current
 # facts give them (new): the check-ins' patients on the date of the actual (else scheduled) start in
 # the zone the session is held in (S8) or its class's. One statement: new rows carry a start and a
@@ -169,6 +183,39 @@ _PAIRS = per_kind(lambda kind: sa.union_all(
     .where(one_of(kind, BillingLine.session_id, "sessions"), BillingLine.status != LineStatus.VOID),
 ))
 _LIVE_HELD = (BillingLine.status != LineStatus.VOID, ClassSession.status == SessionStatus.HELD)
+
+
+def _pairs_and_lines_near_pg() -> sa.CompoundSelect:
+    """PostgreSQL: `_PAIRS`' rows, and in the same statement (fifth column: the session) the live lines of
+    held sessions of the pairs' patients within a day of each pair's date (a new pair's date as
+    PostgreSQL's zones give it, ±1 day: more than the pairs, which Python then picks exactly)."""
+    start = sa.func.coalesce(ClassSession.actual_start, ClassSession.starts_at)
+    zone = sa.func.coalesce(ClassSession.held_timezone, GroupClass.timezone)
+    local_day = sa.cast(sa.func.timezone(zone, start), sa.Date)
+    no_date = sa.cast(sa.null(), sa.Date)
+    pairs = sa.union_all(
+        sa.select(CheckIn.patient_id, start.label("start"), zone.label("zone"), no_date.label("day"),
+                  (local_day - 1).label("near_from"), (local_day + 1).label("near_to"))
+        .join(ClassSession, ClassSession.id == CheckIn.session_id)
+        .join(GroupClass, GroupClass.id == ClassSession.class_id)
+        .where(one_of("postgresql", CheckIn.session_id, "sessions"), ClassSession.status == SessionStatus.HELD)
+        .distinct(),
+        sa.select(BillingLine.patient_id, sa.null(), sa.null(), BillingLine.date_of_service,
+                  BillingLine.date_of_service, BillingLine.date_of_service)
+        .where(one_of("postgresql", BillingLine.session_id, "sessions"), BillingLine.status != LineStatus.VOID),
+    ).cte("pairs")
+    near = sa.and_(BillingLine.patient_id == pairs.c.patient_id,
+                   BillingLine.date_of_service.between(pairs.c.near_from, pairs.c.near_to))
+    return sa.union_all(
+        sa.select(pairs.c.patient_id, pairs.c.start, pairs.c.zone, pairs.c.day, sa.cast(sa.null(), sa.Integer)),
+        sa.select(BillingLine.patient_id, sa.cast(sa.null(), ClassSession.starts_at.type),
+                  sa.cast(sa.null(), GroupClass.timezone.type), BillingLine.date_of_service, BillingLine.session_id)
+        .select_from(pairs).join(BillingLine, near).join(ClassSession, ClassSession.id == BillingLine.session_id)
+        .where(*_LIVE_HELD).distinct(),
+    )
+
+
+_PAIRS_AND_LINES_NEAR = {"postgresql": _pairs_and_lines_near_pg()}
 _LINES_FOR_PAIRS = per_kind(lambda kind: (
     sa.select(BillingLine.session_id, BillingLine.patient_id, BillingLine.date_of_service)
     .join(ClassSession, ClassSession.id == BillingLine.session_id)
@@ -184,10 +231,13 @@ _SAME_DAY_LINES = per_kind(lambda kind: (
 ))
 
 
-def _held_sessions_of_patients(patient_ids: set[int], lock: bool) -> set[int]:
+def _held_sessions_of_patients(patient_ids: set[int], lock: bool) -> dict[int, HeldSession | None]:
+    """These patients' held sessions, by id; ``lock``: locked and read as billing reads them (SQLite:
+    always read), else only their ids (``None``: read them once they are locked)."""
+    params = {"patients": sorted(patient_ids)}
     if lock:
-        return locks.lock_selected(ClassSession, _HELD_SESSIONS_OF_PATIENTS, {"patients": sorted(patient_ids)})
-    return set(run(_HELD_SESSIONS_OF_PATIENTS, {"patients": sorted(patient_ids)}).scalars().all())
+        return {s.id: s for s in held_session_rows(locks.lock_selected(ClassSession, _HELD_SESSIONS_OF_PATIENTS, params))}
+    return dict.fromkeys(run(_HELD_SESSION_IDS_OF_PATIENTS, params).scalars().all())
 
 
 def _pairs_of(session_ids: set[int]) -> set[tuple[int, date]]:
@@ -199,6 +249,20 @@ def _pairs_of(session_ids: set[int]) -> set[tuple[int, date]]:
         (patient_id, day if start is None else utc_to_local(start, tz).date())
         for patient_id, start, tz, day in run(_PAIRS, {"sessions": sorted(session_ids)}).tuples().all()
     }
+
+
+def _pairs_and_lines_near(session_ids: set[int]) -> tuple[set[tuple[int, date]], set[tuple[int, int, date]] | None]:
+    """`_pairs_of`, and on PostgreSQL with it, in one statement, (session, patient, date) of the live
+    lines of held sessions near those pairs (every one of `_sessions_with_lines_for` among them)."""
+    if not session_ids or kind() != "postgresql":
+        return _pairs_of(session_ids), None
+    pairs, near = set(), set()
+    for patient_id, start, tz, day, session_id in run(_PAIRS_AND_LINES_NEAR, {"sessions": sorted(session_ids)}).tuples():
+        if session_id is not None:
+            near.add((session_id, patient_id, day))
+        else:
+            pairs.add((patient_id, day if start is None else utc_to_local(start, tz).date()))
+    return pairs, near
 
 
 def _sessions_with_lines_for(pairs: set[tuple[int, date]]) -> set[int]:
@@ -213,11 +277,16 @@ def _sessions_with_lines_for(pairs: set[tuple[int, date]]) -> set[int]:
 
 
 def _evaluate(ids: list[int], only: frozenset[int] | None = None,
-              covered: tuple[set[int], set[tuple[int, date]]] = (set(), set())) -> list[int]:
-    """Evaluate these sessions together; with ``only``, just those patients' lines and findings."""
+              covered: tuple[set[int], set[tuple[int, date]]] = (set(), set()),
+              loaded: dict[int, HeldSession | None] | None = None) -> list[int]:
+    """Evaluate these sessions together; with ``only``, just those patients' lines and findings
+    (``loaded``: sessions already read under their lock)."""
     if not ids:
         return []
-    sessions = {s.id: s for s in held_sessions(ids)}
+    sessions = {i: s for i, s in (loaded or {}).items() if s is not None}
+    if len(sessions) < len(ids):
+        sessions |= {s.id: s for s in held_sessions([i for i in ids if i not in sessions])}
+    sessions = {i: sessions[i] for i in ids if i in sessions}  # in id order, however they were read
     policy, profiles = policy_and_profiles()  # the clinic's unit caps (R21) and payer list
     facts = load_facts(list(sessions.values()), profiles)
     evaluations: dict[int, rules.Evaluation] = {}

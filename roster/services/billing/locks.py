@@ -66,19 +66,21 @@ def updated(model, ids: Iterable[int]) -> None:
         _held(model).update(ids)
 
 
-def lock_selected(model, built: dict[str, sa.Select], params: dict) -> set[int]:
-    """The ids a statement (built per kind of database) selects of ``model``'s rows, locked as it
-    reads them, in id order (one round trip instead of two); nothing is locked on SQLite."""
+def lock_selected(model, built: dict[str, sa.Select], params: dict) -> list[sa.Row]:
+    """The rows a statement (built per kind of database, its first column ``model``'s id) selects,
+    ``model``'s rows locked as it reads them, in id order (one round trip instead of two); nothing is
+    locked on SQLite."""
     connection = db.session.connection()
     kind = connection.dialect.name
     if kind != "postgresql":
-        return set(connection.execute(built[kind], params).scalars())
+        return connection.execute(built[kind], params).all()
     locking = _LOCKING.get(id(built))
     if locking is None or locking[0] is not built:  # built once per statement (and kept with it)
-        locking = _LOCKING[id(built)] = (built, built[kind].order_by(model.id).with_for_update(key_share=True))
-    ids = set(connection.execute(locking[1], params).scalars())
-    _held(model).update(ids)
-    return ids
+        stmt = built[kind].order_by(model.id).with_for_update(key_share=True, of=model)
+        locking = _LOCKING[id(built)] = (built, stmt)
+    rows = connection.execute(locking[1], params).all()
+    _held(model).update(row[0] for row in rows)
+    return rows
 
 
 _LOCKING: dict[int, tuple[dict, sa.Select]] = {}
