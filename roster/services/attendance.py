@@ -244,13 +244,15 @@ def close_session(
     ``started_at``/``ended_at`` are wall-clock times in the class's zone.
     Closing again replaces these facts and re-evaluates (R15, R16).
     """
-    billing.lock_before_change([session.id])  # patients, then the session, read again: before any check
+    named = facilitator_id if isinstance(facilitator_id, int) else None
+    # patients, then the session, read again: before any check (on PostgreSQL with the facilitator named)
+    facilitator = billing.lock_before_change([session.id], facilitator_id=named)
     if session.status == SessionStatus.CANCELLED:
         raise Conflict("A cancelled session cannot be closed.", {"session": "cancelled"})
     errors: dict[str, str] = {}
-    facilitator = None
     if facilitator_id is not None:
-        facilitator = db.session.get(Facilitator, facilitator_id) if isinstance(facilitator_id, int) else None
+        if facilitator is None and named is not None:
+            facilitator = db.session.get(Facilitator, named)
         if facilitator is None:
             errors["facilitator_id"] = "No such facilitator."
     tz = session.group_class.timezone
@@ -296,10 +298,11 @@ def close_session(
     session.sequence += 1 if before["status"] != SessionStatus.HELD else 0
     _replace_presence(session, {p.id for p in present}, user)
     db.session.flush()
-    audit.record("session.close", "class_session", session.id, session_id=session.id,
-                 before=before, after=audit.snapshot(session, CLOSE_AUDIT_FIELDS)
-                 | {"patients_present": sorted(patients_present)})
-    billing.facts_changed(session_ids=[session.id])
+    closed = {"action": "session.close", "entity_type": "class_session", "entity_id": session.id,
+              "session_id": session.id, "before": before,
+              "after": audit.snapshot(session, CLOSE_AUDIT_FIELDS) | {"patients_present": sorted(patients_present)}}
+    # its audit record written with the lines' own; its facts as it stands (flushed, locked)
+    billing.facts_changed(session_ids=[session.id], audit_events=[closed], written=[session])
     return session
 
 

@@ -85,15 +85,24 @@ _INSERT_EVENTS = bulk.insert_from_json(AuditEvent.__table__, EVENT_COLUMNS)
 
 def apply_changes(obj, changes: dict[str, Any], fields: tuple[str, ...], action: str, entity_type: str) -> bool:
     """Set the attributes and, when anything really changed, audit before and after. Returns whether it did."""
+    event = change_event(obj, changes, fields, action, entity_type)
+    if event is not None:
+        record(**event)
+    return event is not None
+
+
+def change_event(obj, changes: dict[str, Any], fields: tuple[str, ...], action: str,
+                 entity_type: str) -> dict[str, Any] | None:
+    """`apply_changes` without writing the audit record: the record (a dict for `record_all`, or for
+    `billing.facts_changed` to write with its own), or None when nothing really changed."""
     before = snapshot(obj, fields)
     for key, value in changes.items():
         setattr(obj, key, value)
     after = snapshot(obj, fields)
     if before == after:
-        return False
+        return None
     db.session.flush()
-    record(action, entity_type, obj.id, before=before, after=after)
-    return True
+    return {"action": action, "entity_type": entity_type, "entity_id": obj.id, "before": before, "after": after}
 
 
 def snapshot(obj, fields: tuple[str, ...]) -> dict[str, Any]:

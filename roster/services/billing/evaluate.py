@@ -37,6 +37,7 @@ from roster.domain.recurrence import utc_to_local
 from roster.domain.statuses import LineStatus, SessionStatus
 from roster.extensions import db
 from roster.models import BillingLine, CheckIn, ClassSession, GroupClass, Patient, PatientPresence
+from roster.services import audit
 from roster.services.billing import locks
 from roster.services.billing.facts import (HeldSession, held_session_rows, held_sessions, held_sessions_select,
                                            load_facts, sort_key)
@@ -58,13 +59,19 @@ def facts_changed(
     patient_dates: Iterable[tuple[int, date]] = (),
     facilitator_ids: Iterable[int] = (),
     own_facts_of: Iterable[int] = (),
+    audit_events: Iterable[dict] = (),
+    written: Iterable[ClassSession] = (),
 ) -> list[int]:
     """Re-derive the lines of the sessions these changes touch; returns the ids evaluated.
 
     ``patient_dates`` are (patient_id, date of service) pairs whose held sessions
     must be re-evaluated (for a change known to concern one date). ``own_facts_of`` are
     patients whose own facts changed, none of `SHOWN_TO_OTHERS`: named alone, only their
-    lines and findings in their held sessions are derived again and compared.
+    lines and findings in their held sessions are derived again and compared. ``audit_events``:
+    the change's own audit records (`audit.record_all`'s dicts), written first with those of the lines
+    (on PostgreSQL in the one statement that ends the re-evaluation, `writes`). ``written``: named
+    sessions the caller has just changed and flushed under their lock (`lock_before_change`): billing
+    takes their facts from them as they stand (`HeldSession.of`) instead of reading them again.
     """
     db.session.flush()
     direct = set(session_ids)
@@ -74,10 +81,13 @@ def facts_changed(
     own = set(own_facts_of)
     only = frozenset(own) if own and not (direct or patient_ids or facilitator_ids or pairs) else None
     patient_ids |= own
+    events = list(audit_events)
     if not (direct or patient_ids or facilitator_ids or pairs):
+        audit.record_all(events)
         return []
     targets: set[int] = set()
     found: set[tuple[int, date]] = set()
+    loaded: dict[int, HeldSession | None] = {}
     for _ in range(LOCK_ROUNDS):
         # The named sessions already locked (by lock_before_change, or the round before; on SQLite
         # everything is): their lines and times read below cannot move, and this round settles it.
@@ -103,7 +113,9 @@ def facts_changed(
             break
     # Every held live line of these patients, and of these (patient, date) pairs, is in a target.
     covered = (patient_ids, found)
-    return _evaluate(sorted(targets), only, covered, loaded)
+    # the caller's sessions as they stand: flushed, and locked since before they were read
+    loaded |= {s.id: HeldSession.of(s) for s in written if s.id in direct and not locks.unlocked(ClassSession, [s.id])}
+    return _evaluate(sorted(targets), only, covered, loaded, events)
 
 
 def reevaluate_sessions(session_ids: Iterable[int]) -> list[int]:
@@ -278,10 +290,11 @@ def _sessions_with_lines_for(pairs: set[tuple[int, date]]) -> set[int]:
 
 def _evaluate(ids: list[int], only: frozenset[int] | None = None,
               covered: tuple[set[int], set[tuple[int, date]]] = (set(), set()),
-              loaded: dict[int, HeldSession | None] | None = None) -> list[int]:
+              loaded: dict[int, HeldSession | None] | None = None, events: list[dict] = ()) -> list[int]:
     """Evaluate these sessions together; with ``only``, just those patients' lines and findings
     (``loaded``: sessions already read under their lock)."""
     if not ids:
+        audit.record_all(list(events))
         return []
     sessions = {i: s for i, s in (loaded or {}).items() if s is not None}
     if len(sessions) < len(ids):
@@ -298,7 +311,7 @@ def _evaluate(ids: list[int], only: frozenset[int] | None = None,
     evaluations.update(rules.evaluate_day(held, policy, others=others, only=only))
     existing = line_rows(ids, only)
     old_findings = finding_rows(ids, only)
-    writes = Reconciliation()
+    writes = Reconciliation(events)
     for sid in ids:
         if sid in sessions:
             writes.add(sessions[sid], facts[sid], evaluations[sid], existing.get(sid, []), old_findings.get(sid, []))

@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, joinedload
 
 from roster.extensions import db
-from roster.models import BillingLine, CheckIn, ClassSession, Patient
+from roster.models import BillingLine, CheckIn, ClassSession, Facilitator, Patient
 
 _HELD = "billing.row_locks"  # Session.info: table name -> ids locked in this transaction
 
@@ -86,27 +86,32 @@ def lock_selected(model, built: dict[str, sa.Select], params: dict) -> list[sa.R
 _LOCKING: dict[int, tuple[dict, sa.Select]] = {}
 
 
-def lock_before_change(session_ids: Iterable[int]) -> None:
+def lock_before_change(session_ids: Iterable[int], facilitator_id: int | None = None) -> Facilitator | None:
     """Take, before a service updates these sessions' rows (closing, re-opening, cancelling), the
     locks ``facts_changed`` takes afterwards, in its order: their patients, then the sessions. An
     UPDATE would lock the session first, and two desks closing two sessions of one patient's day
     would then each hold one lock the other wants (a deadlock, run again, but slow). The sessions'
-    loaded objects are read again under the lock; ``facts_changed`` then finds them held."""
+    loaded objects are read again under the lock; ``facts_changed`` then finds them held.
+    On PostgreSQL the same statement reads the facilitator ``facilitator_id`` names (not locked), and
+    returns it (None: there is no such facilitator, or nothing was read: SQLite, ask for it there)."""
     ids = set(session_ids)
     if not ids or not _locking():
-        return
+        return None
     # The sessions as the desk before us left them (it may have closed them while we waited),
     # not as they were loaded before the lock: read again under the lock, with their class (the
     # caller reads its zone: a lazy load after populate_existing would read it again). ONE statement:
     # the sessions' rows come out of a join with every patient already locked (the aggregate of the
     # patients' CTE is complete before its first row), so the sessions are locked after them.
     locked: list[int] = []
-    for _, patient_ids in db.session.execute(
-        _LOCK_BEFORE_CHANGE, {"sessions": sorted(ids)}, execution_options={"populate_existing": True}
+    facilitator = None
+    for _, facilitator, patient_ids in db.session.execute(
+        _LOCK_BEFORE_CHANGE, {"sessions": sorted(ids), "facilitator": facilitator_id},
+        execution_options={"populate_existing": True},
     ).tuples():
         locked = patient_ids or []
     _held(Patient).update(locked)
     _held(ClassSession).update(ids)
+    return facilitator
 
 
 def _lock_before_change() -> sa.Select:
@@ -120,8 +125,9 @@ def _lock_before_change() -> sa.Select:
                 .order_by(Patient.id).with_for_update(key_share=True)
                 .cte("locked_patients").prefix_with("MATERIALIZED"))
     locked = sa.select(sa.func.array_agg(patients.c.id).label("ids")).cte("locked_ids").prefix_with("MATERIALIZED")
-    return (sa.select(ClassSession, locked.c.ids).options(joinedload(ClassSession.group_class))
-            .join(locked, sa.true()).where(ClassSession.id == sa.any_(sessions)).order_by(ClassSession.id)
+    named = Facilitator.id == sa.bindparam("facilitator", type_=sa.Integer())
+    return (sa.select(ClassSession, Facilitator, locked.c.ids).options(joinedload(ClassSession.group_class))
+            .select_from(sa.join(ClassSession, locked, sa.true()).outerjoin(Facilitator, named)).where(ClassSession.id == sa.any_(sessions)).order_by(ClassSession.id)
             .with_for_update(key_share=True, of=ClassSession))
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from datetime import date
-from typing import Callable
+from typing import Callable, Iterable
 
 import sqlalchemy as sa
 
@@ -136,8 +136,9 @@ class Reconciliation:
     handful of statements, not 50 rounds of them, and so does closing a session of 16 patients.
     """
 
-    def __init__(self) -> None:
-        self._audits: list[Callable[[], dict]] = []
+    def __init__(self, events: Iterable[dict] = ()) -> None:
+        """``events``: audit records (`audit.record_all`'s dicts) to write first, with the lines' own."""
+        self._audits: list[Callable[[], dict]] = [lambda event=event: event for event in events]
         self._findings: list[tuple[HeldSession, date, rules.Evaluation, dict, list[sa.Row]]] = []
         self._voids: list[int] = []
         self._updates: list[dict] = []

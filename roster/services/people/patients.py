@@ -161,12 +161,13 @@ def update_patient(patient: Patient, data: dict) -> Patient:
     if "mrn" in clean and clean["mrn"] != patient.mrn:
         _refuse_taken_mrn(clean["mrn"], patient.id)
     shown = audit.snapshot(patient, billing.SHOWN_TO_OTHERS)
-    if audit.apply_changes(patient, clean, PATIENT_AUDIT_FIELDS, "patient.update", "patient"):
+    event = audit.change_event(patient, clean, PATIENT_AUDIT_FIELDS, "patient.update", "patient")
+    if event is not None:  # its audit record is written with those of the lines it changes
         billing.locks.updated(Patient, [patient.id])  # flushed: our UPDATE holds the patient's row
         if audit.snapshot(patient, billing.SHOWN_TO_OTHERS) == shown:  # only their own lines can change
-            billing.facts_changed(own_facts_of=[patient.id])
+            billing.facts_changed(own_facts_of=[patient.id], audit_events=[event])
         else:
-            billing.facts_changed(patient_ids=[patient.id])
+            billing.facts_changed(patient_ids=[patient.id], audit_events=[event])
     return patient
 
 
