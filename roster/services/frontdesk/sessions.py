@@ -124,7 +124,8 @@ def day_sessions(day: date, tz: str, facilitator_id: int | None = None) -> list[
     params = scheduling.overlap_params(start, end)
     if facilitator_id is not None:
         params["facilitator_id"] = facilitator_id
-    rows = db.session.connection().execute(_day_statement(facilitator_id is not None), params)  # Core: plain rows
+    # Core: plain rows, fetched at once (iterating the result fetched them one by one)
+    rows = db.session.connection().execute(_day_statement(facilitator_id is not None), params).all()
     return [DayRow(*row) for row in rows]
 
 
