@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import ClassVar
 
 import sqlalchemy as sa
 
@@ -15,13 +17,29 @@ from roster.services import ServiceError, audit
 # last_used_at is written at most this often per token (no write on every API call)
 TOUCH_EVERY = timedelta(minutes=1)
 
+@dataclass(frozen=True)
+class ApiUser:
+    """Who an API call acts for, as the API reads them: id and e-mail (the audit's actor, who checked in,
+    closed, exported), role (permissions). Plain values from the token's statement: an ORM ``User`` of
+    every column cost more than the read, on every API call. Nothing writes to it (no API view changes
+    its own account); look the ``User`` up to change one."""
+    id: int
+    email: str
+    role: str
+    is_authenticated: ClassVar[bool] = True  # as Flask-Login's users say it
+    is_active: ClassVar[bool] = True
+    is_anonymous: ClassVar[bool] = False
+
+
 # Every API call runs this: the live token's facts and its user in one statement, built once (a
-# statement built per call spends more of the call's time being built and keyed than being run).
+# statement built per call spends more of the call's time being built and keyed than being run),
+# run as Core (plain rows).
+_user, _token = User.__table__.c, ApiToken.__table__.c
 TOKEN_AND_USER = (
-    sa.select(User, ApiToken.id, ApiToken.expires_at, ApiToken.last_used_at)
-    .select_from(ApiToken)
-    .join(User, User.id == ApiToken.user_id)
-    .where(ApiToken.token_hash == sa.bindparam("token_hash"), ApiToken.revoked_at.is_(None))
+    sa.select(_user.id, _user.email, _user.role, _user.active, _user.must_change_password,
+              _token.id, _token.expires_at, _token.last_used_at)
+    .select_from(ApiToken.__table__.join(User.__table__, _user.id == _token.user_id))
+    .where(_token.token_hash == sa.bindparam("token_hash"), _token.revoked_at.is_(None))
 )
 
 
@@ -63,20 +81,20 @@ def create_token(user: User, label: str = "", expires_at: datetime | None = None
     return raw
 
 
-def user_for_token(raw: str, now: datetime) -> User | None:
+def user_for_token(raw: str, now: datetime) -> ApiUser | None:
     """The active user behind a live token at ``now`` (the services' clock); records when it was last
     used (at most once a minute)."""
-    row = db.session.execute(TOKEN_AND_USER, {"token_hash": _hash_token(raw)}).first()
+    row = db.session.connection().execute(TOKEN_AND_USER, {"token_hash": _hash_token(raw)}).first()
     if row is None:
         return None
-    user, token_id, expires_at, last_used_at = row
+    user_id, email, role, active, must_change_password, token_id, expires_at, last_used_at = row
     if expires_at is not None and expires_at <= now:
         return None
-    if not user.active or user.must_change_password:
+    if not active or must_change_password:
         return None
     if last_used_at is None or last_used_at <= now - TOUCH_EVERY:
         db.session.execute(TOUCH, {"token_id": token_id, "now": now, "stale": now - TOUCH_EVERY})
-    return user
+    return ApiUser(user_id, email, role)
 
 
 def revoke_token(token: ApiToken, now: datetime) -> None:
