@@ -7,6 +7,7 @@ finds the first one and answers calmly instead of failing.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from functools import lru_cache
 from datetime import datetime
@@ -18,6 +19,7 @@ from roster.domain.recurrence import local_to_utc, utc_to_local
 from roster.domain.statuses import EnrollmentStatus, SessionStatus
 from roster.extensions import db
 from roster.models import (
+    AuditEvent,
     CheckIn,
     ClassSession,
     Facilitator,
@@ -93,22 +95,35 @@ def check_in_for(session: ClassSession, caregiver_id: int, patient_id: int, user
 def _check_in_pair(session: ClassSession, caregiver: Person, patient: Person, relationship: str | None,
                    user: User | None) -> CheckInResult:
     """One INSERT … ON CONFLICT DO NOTHING RETURNING: a second request for the same check-in (a
-    double tap, another desk, a retried request) inserts nothing and finds the one that stands."""
+    double tap, another desk, a retried request) inserts nothing and finds the one that stands. On
+    PostgreSQL the same statement writes its audit record (one round trip: ``_check_in_insert``)."""
     values = {  # the relationship as it is now: later link edits keep it (S9)
         "session_id": session.id, "caregiver_id": caregiver.id, "patient_id": patient.id,
         "checked_in_at": utcnow(), "checked_in_by_id": _actor_id(user), "relationship": relationship or "",
         "class_id": session.class_id, "enrolled": EnrollmentStatus.ENROLLED.value,
     }
-    checkin = db.session.scalars(_check_in_insert(), values).one_or_none()
+    audited = db.session.connection().dialect.name == "postgresql"
+    if audited:  # the record as audit.record_all writes it, for a walk-in and for an enrolled pair
+        walk_in, enrolled = audit.event_rows([_created(session, caregiver, patient, kind, values["relationship"])
+                                              for kind in (True, False)])
+        values |= {"audit_at": walk_in["at"], "audit_actor_id": walk_in["actor_id"],
+                   "audit_actor_label": walk_in["actor_label"], "audit_before": json.dumps(walk_in["before"]),
+                   "after_walk_in": json.dumps(walk_in["after"]), "after_enrolled": json.dumps(enrolled["after"])}
+    checkin = db.session.scalars(_check_in_insert(audited), values).one_or_none()
     if checkin is None:
         return CheckInResult(_find_checkin(session.id, caregiver.id, patient.id), False, caregiver, patient)
-    audit.record_all([{  # written now, through Core: the ORM's unit of work cost more than the INSERT
-        "action": "checkin.create", "entity_type": "check_in", "entity_id": checkin.id, "session_id": session.id,
-        "after": {"caregiver_id": caregiver.id, "patient_id": patient.id, "walk_in": checkin.walk_in,
-                  "relationship": checkin.relationship} | after_the_fact(session),
-    }])
+    if not audited:  # written now, through Core: the ORM's unit of work cost more than the INSERT
+        audit.record_all([_created(session, caregiver, patient, checkin.walk_in, checkin.relationship, checkin.id)])
     _after_attendance_change(session)
     return CheckInResult(checkin, True, caregiver, patient)
+
+
+def _created(session: ClassSession, caregiver: Person, patient: Person, walk_in: bool, relationship: str,
+             checkin_id: int | None = None) -> dict:
+    """The audit record of a new check-in (``audit.record_all``'s event)."""
+    return {"action": "checkin.create", "entity_type": "check_in", "entity_id": checkin_id, "session_id": session.id,
+            "after": {"caregiver_id": caregiver.id, "patient_id": patient.id, "walk_in": walk_in,
+                      "relationship": relationship} | after_the_fact(session)}
 
 
 def _find_checkin(session_id: int, caregiver_id: int, patient_id: int) -> CheckIn | None:
@@ -122,15 +137,18 @@ def _find_checkin_statement() -> sa.Select:
                                       for key in ("session_id", "caregiver_id", "patient_id")))
 
 
-@lru_cache(maxsize=1)
-def _check_in_insert() -> sa.Executable:
-    """The check-in's INSERT … ON CONFLICT DO NOTHING RETURNING, walk-in or not asked inside it.
+@lru_cache(maxsize=2)
+def _check_in_insert(audited: bool) -> sa.Executable:
+    """The check-in's INSERT … ON CONFLICT DO NOTHING RETURNING, walk-in or not asked inside it; ``audited``
+    (PostgreSQL): with its audit record, written from what the INSERT returned in the same statement (the
+    record's JSON made by ``audit.event_rows`` and ``json.dumps`` as ``record_all`` writes it, for either answer
+    to walk-in; none when the check-in was there already).
 
-    Written once as text, the same for SQLite and PostgreSQL: SQLAlchemy never caches its dialects'
-    ON CONFLICT constructs (2.0: ``OnConflictClause`` has no cache key), so every check-in compiled
-    its statement again (~1-5 ms); a text statement is compiled once. Bound with the columns' types."""
+    Written once as text: SQLAlchemy never caches its dialects' ON CONFLICT constructs (2.0:
+    ``OnConflictClause`` has no cache key), so every check-in compiled its statement again (~1-5 ms); a text
+    statement is compiled once. Bound with the columns' types."""
     c = CheckIn.__table__.c
-    sql = sa.text(
+    insert = (
         "INSERT INTO check_in (session_id, caregiver_id, patient_id, checked_in_at, checked_in_by_id, walk_in, "
         "relationship) VALUES (:session_id, :caregiver_id, :patient_id, :checked_in_at, :checked_in_by_id, "
         "NOT EXISTS (SELECT 1 FROM enrollment_caregiver JOIN enrollment "
@@ -139,9 +157,19 @@ def _check_in_insert() -> sa.Executable:
         "AND enrollment_caregiver.caregiver_id = :caregiver_id), :relationship) "
         "ON CONFLICT (session_id, caregiver_id, patient_id) DO NOTHING RETURNING "
         + ", ".join(column.name for column in c)
-    ).bindparams(*(sa.bindparam(column.name, type_=column.type) for column in c
-                   if column.name not in ("id", "walk_in")))
-    return sa.select(CheckIn).from_statement(sql.columns(*c))
+    )
+    types = [sa.bindparam(column.name, type_=column.type) for column in c if column.name not in ("id", "walk_in")]
+    if audited:
+        insert = (
+            f"WITH added AS ({insert}), audited AS (INSERT INTO audit_event (at, actor_id, actor_label, action, "
+            "entity_type, entity_id, session_id, before, after) SELECT CAST(:audit_at AS TIMESTAMP WITH TIME ZONE), "
+            "CAST(:audit_actor_id AS INTEGER), CAST(:audit_actor_label AS VARCHAR), 'checkin.create', 'check_in', "
+            "added.id, added.session_id, CAST(CAST(:audit_before AS TEXT) AS JSON), CAST(CASE WHEN added.walk_in "
+            "THEN CAST(:after_walk_in AS TEXT) ELSE CAST(:after_enrolled AS TEXT) END AS JSON) FROM added) "
+            "SELECT " + ", ".join(column.name for column in c) + " FROM added"
+        )
+        types.append(sa.bindparam("audit_at", type_=AuditEvent.__table__.c.at.type))
+    return sa.select(CheckIn).from_statement(sa.text(insert).bindparams(*types).columns(*c))
 
 
 def undo_check_in(

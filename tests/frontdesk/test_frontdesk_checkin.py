@@ -327,7 +327,11 @@ def test_an_api_check_in_its_double_tap_and_its_undo_run_few_statements_for_2_se
     few, many = statements(2), statements(8)
     assert few == many
     first, again, undo = few
-    assert first <= 6 and again <= 7 and undo <= 4, few  # session with class, caregiver with patients: one read each
+    with app.app_context():
+        postgresql = db.engine.dialect.name == "postgresql"
+    # token and user, session with class, caregiver with patients: one read each; on PostgreSQL the check-in's
+    # INSERT writes its audit record too (was a statement of its own)
+    assert first <= (4 if postgresql else 5) and again <= 5 and undo <= 4, few
 
 
 def test_the_desks_requests_read_a_session_and_its_zone_as_the_orm_does_in_one_statement(app, scene, count_queries):
