@@ -43,53 +43,64 @@ def fix_link(finding: Finding, line: BillingLine | None = None) -> FixLink | Non
     A user who may not use that page (a biller and attendance or closing) is sent to a
     read-only view of the session that says who can fix it, never to Forbidden.
     """
-    endpoint, values, label = _target(finding, line)
-    if endpoint not in current_app.view_functions:
-        return None
-    permission = getattr(current_app.view_functions[endpoint], "_roster_permission", None)  # set by @requires
-    if permission is not None and not _may(permission):
-        if finding.session_id is None or "billing.session_facts" not in current_app.view_functions:
-            return None
-        return FixLink(_url("billing.session_facts", {"session_id": finding.session_id}),
+    endpoint, name, value, anchor, label = _target(finding, line)
+    links = g.get("fix_links")
+    if links is None:
+        links = g.fix_links = _Links()
+    how = links.how(endpoint)
+    if how == "fix":
+        return FixLink(links.url(endpoint, name, value, anchor), label)
+    if how == "see" and finding.session_id is not None:
+        return FixLink(links.url("billing.session_facts", "session_id", finding.session_id, None),
                        f"see the session's {'closing' if endpoint == 'frontdesk.close_session' else 'attendance'}"
                        " and who can fix it", "See")
-    return FixLink(_url(endpoint, values), label)
+    return None
 
 
 _HOLE = 918273645546372819  # stands for the id in a link built once
 
 
-def _url(endpoint: str, values: dict) -> str:
-    """``url_for(endpoint, **values)`` for a page of one record (one id, perhaps an anchor): built once
-    per request and kind of link, then the id filled in (a review page links ~200 findings; url_for
-    costs ~20-50 µs a call)."""
-    anchor = values.get("_anchor")
-    (name, value), = ((k, v) for k, v in values.items() if k != "_anchor")
-    if not isinstance(value, int):
-        return url_for(endpoint, **values)
-    built = g.setdefault("fix_urls", {})
-    key = (endpoint, name, anchor)
-    if key not in built:
-        built[key] = url_for(endpoint, **{name: _HOLE, "_anchor": anchor}).split(str(_HOLE))
-    head, tail = built[key]
-    return f"{head}{value}{tail}"
+class _Links:
+    """One request's answers: a review page links every finding it lists (~200), so whether this user
+    may use a page is asked once per endpoint, and each kind of link is built once by url_for (~20-50
+    µs a call) with the id filled in afterwards."""
+
+    def __init__(self) -> None:
+        self._how: dict[str, str | None] = {}
+        self._urls: dict[tuple, list[str]] = {}
+
+    def how(self, endpoint: str) -> str | None:
+        """"fix" (the user may use the page), "see" (the read-only session view instead), None (no page)."""
+        if endpoint not in self._how:
+            views = current_app.view_functions
+            permission = getattr(views.get(endpoint), "_roster_permission", None)  # set by @requires
+            if endpoint not in views:
+                self._how[endpoint] = None
+            elif permission is None or can(permission):
+                self._how[endpoint] = "fix"
+            else:
+                self._how[endpoint] = "see" if "billing.session_facts" in views else None
+        return self._how[endpoint]
+
+    def url(self, endpoint: str, name: str, value, anchor: str | None) -> str:
+        """``url_for(endpoint, **{name: value}, _anchor=anchor)``."""
+        if not isinstance(value, int):
+            return url_for(endpoint, **{name: value}, _anchor=anchor)
+        key = (endpoint, name, anchor)
+        if key not in self._urls:
+            self._urls[key] = url_for(endpoint, **{name: _HOLE}, _anchor=anchor).split(str(_HOLE))
+        head, tail = self._urls[key]
+        return f"{head}{value}{tail}"
 
 
-def _may(permission: str) -> bool:
-    """``can(permission)``, asked once per request: a review page links every finding it lists."""
-    asked = g.setdefault("fix_permissions", {})
-    if permission not in asked:
-        asked[permission] = can(permission)
-    return asked[permission]
-
-
-def _target(finding: Finding, line: BillingLine | None) -> tuple[str, dict, str]:
+def _target(finding: Finding, line: BillingLine | None) -> tuple[str, str, int | None, str | None, str]:
+    """(endpoint, its id's name, the id, anchor, what the biller does there)."""
     code = finding.code
     if code in PATIENT_SECTIONS and finding.patient_id is not None:
         anchor, label = PATIENT_SECTIONS[code]
-        return "people.edit_patient", {"patient_id": finding.patient_id, "_anchor": anchor}, label
+        return "people.edit_patient", "patient_id", finding.patient_id, anchor, label
     if code == rules.INVALID_NPI and line is not None and line.facilitator_id is not None:
-        return "people.edit_facilitator", {"facilitator_id": line.facilitator_id}, "correct the facilitator's NPI"
+        return "people.edit_facilitator", "facilitator_id", line.facilitator_id, None, "correct the facilitator's NPI"
     if code in CLOSE_AGAIN:
-        return "frontdesk.close_session", {"session_id": finding.session_id}, "close the session again"
-    return "frontdesk.session", {"session_id": finding.session_id}, "check the session's attendance"
+        return "frontdesk.close_session", "session_id", finding.session_id, None, "close the session again"
+    return "frontdesk.session", "session_id", finding.session_id, None, "check the session's attendance"
