@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app, g, url_for
+from flask import current_app, g, request, url_for
 
 from roster.domain import billing as rules
 from roster.models import BillingLine, Finding
@@ -45,8 +45,8 @@ def fix_link(finding: Finding, line: BillingLine | None = None) -> FixLink | Non
     """
     endpoint, name, value, anchor, label = _target(finding, line)
     links = g.get("fix_links")
-    if links is None:
-        links = g.fix_links = _Links()
+    if links is None or links.request is not request._get_current_object():  # (tests: one g, many requests)
+        links = g.fix_links = _Links(request._get_current_object())
     how = links.how(endpoint)
     if how == "fix":
         return FixLink(links.url(endpoint, name, value, anchor), label)
@@ -65,7 +65,8 @@ class _Links:
     may use a page is asked once per endpoint, and each kind of link is built once by url_for (~20-50
     µs a call) with the id filled in afterwards."""
 
-    def __init__(self) -> None:
+    def __init__(self, asked_by) -> None:
+        self.request = asked_by
         self._how: dict[str, str | None] = {}
         self._urls: dict[tuple, list[str]] = {}
 

@@ -22,7 +22,7 @@ from roster.services import audit as audit_trail
 from roster.services import ServiceError, billing, frontdesk, hl7_send, jobs, people
 from roster.services.billing.overview import export_preview, grouped_findings
 from roster.transactions import discard_changes
-from roster.templating import format_day
+from roster.templating import cached_macro, format_day
 
 LINES_PER_PAGE = 100
 GROUPS_SHOWN = 50  # finding groups listed on the review page (blocking first, most lines first)
@@ -52,8 +52,32 @@ def review():
         groups, groups_total = grouped_findings(form.date_from.data, form.date_to.data, GROUPS_SHOWN)
         if form.patient.data:
             patient = db.session.get(Patient, form.patient.data)
-    return render_template("billing/review.html", form=form, review=result, fix_link=fix_link,
-                           review_href=_review_href(), groups=groups, groups_hidden=groups_total - len(groups or ()), patient=patient)
+    href = _review_href()
+    return render_template("billing/review.html", form=form, review=result, review_href=href, groups=groups,
+                           groups_hidden=groups_total - len(groups or ()), patient=patient,
+                           **_review_rows(form, result, groups or (), href))
+
+
+# the review's lines, finding groups and session findings, each rendered once per distinct row (with its fix
+# links and addresses): a biller re-opening the review after a fix renders only the rows that changed
+_line_rows = cached_macro("billing/_review_rows.html", "line_row")
+_group_rows = cached_macro("billing/_review_rows.html", "group_row")
+_session_finding_rows = cached_macro("billing/_review_rows.html", "session_finding_row")
+
+
+def _review_rows(form: ReviewFilterForm, result, groups, href) -> dict:
+    """The rows' renderers and their items: each row with the links it shows (values, so the row is
+    remembered by them)."""
+    if result is None:
+        return {}
+    in_range = {"from": form.date_from.data.isoformat(), "to": form.date_to.data.isoformat()}
+    return {
+        "line_rows": _line_rows, "group_rows": _group_rows, "session_finding_rows": _session_finding_rows,
+        "line_items": [(line, tuple(fix_link(f, line) for f in line.findings)) for line in result.lines],
+        "group_items": [(g, fix_link(g.sample), href(patient=g.patient.id, **in_range) + "#lines-heading"
+                         if g.patient else None) for g in groups],
+        "session_finding_items": [(sf, fix_link(sf.finding)) for sf in result.session_findings],
+    }
 
 
 def _review_href():

@@ -112,6 +112,18 @@ def test_identical_findings_are_grouped_by_patient_and_code(client, login, clini
     show = re.search(r'href="(/billing/review\?[^"]*patient=\d+[^"]*)"', grouped).group(1)
     assert _text(client.get(show)).count('<tbody class="line"') == 3
 
+    # issue 12: the review's rows are remembered by what they show (templating.cached_macro): asked again,
+    # the page is the same and every row comes from memory; the lines a fix changed are rendered anew
+    rows = {name: client.application.extensions[f"roster.cached_macro:billing/_review_rows.html:{name}"].cache_info
+            for name in ("line_row", "group_row")}
+    seen = {name: info() for name, info in rows.items()}
+    assert client.get(FEBRUARY).get_data(as_text=True) == client.get(FEBRUARY).get_data(as_text=True)
+    assert all(info().misses == seen[name].misses for name, info in rows.items())
+    clinic.call("patch", f"/patients/{no_consent}", {"consent": {"date": "2026-01-05", "kind": "written"}})
+    page = _text(client.get(FEBRUARY))
+    assert "Omar Cruz · 3" not in page and "Findings by patient" not in page
+    assert rows["line_row"]().misses - seen["line_row"].misses == 3  # Omar's three lines lost their finding
+
 
 def test_a_biller_is_never_sent_to_forbidden_by_a_fix_link(client, login, clinic):
     fid = clinic.facilitator()
@@ -129,6 +141,11 @@ def test_a_biller_is_never_sent_to_forbidden_by_a_fix_link(client, login, clinic
     assert "Who can fix this" in facts and "closing the session again" in facts
     assert "Hana Present" in facts and "Patient was here: not billed" in facts
     assert "/frontdesk/" not in facts  # no link to a page the biller may not open
+    # the rows remembered for the biller (issue 12) are not the admin's, who may close the session
+    client.post("/logout")
+    login("admin")
+    admin_links = set(re.findall(r'<a class="fix" href="([^"]+)"', _text(client.get(FEBRUARY))))
+    assert f"/frontdesk/sessions/{sid}/close" in admin_links and f"/billing/sessions/{sid}" not in admin_links
 
 
 def test_an_admin_still_gets_the_real_fix_page(client, login, clinic):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from datetime import date, timedelta
 
@@ -105,9 +105,9 @@ class ReviewLine:
     date_of_service: date
     cpt: str
     units: int
-    modifiers: list
+    modifiers: tuple
     place_of_service: str
-    diagnosis_codes: list
+    diagnosis_codes: tuple
     rendering_npi: str | None
     facilitator_id: int | None
     status: str
@@ -115,7 +115,7 @@ class ReviewLine:
     mrn: str
     first_name: str
     last_name: str
-    findings: list = field(default_factory=list)
+    findings: tuple = ()
 
 
 # what the page shows of a line, its patient and its class, read as plain rows in one statement (issue 12:
@@ -208,13 +208,16 @@ _LINE_FINDINGS = per_kind(lambda kind: (  # PostgreSQL: "= ANY(:line_ids)", one 
 
 def _line_page(stmt, params: dict) -> list[ReviewLine]:
     """The page's lines with their class titles and patients (one statement), and their findings (one),
-    as Core rows on the session's connection."""
-    lines = [ReviewLine(*row) for row in db.session.connection().execute(stmt, params)]
-    if lines:
-        by_id = {line.id: line for line in lines}
-        for finding in run(_LINE_FINDINGS, {"line_ids": list(by_id)}):
-            by_id[finding.line_id].findings.append(finding)
-    return lines
+    as Core rows on the session's connection; a line is a value (tuples), the page remembers its rows
+    by them (``billing/_review_rows.html``)."""
+    rows = db.session.connection().execute(stmt, params).all()
+    if not rows:
+        return []
+    findings: dict[int, list] = {row.id: [] for row in rows}
+    for finding in run(_LINE_FINDINGS, {"line_ids": list(findings)}):
+        findings[finding.line_id].append(finding)
+    return [ReviewLine(*row[:6], tuple(row.modifiers or ()), row.place_of_service, tuple(row.diagnosis_codes or ()),
+                       *row[9:], tuple(findings[row.id])) for row in rows]
 
 
 def _totals_statement(narrowing: tuple):
