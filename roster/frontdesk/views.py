@@ -126,9 +126,8 @@ def session_page(session_id: int):
 @requires("frontdesk.checkin")
 def search(session_id: int):
     """The walk-in results as an HTML fragment, for frontdesk.js to show as the desk types."""
-    session = frontdesk.load_session_and_class(session_id)
     query = request.args.get("q", "").strip()
-    hits = frontdesk.walk_in_search(session, query)
+    session, hits = frontdesk.walk_in_fragment(session_id, query)
     return render_template("frontdesk/_search_results.html", session=session, query=query, hits=hits)
 
 

@@ -231,8 +231,14 @@ def plan_once(stmts: list[sa.Select]) -> None:
     index it can use, behind its OFFSET 0 fence, the cuts are written into the SQL, the rest are joins by key;
     tests/people/test_search.py checks the generic plan). Queries of only short words (two statements: the
     walk of the first names, then a scan) keep custom plans: a generic plan of the scan is slower."""
-    if len(stmts) == 1 and not _on_sqlite():
+    if generic_plan(stmts):
         db.session.execute(_GENERIC_PLANS)
+
+
+def generic_plan(stmts: list[sa.Select]) -> bool:
+    """Whether ``plan_once`` asks for a generic plan for these walk-in statements (a caller that reads something
+    first may ask for it in that read instead: ``frontdesk.sessions.GENERIC_PLANS``)."""
+    return len(stmts) == 1 and not _on_sqlite()
 
 
 def walk_in_ids(query: str, limit: int = 10) -> tuple[list[sa.Select], dict] | None:

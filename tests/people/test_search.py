@@ -286,3 +286,15 @@ def test_walk_in_search_is_one_statement(ctx, people, build, count_queries):
     with count_queries() as short:
         frontdesk.walk_in_search(session, "zo od")
     assert short.count <= 2 and not any(s.startswith("SET") for s in short.statements)
+    # the search fragment reads its session first: that read asks for the generic plan (no SET of its own)
+    postgresql = db.engine.dialect.name == "postgresql"
+    for query, generic in (("jensen", postgresql), ("zo od", False)):
+        db.session.rollback()
+        with count_queries() as fragment:
+            found, hits = frontdesk.walk_in_fragment(session_id, query)
+        if postgresql:  # what the walk-in statement was planned with (the fragment's transaction is still open)
+            mode = db.session.scalar(sa.text("SHOW plan_cache_mode"))
+            assert mode == ("force_generic_plan" if generic else "auto"), (query, mode)
+        assert not any(s.startswith("SET") for s in fragment.statements), fragment.statements
+        assert ("set_config" in fragment.statements[0]) is generic and fragment.count <= (2 if generic else 3)
+        assert found == session and hits == frontdesk.walk_in_search(session, query) and hits

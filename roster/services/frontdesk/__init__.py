@@ -6,7 +6,7 @@ templates never lazy-load and a class of 30 sets costs what a class of 3 does.
 """
 
 from roster.services.frontdesk.checkin import (  # noqa: F401
-    CheckinPage, PatientSet, Row, SearchHit, SearchOption, checkin_page, walk_in_search,
+    CheckinPage, PatientSet, Row, SearchHit, SearchOption, checkin_page, walk_in_fragment, walk_in_search,
     warm_walk_in_search,
 )
 from roster.services.frontdesk.closing import ClosePage, close_page, local_moment  # noqa: F401

@@ -56,22 +56,29 @@ class DeskSession:
     group_class: DeskClass
 
 
-@lru_cache(maxsize=1)
-def _desk_session_statement() -> sa.Select:
+# the walk-in statement's generic plan (search.plan_once's SET LOCAL), asked for inside the session's read
+GENERIC_PLANS = sa.func.set_config("plan_cache_mode", "force_generic_plan", sa.true())
+
+
+@lru_cache(maxsize=2)
+def _desk_session_statement(generic_plans: bool) -> sa.Select:
     """Built once (building and keying a statement cost more than running it); run as Core."""
     s, c = ClassSession.__table__.c, GroupClass.__table__.c
-    return (sa.select(s.id, s.class_id, s.status, s.starts_at, s.actual_start, s.held_timezone, c.timezone)
+    stmt = (sa.select(s.id, s.class_id, s.status, s.starts_at, s.actual_start, s.held_timezone, c.timezone)
             .join_from(ClassSession.__table__, GroupClass.__table__, c.id == s.class_id)
             .where(s.id == sa.bindparam("session_id")))
+    return stmt.add_columns(GENERIC_PLANS) if generic_plans else stmt
 
 
-def load_session_and_class(session_id: int) -> DeskSession:
+def load_session_and_class(session_id: int, *, generic_plans: bool = False) -> DeskSession:
     """The session and its class's zone in one statement: all the walk-in search, the API check-in and
-    its undo need. ``NotFound`` as ``one`` says it."""
-    row = db.session.connection().execute(_desk_session_statement(), {"session_id": session_id}).first()
+    its undo need. ``NotFound`` as ``one`` says it. ``generic_plans`` (PostgreSQL): the read also sets
+    ``plan_cache_mode`` for the rest of the transaction, as ``search.plan_once`` would in a round trip of its
+    own (the walk-in search fragment, which reads its session first)."""
+    row = db.session.connection().execute(_desk_session_statement(generic_plans), {"session_id": session_id}).first()
     if row is None:
         raise NotFound(f"No session {session_id}.")
-    *columns, timezone = row
+    *columns, timezone = row[:7]
     return DeskSession(*columns, DeskClass(row.class_id, timezone))
 
 
