@@ -41,8 +41,8 @@ from roster.services import audit
 from roster.services.billing import locks
 from roster.services.billing.facts import (HeldSession, held_session_rows, held_sessions, held_sessions_select,
                                            load_facts, sort_key)
-from roster.services.billing.policy import policy_and_profiles
-from roster.services.billing.reconcile import Reconciliation, finding_rows, line_rows
+from roster.services.billing import stored
+from roster.services.billing.reconcile import Reconciliation
 from roster.services.billing.statements import kind, one_of, per_kind, run
 
 # How often the set of sessions may grow while its locks are taken before we settle for it.
@@ -300,8 +300,10 @@ def _evaluate(ids: list[int], only: frozenset[int] | None = None,
     if len(sessions) < len(ids):
         sessions |= {s.id: s for s in held_sessions([i for i in ids if i not in sessions])}
     sessions = {i: sessions[i] for i in ids if i in sessions}  # in id order, however they were read
-    policy, profiles = policy_and_profiles()  # the clinic's unit caps (R21) and payer list
-    facts = load_facts(list(sessions.values()), profiles)
+    # the clinic's unit caps (R21) and payer list, the attendance, the stored lines and findings: one statement
+    read = stored.read(ids, list(sessions), only)
+    policy = read.policy
+    facts = load_facts(list(sessions.values()), read.profiles, read.attendance)
     evaluations: dict[int, rules.Evaluation] = {}
     held = [f for f in facts.values() if f.status == SessionStatus.HELD]
     for f in facts.values():
@@ -309,8 +311,7 @@ def _evaluate(ids: list[int], only: frozenset[int] | None = None,
             evaluations[f.session_id] = rules.evaluate_session(f, policy)
     others = _same_day_lines(held, set(sessions), only, covered)
     evaluations.update(rules.evaluate_day(held, policy, others=others, only=only))
-    existing = line_rows(ids, only)
-    old_findings = finding_rows(ids, only)
+    existing, old_findings = read.lines, read.findings
     writes = Reconciliation(events)
     for sid in ids:
         if sid in sessions:

@@ -80,7 +80,7 @@ _PatientRow = namedtuple("_PatientRow", PATIENT_FACTS)
 
 
 def _patient_facts(row: sa.Row, profiles: Mapping[str, PayerProfile]) -> rules.PatientFacts:
-    """A patient's facts from its row of `_ATTENDANCE` (two NULLs, then `PATIENT_FACTS`)."""
+    """A patient's facts from its row of `ATTENDANCE` (two NULLs, then `PATIENT_FACTS`)."""
     p = _PatientRow._make(row[2:])
     return rules.PatientFacts(
         id=p.id, mrn=p.mrn, first_name=p.first_name, last_name=p.last_name,
@@ -147,11 +147,12 @@ def held_sessions_select(kind: str) -> sa.Select:
 _HELD_SESSIONS = per_kind(lambda kind: held_sessions_select(kind).where(one_of(kind, ClassSession.id, "ids")))
 
 
-def _attendance(kind: str) -> sa.CompoundSelect:
+def attendance_select(kind: str) -> sa.CompoundSelect:
     """Check-ins (session, caregiver, patient), patients present (session, NULL, patient) and the
     facts of every patient of either (NULL, NULL, the patient's columns) in one statement."""
     patient = Patient.__table__
-    blank = [sa.cast(sa.null(), patient.c[name].type) for name in PATIENT_FACTS[1:]]
+    blank = [sa.cast(sa.null(), patient.c[name].type).label(name) for name in PATIENT_FACTS[1:]]  # named: read
+    # as a subquery too (`billing.stored`)
     no_id = sa.cast(sa.null(), sa.Integer())
     involved = sa.union(sa.select(CheckIn.patient_id).where(one_of(kind, CheckIn.session_id, "ids")),
                         sa.select(PatientPresence.patient_id).where(one_of(kind, PatientPresence.session_id, "ids")))
@@ -167,7 +168,7 @@ def _attendance(kind: str) -> sa.CompoundSelect:
     )
 
 
-_ATTENDANCE = per_kind(_attendance)
+ATTENDANCE = per_kind(attendance_select)
 
 
 def held_sessions(ids: list[int]) -> list[HeldSession]:
@@ -191,9 +192,10 @@ def held_session_rows(rows) -> list[HeldSession]:
 
 
 def load_facts(sessions: list[ClassSession] | list[HeldSession],
-               profiles: Mapping[str, PayerProfile] | None = None) -> dict[int, rules.SessionFacts]:
+               profiles: Mapping[str, PayerProfile] | None = None,
+               attendance: list | None = None) -> dict[int, rules.SessionFacts]:
     """SessionFacts for many sessions in a fixed number of queries (``profiles``: the payer list's,
-    when the caller has read them)."""
+    ``attendance``: the rows of `ATTENDANCE`, when the caller has read them)."""
     sessions = [s if isinstance(s, HeldSession) else HeldSession.of(s) for s in sessions]
     ids = [s.id for s in sessions]
     if not ids:
@@ -201,7 +203,7 @@ def load_facts(sessions: list[ClassSession] | list[HeldSession],
     by_session_checkins: dict[int, list] = defaultdict(list)
     by_session_present: dict[int, set] = defaultdict(set)
     patient_rows = []  # rows, not objects: what is stored now (committed before our locks), never an older read
-    for row in run(_ATTENDANCE, {"ids": ids}).all():
+    for row in run(ATTENDANCE, {"ids": ids}).all() if attendance is None else attendance:
         session_id, caregiver_id, patient_id = row[:3]
         if session_id is None:
             patient_rows.append(row)

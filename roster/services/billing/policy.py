@@ -27,9 +27,10 @@ def _null(type_) -> sa.Cast:
 
 # Both in one statement (re-evaluation reads both every time): a cap row has a code and units, a
 # payer row the rest.
-_BOTH = sa.union_all(
-    sa.select(UnitCap.cpt, UnitCap.max_units, _null(sa.String), _null(sa.String), _null(sa.Date), _null(sa.Date),
-              _null(sa.JSON)),
+BOTH = sa.union_all(
+    sa.select(UnitCap.cpt, UnitCap.max_units, _null(sa.String).label("name"), _null(sa.String).label("name_key"),
+              _null(sa.Date).label("telehealth_from"), _null(sa.Date).label("verbal_consent_from"),
+              _null(sa.JSON).label("families")),  # labelled: read as a subquery too (`billing.stored`)
     sa.select(_null(sa.String), _null(sa.Integer), Payer.name, Payer.name_key, Payer.telehealth_from,
               Payer.verbal_consent_from, Payer.families),
 )
@@ -51,8 +52,13 @@ def payer_profiles() -> Mapping[str, PayerProfile]:
 
 def policy_and_profiles() -> tuple[rules.BillingPolicy, Mapping[str, PayerProfile]]:
     """`current_policy()` and `payer_profiles()` in one statement."""
+    return policy_from_rows(db.session.connection().execute(BOTH).all())
+
+
+def policy_from_rows(rows) -> tuple[rules.BillingPolicy, Mapping[str, PayerProfile]]:
+    """`policy_and_profiles` from the rows of `BOTH` (read with others, `billing.stored`)."""
     caps, profiles = {}, {}
-    for cpt, units, name, key, telehealth_from, verbal_from, families in db.session.connection().execute(_BOTH).all():
+    for cpt, units, name, key, telehealth_from, verbal_from, families in rows:
         if cpt is not None:
             caps[cpt] = units
         else:

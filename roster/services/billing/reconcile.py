@@ -11,7 +11,7 @@ Objects of them the session had loaded are expired afterwards, so nothing stale 
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, namedtuple
 from datetime import date
 from typing import Callable, Iterable
 
@@ -23,7 +23,7 @@ from roster.extensions import db
 from roster.models import BillingLine, Finding, utcnow
 from roster.services import audit
 from roster.services.billing.facts import HeldSession
-from roster.services.billing.statements import Built, kind, one_of, per_kind, run
+from roster.services.billing.statements import kind, one_of, per_kind, run
 from roster.services.bulk import insert_from_json, rows_param
 from roster.services.billing import day_totals, writes
 
@@ -40,42 +40,35 @@ FINDING_COLUMNS = ("id", "session_id", "line_id", "patient_id", "code", "severit
                    "date_of_service")
 
 
-def _rows_of(table: sa.Table, columns: tuple[str, ...], locked: bool = False) -> dict[bool, Built]:
-    """The statement reading these columns of some sessions' rows, built once: for every patient,
-    or for some (``only``)."""
-    def build(kind: str, some: bool) -> sa.Select:
+def stored_rows(kind: str, some: bool) -> tuple[sa.Select | sa.CTE, sa.Select]:
+    """The statements reading some sessions' stored lines (void ones too) and findings (parameter
+    ``sessions``; ``some``: of the patients ``patients`` only), in id order. On PostgreSQL the lines are
+    locked as they are read (an export running now must not be overwritten): a CTE, to be read with
+    others in one statement (`billing.stored`)."""
+    def build(table: sa.Table, columns: tuple[str, ...]) -> sa.Select:
         stmt = (sa.select(*(table.c[name] for name in columns))
                 .where(one_of(kind, table.c.session_id, "sessions")).order_by(table.c.id))
-        if some:
-            stmt = stmt.where(one_of(kind, table.c.patient_id, "patients"))
-        return stmt.with_for_update() if locked else stmt
-    return {some: per_kind(lambda kind: build(kind, some)) for some in (False, True)}
+        return stmt.where(one_of(kind, table.c.patient_id, "patients")) if some else stmt
+    lines = build(BillingLine.__table__, LINE_COLUMNS)
+    if kind == "postgresql":
+        lines = lines.with_for_update().cte("locked_lines")
+    return lines, build(Finding.__table__, FINDING_COLUMNS)
 
 
-_LINES = _rows_of(BillingLine.__table__, LINE_COLUMNS)
-_LINES_LOCKED = _rows_of(BillingLine.__table__, LINE_COLUMNS, locked=True)
-_FINDINGS = _rows_of(Finding.__table__, FINDING_COLUMNS)
+def _row_type(name: str, fields: tuple[str, ...]) -> type:
+    """A stored row read positionally: its columns by name, and ``_mapping`` as an SQLAlchemy row has it."""
+    base = namedtuple(name, fields)
+    return type(name, (base,), {"__slots__": (), "_mapping": property(base._asdict)})
 
 
-def line_rows(session_ids: list[int], only: frozenset[int] | None = None) -> dict[int, list[sa.Row]]:
-    """The sessions' stored lines (void ones too), by session, of these patients only (``only``);
-    locked on PostgreSQL (an export running now must not be overwritten)."""
-    return _by_session(_run(_LINES_LOCKED if kind() == "postgresql" else _LINES, session_ids, only))
+LineRow = _row_type("LineRow", LINE_COLUMNS)
+FindingRow = _row_type("FindingRow", FINDING_COLUMNS)
 
 
-def finding_rows(session_ids: list[int], only: frozenset[int] | None = None) -> dict[int, list[sa.Row]]:
-    return _by_session(_run(_FINDINGS, session_ids, only))
-
-
-def _run(stmts: dict[bool, Built], session_ids: list[int], only: frozenset[int] | None):
-    if only is None:
-        return run(stmts[False], {"sessions": session_ids})
-    return run(stmts[True], {"sessions": session_ids, "patients": sorted(only)})
-
-
-def _by_session(rows) -> dict[int, list[sa.Row]]:
-    out: dict[int, list[sa.Row]] = defaultdict(list)
-    for row in rows.all():  # fetched at once (psycopg's row-by-row fetch costs more)
+def by_session(rows: list) -> dict[int, list]:
+    """Rows (`LineRow`, `FindingRow`) by session, each session's in id order."""
+    out: dict[int, list] = defaultdict(list)
+    for row in sorted(rows, key=lambda r: r.id):
         out[row.session_id].append(row)
     return out
 

@@ -42,3 +42,32 @@ def run(built: Built, params: dict | list[dict] | None = None) -> sa.CursorResul
 
 def kind() -> str:
     return db.session.connection().dialect.name
+
+
+class Together:
+    """Several reads of different shapes as ONE statement (one round trip): the UNION ALL of the parts,
+    each row its part's number, then every part's columns, NULL (typed as the column) but its own
+    part's. ``apart`` gives each part's rows back (in no particular order)."""
+
+    def __init__(self, parts: Callable[[str], list]) -> None:
+        self.built: Built = {}
+        for kind in KINDS:
+            froms = [p if isinstance(p, sa.CTE) else p.subquery(f"part_{i}") for i, p in enumerate(parts(kind))]
+            blanks = [[sa.cast(sa.null(), column.type) for column in f.c] for f in froms]
+            self.built[kind] = sa.union_all(*(
+                sa.select(sa.literal_column(str(i), sa.Integer()).label("part"),
+                          *(c for j, f in enumerate(froms) for c in (f.c if j == i else blanks[j])))
+                .select_from(froms[i]) for i in range(len(froms))))
+            self._spans = []
+            start = 1
+            for f in froms:
+                self._spans.append((start, start + len(f.c)))
+                start += len(f.c)
+
+    def apart(self, params: dict) -> list[list[tuple]]:
+        out: list[list[tuple]] = [[] for _ in self._spans]
+        spans = self._spans
+        for row in run(self.built, params).tuples().all():
+            start, end = spans[row[0]]
+            out[row[0]].append(row[start:end])
+        return out
