@@ -5,8 +5,10 @@ prepares it, and its one parameter is a string made by ``json.dumps`` (psycopg's
 element of a text array cost more than the write). The alternatives cost more: an UPDATE or INSERT
 per row through executemany is about a round trip each (17 ms for a patient's 49 lines under load);
 a multi-row VALUES list has a new text every time, which psycopg parses again (2.5 ms for 49 audit
-records). Rows keep their order (each carries its position). A JSON column's value travels as the
-text SQLAlchemy would have written (None included: JSON null), read back with a cast. SQLite,
+records). Rows keep their order (each carries its position). A JSON column's value travels nested
+in the rows, as ``json`` (its text is what SQLAlchemy would have written: ``json.dumps`` of the value,
+kept as it is by ``json``); None, which arrives as SQL NULL, is written as JSON null, as SQLAlchemy
+writes it (a value dumped on its own, then escaped again inside the rows' text, cost more). SQLite,
 in-process, runs one prepared statement per row cheaply: callers keep executemany there.
 """
 
@@ -26,13 +28,17 @@ def _is_json(column: sa.Column) -> bool:
 
 def _recordset(table: sa.Table, names: tuple[str, ...], name: str, param: str):
     columns = [sa.column(_POSITION, sa.Integer())] + [
-        sa.column(n, sa.Text() if _is_json(table.c[n]) else table.c[n].type) for n in names]
+        sa.column(n, _NESTED if _is_json(table.c[n]) else table.c[n].type) for n in names]
     rows = sa.func.json_to_recordset(sa.cast(sa.bindparam(param, type_=sa.Text()), sa.JSON))
     return rows.table_valued(*columns).render_derived(name=name, with_types=True)
 
 
+_NESTED = sa.JSON()  # rendered ``JSON``: the nested value's own text
+_JSON_NULL = sa.cast(sa.literal_column("'null'"), sa.JSON)
+
+
 def _value(table: sa.Table, rows, name: str):
-    return sa.cast(rows.c[name], sa.JSON) if _is_json(table.c[name]) else rows.c[name]
+    return sa.func.coalesce(rows.c[name], _JSON_NULL) if _is_json(table.c[name]) else rows.c[name]
 
 
 def select_from_json(table: sa.Table, names: tuple[str, ...], param: str = "rows") -> sa.Select:
@@ -59,15 +65,8 @@ def rows_param(table: sa.Table, rows: list[dict], names: tuple[str, ...], rename
 
 def rows_json(table: sa.Table, rows: list[dict], names: tuple[str, ...], renamed: dict[str, str] | None = None) -> str:
     """These rows as the one JSON text such a statement's parameter carries."""
-    renamed = renamed or {}
-    json_columns = {n for n in names if _is_json(table.c[n])}
-    out = []
-    for position, row in enumerate(rows):
-        record = {_POSITION: position}
-        for n in names:
-            value = row[renamed.get(n, n)]
-            record[n] = json.dumps(value) if n in json_columns else value
-        out.append(record)
+    keys = [(n, (renamed or {}).get(n, n)) for n in names]
+    out = [{_POSITION: position, **{n: row[key] for n, key in keys}} for position, row in enumerate(rows)]
     return json.dumps(out, default=_iso)
 
 

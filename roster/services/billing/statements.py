@@ -9,6 +9,7 @@ converts it once and prepares it after a few runs (PostgreSQL then skips parsing
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Callable
 
 import sqlalchemy as sa
@@ -46,28 +47,46 @@ def kind() -> str:
 
 class Together:
     """Several reads of different shapes as ONE statement (one round trip): the UNION ALL of the parts,
-    each row its part's number, then every part's columns, NULL (typed as the column) but its own
-    part's. ``apart`` gives each part's rows back (in no particular order)."""
+    each row its part's number, then its part's columns. Columns of one type share slots across parts
+    (a part's k-th column of a type goes to that type's k-th slot; the others' rows have NULL there,
+    typed as the slot), so a row is about as wide as the widest part, not all parts together.
+    ``apart`` gives each part's rows back (in no particular order)."""
 
     def __init__(self, parts: Callable[[str], list]) -> None:
         self.built: Built = {}
         for kind in KINDS:
             froms = [p if isinstance(p, sa.CTE) else p.subquery(f"part_{i}") for i, p in enumerate(parts(kind))]
-            blanks = [[sa.cast(sa.null(), column.type) for column in f.c] for f in froms]
-            self.built[kind] = sa.union_all(*(
-                sa.select(sa.literal_column(str(i), sa.Integer()).label("part"),
-                          *(c for j, f in enumerate(froms) for c in (f.c if j == i else blanks[j])))
-                .select_from(froms[i]) for i in range(len(froms))))
-            self._spans = []
-            start = 1
+            slots: dict[type, list] = {}  # type -> the slot types, in order
+            places = []  # per part, per column: (type, k)
             for f in froms:
-                self._spans.append((start, start + len(f.c)))
-                start += len(f.c)
+                counts: dict[type, int] = {}
+                place = []
+                for column in f.c:
+                    key = type(column.type)
+                    k = counts[key] = counts.get(key, -1) + 1
+                    if k == len(slots.setdefault(key, [])):
+                        slots[key].append(column.type)
+                    place.append((key, k))
+                places.append(place)
+            order = [(key, k) for key, types in slots.items() for k in range(len(types))]
+            position = {slot: 1 + n for n, slot in enumerate(order)}
+            selects = []
+            for i, f in enumerate(froms):
+                mine = dict(zip(places[i], f.c))
+                selects.append(sa.select(sa.literal_column(str(i), sa.Integer()).label("part"), *(
+                    mine[slot] if slot in mine else sa.cast(sa.null(), slots[slot[0]][slot[1]])
+                    for slot in order)).select_from(f))
+            self.built[kind] = sa.union_all(*selects)
+            self._pick = [_picker([position[slot] for slot in place]) for place in places]
 
     def apart(self, params: dict) -> list[list[tuple]]:
-        out: list[list[tuple]] = [[] for _ in self._spans]
-        spans = self._spans
+        out: list[list[tuple]] = [[] for _ in self._pick]
+        pick = self._pick
         for row in run(self.built, params).tuples().all():
-            start, end = spans[row[0]]
-            out[row[0]].append(row[start:end])
+            out[row[0]].append(pick[row[0]](row))
         return out
+
+
+def _picker(positions: list[int]) -> Callable[[tuple], tuple]:
+    get = itemgetter(*positions)
+    return get if len(positions) > 1 else (lambda row: (get(row),))
