@@ -73,7 +73,13 @@ def test_a_consent_change_costs_the_same_statements_for_2_or_10_held_sessions(ap
         return change.count
 
     few, many = regular(2), regular(10)
-    assert withdraw(few) == withdraw(many)
+    statements = withdraw(few)
+    assert statements == withdraw(many)
+    with app.app_context():
+        pg = db.engine.dialect.name == "postgresql"
+    # the whole request (its sign-in too): 15 on both databases before re-evaluation read the policy, the
+    # attendance, the lines and the findings in one statement and, on PostgreSQL, ended with one write
+    assert statements <= (6 if pg else 9)
     held = [line for line in clinic.lines() if line["patient_mrn"] == many]
     assert len(held) == 10 and {line["status"] for line in held} == {"held"}
 
@@ -87,7 +93,7 @@ def test_a_consent_change_costs_the_same_statements_for_2_or_10_held_sessions(ap
 
 
 def test_closing_a_session_costs_the_same_statements_for_2_or_5_patients_whatever_else_the_day_holds(
-        api, count_queries):
+        api, app, count_queries):
     """Closing writes the session's lines, audit records and findings a statement per kind, and
     re-evaluates only the sessions sharing one of its patients' day (issue 12): the statements of
     a close grow neither with its patients nor with the day's other sessions (37 for 7 patients
@@ -110,6 +116,9 @@ def test_closing_a_session_costs_the_same_statements_for_2_or_5_patients_whateve
     few, few_sid, _ = close_after("2026-02-03", patients=2, unrelated=0)
     many, many_sid, regular = close_after("2026-02-04", patients=5, unrelated=2)
     assert few == many
+    with app.app_context():
+        pg = db.engine.dialect.name == "postgresql"
+    assert few <= (17 if pg else 20)  # the whole request: 27 on PostgreSQL and 25 on SQLite before (issue 12)
     lines = [line for line in clinic.billing(many_sid)["lines"]]
     assert len(lines) == 5 and len(clinic.billing(few_sid)["lines"]) == 2
     flagged = [line for line in lines if "DUPLICATE_SAME_DAY" in {f["code"] for f in line["findings"]}]
