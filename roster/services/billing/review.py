@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from functools import cache
 from datetime import date, timedelta
@@ -126,6 +127,7 @@ _LINE_COLUMNS = (BillingLine.id, BillingLine.session_id, BillingLine.patient_id,
                  BillingLine.diagnosis_codes, BillingLine.rendering_npi, BillingLine.facilitator_id,
                  BillingLine.status)
 _LINE_ORDER = (BillingLine.date_of_service, BillingLine.session_id, BillingLine.id)
+_CODES = ("modifiers", "diagnosis_codes")  # JSON lists
 
 
 def review(date_from: date, date_to: date, status: str | None, page: int = 1, per_page: int = 100,
@@ -190,8 +192,10 @@ def _line_page_statement(narrowing: tuple, by_status: bool):
     if by_status:
         stmt = stmt.where(BillingLine.status == sa.bindparam("status"))
     page = stmt.limit(sa.bindparam("limit", type_=sa.Integer)).offset(sa.bindparam("offset", type_=sa.Integer)).subquery()
+    # the codes as their JSON text: decoded once per distinct text (_line_page), not once per line
+    columns = (sa.cast(c, sa.Text).label(c.name) if c.name in _CODES else c for c in page.c)
     return (
-        sa.select(page, GroupClass.title, Patient.mrn, Patient.first_name, Patient.last_name)
+        sa.select(*columns, GroupClass.title, Patient.mrn, Patient.first_name, Patient.last_name)
         .join(Patient, Patient.id == page.c.patient_id)
         .join(ClassSession, ClassSession.id == page.c.session_id)
         .join(GroupClass, GroupClass.id == ClassSession.class_id)
@@ -216,7 +220,14 @@ def _line_page(stmt, params: dict) -> list[ReviewLine]:
     findings: dict[int, list] = {row.id: [] for row in rows}
     for finding in run(_LINE_FINDINGS, {"line_ids": list(findings)}):
         findings[finding.line_id].append(finding)
-    return [ReviewLine(*row[:6], tuple(row.modifiers or ()), row.place_of_service, tuple(row.diagnosis_codes or ()),
+    codes: dict[str, tuple] = {}  # a JSON list's text -> its codes: a page has a few dozen distinct ones
+
+    def decoded(text: str | None) -> tuple:
+        if text not in codes:
+            codes[text] = tuple(json.loads(text)) if text else ()
+        return codes[text]
+
+    return [ReviewLine(*row[:6], decoded(row.modifiers), row.place_of_service, decoded(row.diagnosis_codes),
                        *row[9:], tuple(findings[row.id])) for row in rows]
 
 
