@@ -335,19 +335,30 @@ def close_session(
 
 
 def _replace_presence(session: ClassSession, patient_ids: set[int], user: User | None) -> None:
-    marks = db.session.scalars(
-        sa.select(PatientPresence).where(PatientPresence.session_id == session.id)
-    ).all()
-    have = {m.patient_id: m for m in marks}
-    for pid, mark in have.items():
+    """The session's patient-present marks become these patients'. Its marks are read as rows, as Core (a
+    close usually changes none of them); one to remove is deleted by its id."""
+    connection = db.session.connection()
+    have = {patient_id: mark_id for mark_id, patient_id in connection.execute(_MARKS, {"session_id": session.id})}
+    gone = [mark_id for pid, mark_id in have.items() if pid not in patient_ids]
+    for pid in have:
         if pid not in patient_ids:
-            db.session.delete(mark)
             audit.record("presence.unmark", "patient", pid, session_id=session.id,
                          before={"present": True}, after={"present": False})
+    if gone:
+        connection.execute(_DELETE_MARKS, {"ids": gone})
+        for obj in [o for o in db.session.identity_map.values() if isinstance(o, PatientPresence)]:
+            if sa.inspect(obj).identity[0] in gone:  # loaded before: gone now
+                db.session.expunge(obj)
     for pid in patient_ids - set(have):
         db.session.add(PatientPresence(session_id=session.id, patient_id=pid, marked_by_id=_actor_id(user)))
         audit.record("presence.mark", "patient", pid, session_id=session.id,
                      before={"present": False}, after={"present": True})
+
+
+_MARKS = sa.select(PatientPresence.id, PatientPresence.patient_id).where(
+    PatientPresence.session_id == sa.bindparam("session_id"))
+_DELETE_MARKS = sa.delete(PatientPresence.__table__).where(
+    PatientPresence.__table__.c.id.in_(sa.bindparam("ids", expanding=True)))
 
 
 def reopen_session(session: ClassSession, reason: str, user: User | None) -> ClassSession:
