@@ -13,6 +13,7 @@ from flask import current_app, g, request, url_for
 from roster.domain import billing as rules
 from roster.models import BillingLine, Finding
 from roster.permissions import can
+from roster.templating import AddressById
 
 # finding code -> (section of the patient's edit page, what the biller does there)
 PATIENT_SECTIONS = {
@@ -57,9 +58,6 @@ def fix_link(finding: Finding, line: BillingLine | None = None) -> FixLink | Non
     return None
 
 
-_HOLE = 918273645546372819  # stands for the id in a link built once
-
-
 class _Links:
     """One request's answers: a review page links every finding it lists (~200), so whether this user
     may use a page is asked once per endpoint, and each kind of link is built once by url_for (~20-50
@@ -68,7 +66,7 @@ class _Links:
     def __init__(self, asked_by) -> None:
         self.request = asked_by
         self._how: dict[str, str | None] = {}
-        self._urls: dict[tuple, list[str]] = {}
+        self._urls: dict[tuple, AddressById] = {}
 
     def how(self, endpoint: str) -> str | None:
         """"fix" (the user may use the page), "see" (the read-only session view instead), None (no page)."""
@@ -89,9 +87,8 @@ class _Links:
             return url_for(endpoint, **{name: value}, _anchor=anchor)
         key = (endpoint, name, anchor)
         if key not in self._urls:
-            self._urls[key] = url_for(endpoint, **{name: _HOLE}, _anchor=anchor).split(str(_HOLE))
-        head, tail = self._urls[key]
-        return f"{head}{value}{tail}"
+            self._urls[key] = AddressById.of(endpoint, name, anchor)
+        return self._urls[key](value)
 
 
 def _target(finding: Finding, line: BillingLine | None) -> tuple[str, str, int | None, str | None, str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import wraps
 from typing import NamedTuple
@@ -21,7 +20,7 @@ from roster.permissions import can, requires
 from roster.services import ServiceError, attendance, clock, frontdesk
 from roster.services.attendance import CheckInResult
 from roster.services.validation import parse_date
-from roster.templating import cached_macro, format_clock
+from roster.templating import AddressById, cached_macro, format_clock
 from roster.transactions import discard_changes
 
 
@@ -58,30 +57,10 @@ def desk_action(form_class, refusal: str):
 
 # --------------------------------------------------------------------------- today
 
-_SOME_ID = 9876543210  # stands for a session's id in an address built once for many sessions
-
-
-@dataclass(frozen=True)
-class _AddressById:
-    """``url_for(endpoint, session_id=i)`` for many sessions from one build: the address around a stand-in
-    id (``url_for`` costs ~50 µs; the day's list links each of ~50 sessions three times). A value (hashable):
-    the day's cards are remembered by it (``templating.cached_macro``)."""
-    before: str
-    after: str
-
-    @classmethod
-    def of(cls, endpoint: str) -> "_AddressById":
-        before, _, after = url_for(endpoint, session_id=_SOME_ID).partition(str(_SOME_ID))
-        return cls(before, after)
-
-    def __call__(self, session_id: int) -> str:
-        return f"{self.before}{int(session_id)}{self.after}"
-
-
 class _DayLinks(NamedTuple):
-    session: _AddressById
-    sheet: _AddressById
-    close: _AddressById
+    session: AddressById
+    sheet: AddressById
+    close: AddressById
 
 
 # each session of the day's list, rendered once per distinct row (its counts change with every check-in)
@@ -101,7 +80,7 @@ def today():
     mine = current_user.facilitator_id if current_user.role == "facilitator" else None
     show_all = mine is None or request.args.get("show") == "all"
     rows = frontdesk.day_sessions(day, current_app.config["CLINIC_TIMEZONE"], None if show_all else mine)
-    links = _DayLinks(*map(_AddressById.of, ("frontdesk.session", "frontdesk.sign_in_sheet", "frontdesk.close_session")))
+    links = _DayLinks(*map(AddressById.of, ("frontdesk.session", "frontdesk.sign_in_sheet", "frontdesk.close_session")))
     return render_template("frontdesk/today.html", rows=rows, links=links, day_cards=_day_cards, day=day,
                            clinic_today=clinic_today,
                            previous_day=day - timedelta(days=1), next_day=day + timedelta(days=1),
