@@ -105,8 +105,8 @@ def _claim(batch_id: int, date_from: date, date_to: date, count: int,
     first part (``export_range``), so nothing changes in the pauses, and a year still takes seconds.
     SQLite is never paced: its one write lock would keep every desk waiting through the pauses.
     """
-    share = float(current_app.config.get("EXPORT_SHARE", 0.5))
-    if count <= int(current_app.config.get("EXPORT_PACED_ABOVE", 5000)) or not 0 < share < 1:
+    share = current_app.config["EXPORT_SHARE"]  # (roster/config.py: defaults, ROSTER_EXPORT_SHARE checked)
+    if count <= current_app.config["EXPORT_PACED_ABOVE"] or not 0 < share < 1:
         return frozen.claim_ready_lines(batch_id, date_from, date_to)
     days = (date_to - date_from).days + 1
     cuts = sorted({date_from + timedelta(days=days * k // PARTS) for k in range(PARTS)} | {date_to + timedelta(days=1)})
