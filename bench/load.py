@@ -99,16 +99,20 @@ class Stats:
     def __init__(self):
         self.lock = threading.Lock()
         self.times: dict[str, list[float]] = defaultdict(list)
-        self.statuses: dict[int, int] = defaultdict(int)
-        self.kinds: dict[str, int] = defaultdict(int)  # "close 200": how each kind was answered
+        self.answers: dict[tuple[str, int], int] = defaultdict(int)  # (kind, status): how often
         self.ended: list[tuple[float, str, float]] = []  # (when it ended, kind, ms)
 
     def add(self, kind: str, status: int, ms: float) -> None:
         with self.lock:
             self.times[kind].append(ms)
             self.ended.append((time.perf_counter(), kind, ms))
-            self.statuses[status] += 1
-            self.kinds[f"{kind} {status}"] += 1
+            self.answers[kind, status] += 1
+
+    def statuses(self) -> dict[int, int]:
+        counts: dict[int, int] = defaultdict(int)
+        for (_, status), n in self.answers.items():
+            counts[status] += n
+        return dict(sorted(counts.items()))
 
 
 def p95(values):
@@ -152,10 +156,6 @@ def prepare(database_url: str, desks: int):
             .where(ClassSession.id.in_([s for s, _ in sessions]), Enrollment.status == "enrolled")
             .order_by(ClassSession.id, CaregiverLink.id)).tuples().all()
         pairs = sorted(rows, key=lambda r: ((r[1], r[2], r[3]) not in enrolled, r[0], r[2]))
-        facilitators = dict(db.session.execute(sa.text(
-            "SELECT s.id, c.facilitator_id FROM class_session s JOIN group_class c ON c.id = s.class_id "
-            "WHERE s.id IN (%s)" % ",".join(str(s) for s, _ in sessions) if sessions else "SELECT 1, 1 WHERE false"
-        )).tuples().all())
         # one account per desk, as at a clinic: sixteen sign-ins of one account from one address
         # in a minute is what the sign-in throttle is there to stop (429)
         desk_emails = [f"desk{k + 1:02d}@roster.demo" for k in range(desks)]
@@ -168,15 +168,15 @@ def prepare(database_url: str, desks: int):
             tokens[email] = accounts.create_token(user, "load")
         db.session.commit()
         year_from = db.session.scalar(sa.text("SELECT min(date_of_service) FROM billing_line"))
-        close_times = _close_times([s for s, _ in sessions], utcnow())
-    return {"close_times": close_times,"today": today, "sessions": [s for s, _ in sessions], "pairs": pairs, "tokens": tokens,
-            "desk_emails": desk_emails,
-            "facilitators": facilitators, "year_from": year_from, "app": app}
+        closings = _closings([s for s, _ in sessions], utcnow())
+    return {"today": today, "sessions": [s for s, _ in sessions], "pairs": pairs, "tokens": tokens,
+            "desk_emails": desk_emails, "closings": closings, "year_from": year_from, "app": app}
 
 
-def _close_times(session_ids: list[int], now) -> dict[int, tuple[str, str]]:
-    """When each session ran, as its facilitator enters it: as scheduled, or (a session scheduled later
-    today, when the load runs early) its length ending a minute ago, so that every close is accepted."""
+def _closings(session_ids: list[int], now) -> dict[int, dict]:
+    """What each session's facilitator enters to close it: the class's facilitator, and when it ran: as
+    scheduled, or (a session scheduled later today, when the load runs early) its length ending a minute
+    ago, so that every close is accepted."""
     from datetime import timedelta
 
     from roster.domain.recurrence import utc_to_local
@@ -184,14 +184,16 @@ def _close_times(session_ids: list[int], now) -> dict[int, tuple[str, str]]:
     from roster.models import ClassSession, GroupClass
 
     rows = db.session.execute(
-        sa.select(ClassSession.id, ClassSession.starts_at, ClassSession.ends_at, GroupClass.timezone)
+        sa.select(ClassSession.id, ClassSession.starts_at, ClassSession.ends_at, GroupClass.timezone,
+                  GroupClass.facilitator_id)
         .join(GroupClass, GroupClass.id == ClassSession.class_id).where(ClassSession.id.in_(session_ids))).all()
-    times = {}
-    for sid, starts, ends, tz in rows:
+    closings = {}
+    for sid, starts, ends, tz, facilitator_id in rows:
         end = min(ends, now - timedelta(minutes=1))
-        start = end - (ends - starts)
-        times[sid] = tuple(utc_to_local(t, tz).strftime("%Y-%m-%dT%H:%M") for t in (start, end))
-    return times
+        start, end = (utc_to_local(t, tz).strftime("%Y-%m-%dT%H:%M") for t in (end - (ends - starts), end))
+        closings[sid] = {"facilitator_id": facilitator_id, "patients_present": [],
+                         "started_at": start, "ended_at": end}
+    return closings
 
 
 # --------------------------------------------------------------------------- the morning
@@ -247,10 +249,7 @@ def desk_morning(k: int, plan: dict, my_pairs: list, stats: Stats, desk: tuple,
 
 def close(api: "Desk", plan: dict, sid: int, stats: Stats) -> None:
     """The session's facilitator closes it: who ran it, when (no patient marked present)."""
-    start, end = plan["close_times"][sid]
-    body = {"facilitator_id": plan["facilitators"].get(sid), "patients_present": [],
-            "started_at": start, "ended_at": end}
-    stats.add("close", *api.request("POST", f"/api/v1/sessions/{sid}/close", body)[::2])
+    stats.add("close", *api.request("POST", f"/api/v1/sessions/{sid}/close", plan["closings"][sid])[::2])
 
 
 def exporter(servers: list[str], plan: dict, out: dict) -> None:
@@ -365,8 +364,9 @@ def run(servers: list[str], database_url: str, desks: int, per_desk: int, seed: 
         "close_p95": round(p95(stats.times["close"]), 1) if stats.times["close"] else None,
         "sessions": len(left),
         "search_p95": round(p95(stats.times["search"]), 1), "today_p95": round(p95(stats.times["today"]), 1),
-        "status_counts": dict(sorted(stats.statuses.items())), "answers": dict(sorted(stats.kinds.items())),
-        "errors_5xx": sum(n for s, n in stats.statuses.items() if s >= 500),
+        "status_counts": stats.statuses(),
+        "answers": {f"{kind} {status}": n for (kind, status), n in sorted(stats.answers.items())},
+        "errors_5xx": sum(n for s, n in stats.statuses().items() if s >= 500),
         "export_status": export.get("status"), "export_seconds": round(export.get("ms", 0) / 1000, 2),
         "export_body": export.get("body"),
         "trivial_throughput": round(trivial_throughput, 1), "trivial_p95": round(p95(trivial_stats.times["trivial"]), 1),
