@@ -54,6 +54,7 @@ class Together:
 
     def __init__(self, parts: Callable[[str], list]) -> None:
         self.built: Built = {}
+        self._pick: dict[str, list[Callable[[tuple], tuple]]] = {}  # per kind: each part's columns of a row
         for kind in KINDS:
             froms = [p if isinstance(p, sa.CTE) else p.subquery(f"part_{i}") for i, p in enumerate(parts(kind))]
             slots: dict[type, list] = {}  # type -> the slot types, in order
@@ -77,11 +78,11 @@ class Together:
                     mine[slot] if slot in mine else sa.cast(sa.null(), slots[slot[0]][slot[1]])
                     for slot in order)).select_from(f))
             self.built[kind] = sa.union_all(*selects)
-            self._pick = [_picker([position[slot] for slot in place]) for place in places]
+            self._pick[kind] = [_picker([position[slot] for slot in place]) for place in places]
 
     def apart(self, params: dict) -> list[list[tuple]]:
-        out: list[list[tuple]] = [[] for _ in self._pick]
-        pick = self._pick
+        pick = self._pick[kind()]
+        out: list[list[tuple]] = [[] for _ in pick]
         for row in run(self.built, params).tuples().all():
             out[row[0]].append(pick[row[0]](row))
         return out
