@@ -38,6 +38,9 @@ class Config:
     # time, so the front desk keeps its speed meanwhile (roster/services/billing/export.py, _claim)
     EXPORT_PACED_ABOVE = 5000
     EXPORT_SHARE = 0.5
+    # ...but its pauses together never last longer than this (seconds): however busy the server, a paced
+    # export ends well inside a worker's timeout (gunicorn.conf.py: 60 s)
+    EXPORT_PAUSE_LIMIT = 10.0
 
 
 def load_config(instance_path: str, overrides: dict | None = None) -> dict:

@@ -141,7 +141,8 @@ def test_a_large_export_on_postgresql_is_claimed_in_parts_and_gives_way_while_ot
         app, year, count_queries, monkeypatch):
     """Above EXPORT_PACED_ABOVE lines, PostgreSQL claims the range in PARTS parts of equal days (a fixed
     statement count) and, while another connection is in the middle of its work, pauses after each part
-    but the last; with no one else at work it does not pause. SQLite never pauses (its one write lock
+    but the last, the pauses together never longer than EXPORT_PAUSE_LIMIT; with no one else at work it
+    does not pause. SQLite never pauses (its one write lock
     would hold every desk through the pauses). Every line is taken once either way."""
     from roster.services.billing import export
 
@@ -152,16 +153,24 @@ def test_a_large_export_on_postgresql_is_claimed_in_parts_and_gives_way_while_ot
     some_count, some_rows, some_sql = _export(app, count_queries, first, first + timedelta(days=20))
     alone = list(pauses)
     postgresql = app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+    middle = first + timedelta(days=21 + (last - first).days // 2)
     with app.app_context(), db.engine.connect() as desk:
         if postgresql:  # (on SQLite an open transaction would hold the write lock)
             desk.execute(sa.select(sa.func.count(BillingLine.id)))  # a desk's request, its transaction open
-        rest_count, rest_rows, rest_sql = _export(app, count_queries, first + timedelta(days=21), last)
+        rest_count, rest_rows, rest_sql = _export(app, count_queries, first + timedelta(days=21), middle)
+        paced = list(pauses)
+        # However long the parts take, the pauses together stay within EXPORT_PAUSE_LIMIT (each asks
+        # 9,999 times its part's time here)
+        app.config.update(EXPORT_SHARE=0.0001, EXPORT_PAUSE_LIMIT=0.5)
+        pauses.clear()
+        _export(app, count_queries, middle + timedelta(days=1), last)
         desk.rollback()
     assert 0 < some_rows < rest_rows, (some_rows, rest_rows)
     claims = [s for s in rest_sql if "exported_row" in s]
     if postgresql:
         assert len(claims) == export.PARTS and some_count == rest_count
-        assert alone == [] and len(pauses) == export.PARTS - 1 and all(p >= 0 for p in pauses)
+        assert alone == [] and len(paced) == export.PARTS - 1 and all(p >= 0 for p in paced)
+        assert pauses == [pytest.approx(0.5)], pauses  # the first used it all: no more pauses
     else:
         assert len(claims) == 1 and pauses == []
     with app.app_context():  # nothing left behind, nothing taken twice

@@ -101,12 +101,15 @@ def _claim(batch_id: int, date_from: date, date_to: date, count: int,
     statement a fixed number of times, whatever the line count). After each part but the last, if
     other connections to the database are at work (``_OTHERS_AT_WORK``), the claim pauses so that it
     works ``EXPORT_SHARE`` of the time (default 0.5: a pause as long as the part took), as PostgreSQL
-    paces its own VACUUM; with no one else at work it goes straight on. Its lines are locked before the
+    paces its own VACUUM; with no one else at work it goes straight on. The pauses together last at
+    most ``EXPORT_PAUSE_LIMIT`` seconds (default 10): on a server so busy that the parts themselves
+    crawl, the export still ends well inside a worker's timeout. Its lines are locked before the
     first part (``export_range``), so nothing changes in the pauses, and a year still takes seconds.
     SQLite is never paced: its one write lock would keep every desk waiting through the pauses.
     """
-    share = current_app.config["EXPORT_SHARE"]  # (roster/config.py: defaults, ROSTER_EXPORT_SHARE checked)
-    if count <= current_app.config["EXPORT_PACED_ABOVE"] or not 0 < share < 1:
+    config = current_app.config  # (roster/config.py: defaults, ROSTER_EXPORT_SHARE checked)
+    share, pauses_left = config["EXPORT_SHARE"], config["EXPORT_PAUSE_LIMIT"]
+    if count <= config["EXPORT_PACED_ABOVE"] or not 0 < share < 1:
         return frozen.claim_ready_lines(batch_id, date_from, date_to)
     days = (date_to - date_from).days + 1
     cuts = sorted({date_from + timedelta(days=days * k // PARTS) for k in range(PARTS)} | {date_to + timedelta(days=1)})
@@ -115,8 +118,10 @@ def _claim(batch_id: int, date_from: date, date_to: date, count: int,
         started = time.perf_counter()
         ids += frozen.claim_ready_lines(batch_id, first, after - timedelta(days=1))
         progress(10 + 50 * n // (len(cuts) - 1), f"{len(ids)} of about {count} lines taken.")
-        if after <= date_to and db.session.connection().execute(_OTHERS_AT_WORK).scalar_one():
-            time.sleep((time.perf_counter() - started) * (1 - share) / share)
+        if after <= date_to and pauses_left > 0 and db.session.connection().execute(_OTHERS_AT_WORK).scalar_one():
+            pause = min(pauses_left, (time.perf_counter() - started) * (1 - share) / share)
+            pauses_left -= pause
+            time.sleep(pause)
     return ids
 
 
