@@ -269,6 +269,45 @@ def trivial(k: int, servers: list[str], count: int, stats: Stats) -> None:
 # --------------------------------------------------------------------------- checking and reporting
 
 
+def tree_cpu(roots: dict[str, list[int]]) -> dict[str, float]:
+    """CPU seconds (user + system) so far of each named group of processes and all their descendants
+    (the gunicorn masters with their workers; the postmaster with its backends), read from /proc. A
+    process that started since the last reading counts from zero; one that ended is missed."""
+    import os
+
+    tick = os.sysconf("SC_CLK_TCK")
+    parent, cpu = {}, {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        parent[int(name)], cpu[int(name)] = int(fields[1]), (int(fields[11]) + int(fields[12])) / tick
+    children = defaultdict(list)
+    for pid, ppid in parent.items():
+        children[ppid].append(pid)
+    totals = {}
+    for group, pids in roots.items():
+        seen, todo = set(), [p for p in pids if p in cpu]
+        while todo:
+            pid = todo.pop()
+            if pid not in seen:
+                seen.add(pid)
+                todo.extend(children.get(pid, ()))
+        totals[group] = sum(cpu[pid] for pid in seen)
+    return totals
+
+
+def cpu_per_request(before: dict[str, float], after: dict[str, float], client: float, requests: int) -> dict:
+    """Milliseconds of CPU per request of each group between two readings, and of this client."""
+    spent = {group: after[group] - before.get(group, 0.0) for group in after} | {"client": client}
+    return {group: round(1000 * seconds / max(1, requests), 2) for group, seconds in spent.items()}
+
+
 def _p95_between(stats: Stats, kinds: tuple[str, ...], start: float | None, end: float | None) -> float | None:
     if start is None:
         return None
@@ -296,7 +335,8 @@ def verify(plan: dict, intended: dict) -> dict:
     }
 
 
-def run(servers: list[str], database_url: str, desks: int, per_desk: int, seed: int) -> dict:
+def run(servers: list[str], database_url: str, desks: int, per_desk: int, seed: int,
+        cpu_of: dict[str, list[int]] | None = None) -> dict:
     plan = prepare(database_url, desks)
     pairs = plan["pairs"][:desks * per_desk]
     if not pairs:
@@ -324,6 +364,8 @@ def run(servers: list[str], database_url: str, desks: int, per_desk: int, seed: 
         t.join()
     if failures:
         raise SystemExit(f"A desk could not sign in: {failures[0]}")
+    cpu_of = cpu_of or {}
+    cpu_before, client_before = tree_cpu(cpu_of), time.process_time()
     started = time.perf_counter()
     biller = threading.Thread(target=guarded(exporter), args=(servers, plan, export))
     left = defaultdict(int)  # caregivers of each session still to do: the desk that does its last one closes it
@@ -340,8 +382,11 @@ def run(servers: list[str], database_url: str, desks: int, per_desk: int, seed: 
     morning = time.perf_counter() - started
     biller.join()
     requests = sum(len(v) for k, v in stats.times.items())
+    # the morning's CPU (the export's included: it ran through it) per desk request
+    morning_cpu = cpu_per_request(cpu_before, tree_cpu(cpu_of), time.process_time() - client_before, requests)
     trivial_stats = Stats()
     per = max(1, requests // desks)
+    cpu_before, client_before = tree_cpu(cpu_of), time.process_time()
     started = time.perf_counter()
     threads = [threading.Thread(target=trivial, args=(k, servers, per, trivial_stats)) for k in range(desks)]
     for t in threads:
@@ -349,6 +394,7 @@ def run(servers: list[str], database_url: str, desks: int, per_desk: int, seed: 
     for t in threads:
         t.join()
     trivial_seconds = time.perf_counter() - started
+    trivial_cpu = cpu_per_request(cpu_before, tree_cpu(cpu_of), time.process_time() - client_before, per * desks)
     every = [ms for v in stats.times.values() for ms in v]
     throughput = requests / morning
     trivial_throughput = per * desks / trivial_seconds
@@ -371,6 +417,8 @@ def run(servers: list[str], database_url: str, desks: int, per_desk: int, seed: 
         "export_body": export.get("body"),
         "trivial_throughput": round(trivial_throughput, 1), "trivial_p95": round(p95(trivial_stats.times["trivial"]), 1),
         "ratio": round(throughput / trivial_throughput, 3), "unit": "ms, requests/s",
+        # where the time goes: CPU ms per request of the servers, the database and this client
+        "cpu_ms_per_request": morning_cpu, "trivial_cpu_ms_per_request": trivial_cpu,
         "desk_failures": failures,
     } | verify(plan, intended)
     return result
@@ -384,8 +432,11 @@ def main() -> None:
     parser.add_argument("--per-desk", type=int, default=40, help="check-ins each desk works through")
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--out", default=None)
+    parser.add_argument("--cpu-of", action="append", default=[], metavar="NAME=PID,PID",
+                        help="report the CPU per request of these processes and their descendants")
     opts = parser.parse_args()
-    result = run(opts.servers.split(","), opts.database_url, opts.desks, opts.per_desk, opts.seed)
+    cpu_of = {name: [int(p) for p in pids.split(",") if p] for name, _, pids in (c.partition("=") for c in opts.cpu_of)}
+    result = run(opts.servers.split(","), opts.database_url, opts.desks, opts.per_desk, opts.seed, cpu_of)
     line = json.dumps(result)
     print(line)
     if opts.out:
@@ -403,7 +454,8 @@ def main() -> None:
           f"(trivial {result['trivial_throughput']}, ratio {result['ratio']}), check-in p95 {result['checkin_p95']} ms "
           f"({result['checkin_during_export_p95']} ms during the export, {result['checkin_after_export_p95']} ms after it), "
           f"close p95 {result['close_p95']} ms ({result['close_during_export_p95']} ms during the export; "
-          f"{closed} of {result['sessions']} sessions closed)")
+          f"{closed} of {result['sessions']} sessions closed); CPU ms per request: {result['cpu_ms_per_request']} "
+          f"(/healthz: {result['trivial_cpu_ms_per_request']})")
     sys.exit(0 if ok else 1)
 
 

@@ -48,4 +48,5 @@ else:
 PY
 done
 $bin/python bench/load.py --servers "http://127.0.0.1:${ports[0]},http://127.0.0.1:${ports[1]}" \
-  --database-url "$url" --per-desk "${LOAD_PER_DESK:-40}" --out bench/results.json
+  --database-url "$url" --per-desk "${LOAD_PER_DESK:-40}" --out bench/results.json \
+  --cpu-of "gunicorn=$(IFS=,; echo "${pids[*]}")" --cpu-of "postgres=$(head -n 1 "$work/pg/data/postmaster.pid")"

@@ -37,3 +37,28 @@ def test_every_bench_case_runs_and_records_its_floor(app, runner, tmp_path, cloc
         assert row["median"] > 0 and row["floor"] > 0 and row["queries"] > 0, row
         if row["name"].startswith("page_"):
             assert row["status"] == 200, row
+
+
+def test_make_load_counts_the_cpu_of_a_process_tree():
+    """`make load` reports where the time went: a group's CPU includes its descendants' (gunicorn's
+    workers, PostgreSQL's backends), per request between two readings."""
+    import os
+    import subprocess
+    import sys
+
+    from bench.load import cpu_per_request, tree_cpu
+
+    burn = ("import time\ninput()\nt = time.process_time()\nwhile time.process_time() - t < 0.3: pass\n"
+            "print('done', flush=True)\ninput()")
+    with subprocess.Popen([sys.executable, "-c", burn], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          text=True) as child:
+        # this test's process is the root: the child's CPU counts as a descendant's
+        me = {"tree": [os.getpid()], "none": [2**22 + 1]}  # (no such process: counts nothing)
+        before = tree_cpu(me)
+        child.stdin.write("go\n")
+        child.stdin.flush()
+        assert child.stdout.readline() == "done\n"  # it burnt 0.3 s of CPU and waits
+        after = tree_cpu(me)
+        child.communicate("\n")
+    assert after["tree"] - before["tree"] >= 0.2 and after["none"] == before["none"] == 0
+    assert cpu_per_request({"tree": 1.0}, {"tree": 1.5}, 0.25, 100) == {"tree": 5.0, "client": 2.5}
