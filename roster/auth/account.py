@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, session, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from roster.auth import bp
@@ -22,8 +22,11 @@ SETUP_KEY = "two_factor_setup_secret"
 @bp.route("/account")
 @signed_in
 def account():
+    class_filter = request.args.get("class", "").strip()[:100]
+    subjects = calendar.feed_subjects(class_filter)
     return render_template(
-        "auth/account.html", feeds=feed_links(current_user.calendar_secret), form=ConfirmForm(),
+        "auth/account.html", feeds=feed_links(current_user.calendar_secret, subjects), form=ConfirmForm(),
+        class_filter=class_filter, classes_total=subjects.classes_total,
         tokens=accounts.tokens_of(current_user), now=utcnow(),
         two_factor_required=signin.two_factor_required(current_user),
         recovery_left=signin.recovery_codes_left(current_user) if current_user.two_factor_enabled else 0,
@@ -31,9 +34,8 @@ def account():
     )
 
 
-def feed_links(secret: str) -> dict[str, list[tuple[str, str]]]:
-    """Heading -> (label, subscription URL) for every calendar feed the staff member may use."""
-    subjects = calendar.feed_subjects()
+def feed_links(secret: str, subjects: calendar.FeedSubjects) -> dict[str, list[tuple[str, str]]]:
+    """Heading -> (label, subscription URL) for the calendar feeds listed (classes: those ``subjects`` holds)."""
 
     def link(endpoint: str, **args) -> str:
         return url_for(endpoint, secret=secret, _external=True, **args)

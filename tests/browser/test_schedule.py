@@ -102,3 +102,23 @@ def test_coordinator_edits_a_class_from_its_page(ui, build):
     assert page.get_by_role("heading", name=TITLE, level=1).is_visible()
     assert f"“{TITLE}” is saved." in page.locator(".flashes").inner_text()
     assert "6 left: 0 of 6 taken" in page.locator(".facts").inner_text()
+
+
+def test_a_clinic_of_many_classes_finds_a_class_calendar_link(ui, build, monkeypatch):
+    """Above CLASSES_LISTED classes the account page lists the first by title and finds the others."""
+    from roster.services import calendar
+
+    monkeypatch.setattr(calendar, "CLASSES_LISTED", 1)
+    coordinator = build.user(role="coordinator")
+    build.group_class(title="Aphasia basics")
+    build.group_class(title="Wheelchair transfers")
+    ui.login(coordinator.email)
+    ui.goto("/account")
+    page = ui.page
+    assert page.locator(".feeds li", has_text="Aphasia basics").count() == 1
+    assert page.get_by_text("1 of 2 classes shown").is_visible()
+    page.get_by_label("Find a class").fill("wheelchair")
+    ui.click(page.get_by_role("button", name="Find", exact=True))
+    link = page.locator(".feeds li", has_text="Wheelchair transfers")
+    assert link.locator("input.feed-url").input_value().endswith(".ics")
+    assert page.locator(".feeds li", has_text="Aphasia").count() == 0

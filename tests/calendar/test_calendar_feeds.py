@@ -163,6 +163,30 @@ def test_account_page_lists_a_link_for_each_class_facilitator_and_room(client, c
     assert "Stroke caregiver skills" in page and "Lee Park, OT" in page
 
 
+def test_account_page_lists_a_bounded_number_of_class_links_and_finds_the_others(
+        client, clinic, build, monkeypatch):
+    """A health system runs over a thousand classes: the account page lists the first CLASSES_LISTED by
+    title and a filter finds the others (title, any case; % and _ are plain characters)."""
+    from roster.services import calendar
+
+    monkeypatch.setattr(calendar, "CLASSES_LISTED", 2)
+    for title in ("Aphasia basics", "Balance 100% safe", "Dementia care_night"):
+        build.group_class(title=title)
+    client.post("/logout")
+    client.post("/login", data={"email": clinic["user"].email, "password": "correct-horse-battery"})
+    page = client.get("/account").get_data(as_text=True)
+    assert "Aphasia basics" in page and "Balance 100% safe" in page and "Dementia" not in page
+    assert "2 of 4 classes shown" in page and 'name="class"' in page
+    assert "Lee Park, OT" in page  # facilitators and rooms are all listed
+    found = client.get("/account?class=CARE_n").get_data(as_text=True)
+    assert "Dementia care_night" in found and "Aphasia" not in found and "of 4" not in found
+    assert "Balance 100% safe" in client.get("/account?class=0%25").get_data(as_text=True)
+    none = client.get("/account?class=care%25night").get_data(as_text=True)  # % is no wildcard
+    assert "No class title contains “care%night”" in none and "Dementia" not in none
+    both = client.get("/account?class=s").get_data(as_text=True)  # three match, two shown
+    assert "2 of 3 classes matching “s” shown" in both
+
+
 def test_clinic_feed_runs_a_bounded_number_of_queries(client, clinic, build, count_queries):
     def queries():
         with count_queries() as counter:
