@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from roster.domain.recurrence import utc_to_local
 from roster.domain.statuses import EnrollmentStatus
 from roster.extensions import db
-from roster.models import CaregiverLink, ClassSession, Patient
+from roster.models import CaregiverLink, CheckIn, ClassSession, Patient
 from roster.services import clock
 from roster.services import accounts, attendance, clinic, people, scheduling
 
@@ -218,7 +218,8 @@ def _hold_past_sessions(rng, classes, now: datetime) -> None:
             for arrival, (patient_id, caregiver_id, mrn) in enumerate(sets):
                 if rng.random() < 0.8:
                     result = attendance.check_in(session, caregiver_id, mrn, None)
-                    result.checkin.checked_in_at = session.starts_at - timedelta(minutes=10 - arrival % 10)
+                    db.session.execute(sa.update(CheckIn).where(CheckIn.id == result.checkin.id).values(
+                        checked_in_at=session.starts_at - timedelta(minutes=10 - arrival % 10)))
             if number == 2 and sets:
                 attendance.set_present(session, db.session.get(Patient, sets[0].patient_id), True, None)
             if index == 0 and number == len(past) - 1:

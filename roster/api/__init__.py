@@ -1,6 +1,6 @@
 """JSON API v1 (see docs/api.md and /api/v1/openapi.json)."""
 
-from flask import Blueprint, abort, g, jsonify, request
+from flask import Blueprint, abort, current_app, g, jsonify, request
 
 from roster.permissions import public
 
@@ -11,7 +11,7 @@ bp = Blueprint("api", __name__)
 def authenticate_token():
     """Every API call carries `Authorization: Bearer <token>`; cookies are not used here."""
     from roster.services import clock
-    from roster.services.accounts import user_for_token
+    from roster.services.tokens import TOKEN_AND_USER, read_with_token
 
     if request.endpoint == "api.openapi":
         return
@@ -19,10 +19,26 @@ def authenticate_token():
     scheme, _, raw = header.partition(" ")
     if scheme.lower() != "bearer" or not raw.strip():
         abort(401)
-    user = user_for_token(raw.strip(), now=clock.now())
+    reader = getattr(current_app.view_functions.get(request.endpoint), "_roster_read_with_token", None)
+    statement, params = reader(request) if reader is not None else (TOKEN_AND_USER, None)
+    user, rows = read_with_token(raw.strip(), clock.now(), statement, params)
     if user is None:
         abort(401)
     g.api_user = user
+    if reader is not None:
+        g.api_rows = rows
+
+
+def read_with_token(reader):
+    """The view's own first read is made in its token's statement (one round trip): ``reader(request)``
+    gives that statement (``tokens.with_token``) and its bound values; the view takes the rows from
+    ``g.api_rows`` (``frontdesk.with_token.taken``). Put below ``@requires`` (its wrapper keeps the mark)."""
+
+    def mark(view):
+        view._roster_read_with_token = reader
+        return view
+
+    return mark
 
 
 @bp.get("/openapi.json")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import g, jsonify, request
 
-from roster.api import bp
+from roster.api import bp, read_with_token
 from roster.domain.statuses import LineStatus
 from roster.downloads import csv_response
 from roster.errors import api_error
@@ -12,6 +12,7 @@ from roster.extensions import db
 from roster.models import Caregiver, ClassSession, ExportBatch, Facilitator, GroupClass, Patient, utcnow
 from roster.permissions import can, requires
 from roster.services import ServiceError, attendance, billing, frontdesk, paging, people, scheduling
+from roster.services.frontdesk import with_token
 from roster.services.validation import parse_local
 
 LINES_LIMIT = 1000  # the most lines (and export batches) one answer holds; page on with next_offset
@@ -193,14 +194,24 @@ def get_session(session_id: int):
     return jsonify(session_dict(db.get_or_404(ClassSession, session_id)))
 
 
+def _desk_session(session_id: int, rows: list | None):
+    """The call's session: as read with its token (``rows``), or (run again) read now."""
+    if rows is None:
+        return frontdesk.load_session_and_class(session_id)  # its class too: one statement
+    return frontdesk.found_desk_session(session_id, with_token.session_of(rows))
+
+
 @bp.post("/sessions/<int:session_id>/checkins")
 @requires("frontdesk.checkin")
+@read_with_token(with_token.check_in)
 def check_in(session_id: int):
-    session = frontdesk.load_session_and_class(session_id)  # its class too: one statement
+    rows = with_token.taken()
+    session = _desk_session(session_id, rows)
     data = body()
     if data.get("patient_mrn") is not None and not isinstance(data["patient_mrn"], str):
         raise ServiceError("The check-in is not valid.", {"patient_mrn": "The patient's MRN must be text."})
-    result = attendance.check_in(session, data.get("caregiver_id"), data.get("patient_mrn"), g.api_user)
+    result = attendance.check_in(session, data.get("caregiver_id"), data.get("patient_mrn"), g.api_user,
+                                 None if rows is None else with_token.caregiver_rows(rows))
     c = result.checkin
     return created(
         {"id": c.id, "session_id": session.id, "caregiver_id": c.caregiver_id, "patient_mrn": result.patient.mrn,
@@ -211,8 +222,9 @@ def check_in(session_id: int):
 
 @bp.delete("/sessions/<int:session_id>/checkins/<int:caregiver_id>")
 @requires("frontdesk.checkin")
+@read_with_token(with_token.undo)
 def undo_check_in(session_id: int, caregiver_id: int):
-    session = frontdesk.load_session_and_class(session_id)
+    session = _desk_session(session_id, with_token.taken())
     removed = attendance.undo_check_in(session, caregiver_id, patient_mrn=request.args.get("patient_mrn"))
     return created({"removed": removed}, 200)
 

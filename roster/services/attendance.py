@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -19,7 +18,6 @@ from roster.domain.recurrence import local_to_utc, utc_to_local
 from roster.domain.statuses import EnrollmentStatus, SessionStatus
 from roster.extensions import db
 from roster.models import (
-    AuditEvent,
     CheckIn,
     ClassSession,
     Facilitator,
@@ -30,12 +28,13 @@ from roster.models import (
     utcnow,
 )
 from roster.services import Conflict, NotFound, ServiceError, audit, billing, clock, people
+from roster.services import checkin_statements as statements
 from roster.services.checkin_people import Person, caregiver_and_patients, resolve_patient_for
 
 
 @dataclass
 class CheckInResult:
-    checkin: CheckIn
+    checkin: sa.Row  # the check_in row (all its columns): made now (``created``), or the one that stood
     created: bool
     caregiver: Person
     patient: Person
@@ -72,10 +71,12 @@ def after_the_fact(session: ClassSession) -> dict:
 
 
 def check_in(
-    session: ClassSession, caregiver_id: int, patient_mrn: str | None, user: User | None
+    session: ClassSession, caregiver_id: int, patient_mrn: str | None, user: User | None,
+    caregiver_rows: list | None = None,
 ) -> CheckInResult:
+    """``caregiver_rows``: the caregiver and their linked patients as read already (``caregiver_and_patients``)."""
     _require_open(session)
-    caregiver, linked = caregiver_and_patients(caregiver_id)
+    caregiver, linked = caregiver_and_patients(caregiver_id, caregiver_rows)
     return _check_in_pair(session, caregiver, *resolve_patient_for(caregiver, linked, patient_mrn), user)
 
 
@@ -96,22 +97,24 @@ def _check_in_pair(session: ClassSession, caregiver: Person, patient: Person, re
                    user: User | None) -> CheckInResult:
     """One INSERT … ON CONFLICT DO NOTHING RETURNING: a second request for the same check-in (a
     double tap, another desk, a retried request) inserts nothing and finds the one that stands. On
-    PostgreSQL the same statement writes its audit record (one round trip: ``_check_in_insert``)."""
+    PostgreSQL the same statement writes its audit record, and answers with the check-in that stood
+    (one round trip: ``checkin_statements.check_in_insert``)."""
     values = {  # the relationship as it is now: later link edits keep it (S9)
         "session_id": session.id, "caregiver_id": caregiver.id, "patient_id": patient.id,
         "checked_in_at": utcnow(), "checked_in_by_id": _actor_id(user), "relationship": relationship or "",
         "class_id": session.class_id, "enrolled": EnrollmentStatus.ENROLLED.value,
     }
-    audited = db.session.connection().dialect.name == "postgresql"
+    connection = db.session.connection()
+    audited = connection.dialect.name == "postgresql"
     if audited:  # the record as audit.record_all writes it, for a walk-in and for an enrolled pair
         walk_in, enrolled = audit.event_rows([_created(session, caregiver, patient, kind, values["relationship"])
                                               for kind in (True, False)])
         values |= {"audit_at": walk_in["at"], "audit_actor_id": walk_in["actor_id"],
                    "audit_actor_label": walk_in["actor_label"], "audit_before": json.dumps(walk_in["before"]),
                    "after_walk_in": json.dumps(walk_in["after"]), "after_enrolled": json.dumps(enrolled["after"])}
-    checkin = db.session.scalars(_check_in_insert(audited), values).one_or_none()
-    if checkin is None:
-        return CheckInResult(_find_checkin(session.id, caregiver.id, patient.id), False, caregiver, patient)
+    checkin = connection.execute(statements.check_in_insert(audited), values).first()
+    if checkin is None or (audited and not checkin.created):
+        return CheckInResult(checkin or _find_checkin(session.id, caregiver.id, patient.id), False, caregiver, patient)
     if not audited:  # written now, through Core: the ORM's unit of work cost more than the INSERT
         audit.record_all([_created(session, caregiver, patient, checkin.walk_in, checkin.relationship, checkin.id)])
     _after_attendance_change(session)
@@ -126,50 +129,10 @@ def _created(session: ClassSession, caregiver: Person, patient: Person, walk_in:
                       "relationship": relationship} | after_the_fact(session)}
 
 
-def _find_checkin(session_id: int, caregiver_id: int, patient_id: int) -> CheckIn | None:
-    return db.session.scalar(_find_checkin_statement(),
-                             {"session_id": session_id, "caregiver_id": caregiver_id, "patient_id": patient_id})
-
-
-@lru_cache(maxsize=1)
-def _find_checkin_statement() -> sa.Select:
-    return sa.select(CheckIn).where(*(getattr(CheckIn, key) == sa.bindparam(key)
-                                      for key in ("session_id", "caregiver_id", "patient_id")))
-
-
-@lru_cache(maxsize=2)
-def _check_in_insert(audited: bool) -> sa.Executable:
-    """The check-in's INSERT … ON CONFLICT DO NOTHING RETURNING, walk-in or not asked inside it; ``audited``
-    (PostgreSQL): with its audit record, written from what the INSERT returned in the same statement (the
-    record's JSON made by ``audit.event_rows`` and ``json.dumps`` as ``record_all`` writes it, for either answer
-    to walk-in; none when the check-in was there already).
-
-    Written once as text: SQLAlchemy never caches its dialects' ON CONFLICT constructs (2.0:
-    ``OnConflictClause`` has no cache key), so every check-in compiled its statement again (~1-5 ms); a text
-    statement is compiled once. Bound with the columns' types."""
-    c = CheckIn.__table__.c
-    insert = (
-        "INSERT INTO check_in (session_id, caregiver_id, patient_id, checked_in_at, checked_in_by_id, walk_in, "
-        "relationship) VALUES (:session_id, :caregiver_id, :patient_id, :checked_in_at, :checked_in_by_id, "
-        "NOT EXISTS (SELECT 1 FROM enrollment_caregiver JOIN enrollment "
-        "ON enrollment.id = enrollment_caregiver.enrollment_id WHERE enrollment.class_id = :class_id "
-        "AND enrollment.patient_id = :patient_id AND enrollment.status = :enrolled "
-        "AND enrollment_caregiver.caregiver_id = :caregiver_id), :relationship) "
-        "ON CONFLICT (session_id, caregiver_id, patient_id) DO NOTHING RETURNING "
-        + ", ".join(column.name for column in c)
-    )
-    types = [sa.bindparam(column.name, type_=column.type) for column in c if column.name not in ("id", "walk_in")]
-    if audited:
-        insert = (
-            f"WITH added AS ({insert}), audited AS (INSERT INTO audit_event (at, actor_id, actor_label, action, "
-            "entity_type, entity_id, session_id, before, after) SELECT CAST(:audit_at AS TIMESTAMP WITH TIME ZONE), "
-            "CAST(:audit_actor_id AS INTEGER), CAST(:audit_actor_label AS VARCHAR), 'checkin.create', 'check_in', "
-            "added.id, added.session_id, CAST(CAST(:audit_before AS TEXT) AS JSON), CAST(CASE WHEN added.walk_in "
-            "THEN CAST(:after_walk_in AS TEXT) ELSE CAST(:after_enrolled AS TEXT) END AS JSON) FROM added) "
-            "SELECT " + ", ".join(column.name for column in c) + " FROM added"
-        )
-        types.append(sa.bindparam("audit_at", type_=AuditEvent.__table__.c.at.type))
-    return sa.select(CheckIn).from_statement(sa.text(insert).bindparams(*types).columns(*c))
+def _find_checkin(session_id: int, caregiver_id: int, patient_id: int) -> sa.Row | None:
+    return db.session.connection().execute(
+        statements.find_checkin(), {"session_id": session_id, "caregiver_id": caregiver_id, "patient_id": patient_id}
+    ).first()
 
 
 def undo_check_in(
@@ -177,12 +140,20 @@ def undo_check_in(
 ) -> int:
     """Remove a caregiver's check-in(s) in a session (for one patient, by id or by MRN, or all). Returns
     how many. One DELETE … RETURNING (the MRN looked up inside it): what it removed is what the audit
-    records. An unknown MRN is ``NotFound`` as ``people.get_patient_by_mrn`` says it."""
+    records (on PostgreSQL written by the same statement). An unknown MRN is ``NotFound`` as
+    ``people.get_patient_by_mrn`` says it."""
     by = "all" if patient_id is None and not patient_mrn else "id" if patient_id is not None else "mrn"
     params = {"session_id": session.id, "caregiver_id": caregiver_id}
     if by != "all":
         params["patient"] = patient_id if by == "id" else mrn_key(patient_mrn)
-    rows = db.session.execute(_undo_statement(by), params).all()
+    connection = db.session.connection()
+    audited = connection.dialect.name == "postgresql"
+    after = after_the_fact(session) or None
+    if audited:  # the records as audit.record_all writes them
+        record, = audit.event_rows([{}])
+        params |= {"audit_at": record["at"], "audit_actor_id": record["actor_id"],
+                   "audit_actor_label": record["actor_label"], "audit_after": json.dumps(after)}
+    rows = connection.execute(statements.undo_delete(by, audited), params).all()
     if not rows:
         if by == "mrn":
             people.get_patient_by_mrn(patient_mrn)  # NotFound when there is no such patient
@@ -191,32 +162,15 @@ def undo_check_in(
     for obj in [o for o in db.session.identity_map.values() if isinstance(o, CheckIn)]:
         if sa.inspect(obj).identity[0] in removed:  # loaded before: gone now
             db.session.expunge(obj)
-    after = after_the_fact(session) or None
-    audit.record_all([{
-        "action": "checkin.undo", "entity_type": "check_in", "entity_id": row.id, "session_id": session.id,
-        "before": {"caregiver_id": row.caregiver_id, "patient_id": row.patient_id,
-                   "checked_in_at": row.checked_in_at.isoformat(), "checked_in_by_id": row.checked_in_by_id},
-        "after": after,
-    } for row in sorted(rows, key=lambda r: r.id)])
+    if not audited:
+        audit.record_all([{
+            "action": "checkin.undo", "entity_type": "check_in", "entity_id": row.id, "session_id": session.id,
+            "before": {"caregiver_id": row.caregiver_id, "patient_id": row.patient_id,
+                       "checked_in_at": row.checked_in_at.isoformat(), "checked_in_by_id": row.checked_in_by_id},
+            "after": after,
+        } for row in sorted(rows, key=lambda r: r.id)])
     _after_attendance_change(session)
     return len(rows)
-
-
-@lru_cache(maxsize=3)
-def _undo_statement(by: str) -> sa.Delete:
-    """The undo's DELETE … RETURNING, built once for each way of naming the patient (all, id, MRN)."""
-    table = CheckIn.__table__
-    stmt = sa.delete(table).where(table.c.session_id == sa.bindparam("session_id"),
-                                  table.c.caregiver_id == sa.bindparam("caregiver_id"))
-    if by == "id":
-        stmt = stmt.where(table.c.patient_id == sa.bindparam("patient"))
-    elif by == "mrn":
-        patient = Patient.__table__
-        stmt = stmt.where(table.c.patient_id == sa.select(patient.c.id)
-                          .where(patient.c.mrn_key == sa.bindparam("patient")).scalar_subquery())
-    return stmt.returning(
-        table.c.id, table.c.caregiver_id, table.c.patient_id, table.c.checked_in_at, table.c.checked_in_by_id,
-    )
 
 
 def set_present(session: ClassSession, patient: Patient, present: bool, user: User | None) -> bool:

@@ -58,24 +58,35 @@ def resolve_patient_for(caregiver: Person, linked: list[tuple[Person, str]],
     )
 
 
-def caregiver_and_patients(caregiver_id: int) -> tuple[Person, list[tuple[Person, str]]]:
+def caregiver_and_patients(caregiver_id: int, rows: list | None = None) -> tuple[Person, list[tuple[Person, str]]]:
     """The caregiver with their linked patients and relationships, in one statement of the columns a
-    check-in uses (as plain values: the ORM's objects, the patient's JSON columns, cost more than the read)."""
+    check-in uses (as plain values: the ORM's objects, the patient's JSON columns, cost more than the read).
+    ``rows``: ``CAREGIVER_COLUMNS``' values as another statement read them for this caregiver id
+    (``CAREGIVER_FROM`` outer-joined ``on_caregiver``), instead of a statement of their own."""
     if not isinstance(caregiver_id, int) or isinstance(caregiver_id, bool):
         raise ServiceError("The check-in is not valid.", {"caregiver_id": "A caregiver id is required."})
-    rows = db.session.execute(_caregiver_and_patients_statement(), {"caregiver_id": caregiver_id}).all()
-    if not rows:
+    if rows is None:
+        rows = db.session.execute(_caregiver_and_patients_statement(), {"caregiver_id": caregiver_id}).all()
+    if not rows or rows[0][0] is None:
         raise ServiceError("The check-in is not valid.", {"caregiver_id": f"No caregiver {caregiver_id}."})
     return Person(*rows[0][:3]), [(Person(*row[3:7]), row[7]) for row in rows if row[3] is not None]
 
 
+def caregiver_param(caregiver_id) -> int | None:
+    """The caregiver id a body names, as a bound value of ``on_caregiver`` (None when it names none: nothing
+    is read, and ``caregiver_and_patients`` says why)."""
+    return caregiver_id if isinstance(caregiver_id, int) and not isinstance(caregiver_id, bool) else None
+
+
+_c, _link, _p = Caregiver.__table__.c, CaregiverLink.__table__.c, Patient.__table__.c
+# the caregiver, each linked patient and the relationship: one row per link (ordered by ORDER_BY)
+CAREGIVER_COLUMNS = (_c.id, _c.first_name, _c.last_name, _p.id, _p.first_name, _p.last_name, _p.mrn, _link.relationship)
+CAREGIVER_FROM = (Caregiver.__table__.outerjoin(CaregiverLink.__table__, _link.caregiver_id == _c.id)
+                  .outerjoin(Patient.__table__, _p.id == _link.patient_id))
+on_caregiver = _c.id == sa.bindparam("caregiver_id")
+ORDER_BY = _link.id
+
+
 @lru_cache(maxsize=1)
 def _caregiver_and_patients_statement() -> sa.Select:
-    c, link, p = Caregiver.__table__.c, CaregiverLink.__table__.c, Patient.__table__.c
-    return (
-        sa.select(c.id, c.first_name, c.last_name, p.id, p.first_name, p.last_name, p.mrn, link.relationship)
-        .select_from(Caregiver.__table__.outerjoin(CaregiverLink.__table__, link.caregiver_id == c.id)
-                     .outerjoin(Patient.__table__, p.id == link.patient_id))
-        .where(c.id == sa.bindparam("caregiver_id"))
-        .order_by(link.id)
-    )
+    return sa.select(*CAREGIVER_COLUMNS).select_from(CAREGIVER_FROM).where(on_caregiver).order_by(ORDER_BY)

@@ -84,17 +84,35 @@ def create_token(user: User, label: str = "", expires_at: datetime | None = None
 def user_for_token(raw: str, now: datetime) -> ApiUser | None:
     """The active user behind a live token at ``now`` (the services' clock); records when it was last
     used (at most once a minute)."""
-    row = db.session.connection().execute(TOKEN_AND_USER, {"token_hash": _hash_token(raw)}).first()
-    if row is None:
-        return None
-    user_id, email, role, active, must_change_password, token_id, expires_at, last_used_at = row
+    return read_with_token(raw, now)[0]
+
+
+def read_with_token(raw: str, now: datetime, statement: sa.Select = TOKEN_AND_USER,
+                    params: dict | None = None) -> tuple[ApiUser | None, list[sa.Row]]:
+    """``user_for_token``, and the rows of ``statement``: ``TOKEN_AND_USER`` with more columns outer-joined
+    (``with_token``), a call's own first read made in its token's round trip. No row, or a token or user
+    that may not act: no user and no rows (nothing read is handed on)."""
+    rows = db.session.connection().execute(statement, {"token_hash": _hash_token(raw)} | (params or {})).all()
+    if not rows:
+        return None, []
+    user_id, email, role, active, must_change_password, token_id, expires_at, last_used_at = rows[0][:8]
     if expires_at is not None and expires_at <= now:
-        return None
+        return None, []
     if not active or must_change_password:
-        return None
+        return None, []
     if last_used_at is None or last_used_at <= now - TOUCH_EVERY:
         db.session.execute(TOUCH, {"token_id": token_id, "now": now, "stale": now - TOUCH_EVERY})
-    return ApiUser(user_id, email, role)
+    return ApiUser(user_id, email, role), rows
+
+
+TOKEN_COLUMNS = 8  # TOKEN_AND_USER's; a statement made by ``with_token`` has its own after them
+
+
+def with_token(columns: list, joined: sa.FromClause, onclause) -> sa.Select:
+    """``TOKEN_AND_USER`` with ``joined``'s ``columns`` after its own, outer-joined ``onclause`` (bound values
+    of the call's address or body): read only when the token is found (no row for an unknown token), NULL
+    when the call names nothing there."""
+    return TOKEN_AND_USER.add_columns(*columns).outerjoin(joined, onclause)
 
 
 def revoke_token(token: ApiToken, now: datetime) -> None:

@@ -12,5 +12,5 @@ from roster.services.frontdesk.checkin import (  # noqa: F401
 from roster.services.frontdesk.closing import ClosePage, close_page, local_moment  # noqa: F401
 from roster.services.frontdesk.sessions import (  # noqa: F401
     OPEN_SESSIONS_LIMIT, DayRow, OpenRow, arrivals, day_sessions, facilitator_of, load_session,
-    load_session_and_class, open_sessions,
+    found_desk_session, load_session_and_class, open_sessions,
 )

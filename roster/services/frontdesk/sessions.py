@@ -60,13 +60,24 @@ class DeskSession:
 GENERIC_PLANS = sa.func.set_config("plan_cache_mode", "force_generic_plan", sa.true())
 
 
+# a DeskSession's columns (``desk_session`` makes one of them) and where they are read from
+_s, _c = ClassSession.__table__.c, GroupClass.__table__.c
+DESK_SESSION_COLUMNS = (_s.id, _s.class_id, _s.status, _s.starts_at, _s.actual_start, _s.held_timezone, _c.timezone)
+DESK_SESSION_FROM = ClassSession.__table__.join(GroupClass.__table__, _c.id == _s.class_id)
+
+
+def desk_session(values) -> DeskSession | None:
+    """The DeskSession of ``DESK_SESSION_COLUMNS``' values (None: no session, as an outer join reads it)."""
+    if values[0] is None:
+        return None
+    *columns, timezone = values
+    return DeskSession(*columns, DeskClass(columns[1], timezone))
+
+
 @lru_cache(maxsize=2)
 def _desk_session_statement(generic_plans: bool) -> sa.Select:
     """Built once (building and keying a statement cost more than running it); run as Core."""
-    s, c = ClassSession.__table__.c, GroupClass.__table__.c
-    stmt = (sa.select(s.id, s.class_id, s.status, s.starts_at, s.actual_start, s.held_timezone, c.timezone)
-            .join_from(ClassSession.__table__, GroupClass.__table__, c.id == s.class_id)
-            .where(s.id == sa.bindparam("session_id")))
+    stmt = sa.select(*DESK_SESSION_COLUMNS).select_from(DESK_SESSION_FROM).where(_s.id == sa.bindparam("session_id"))
     return stmt.add_columns(GENERIC_PLANS) if generic_plans else stmt
 
 
@@ -76,10 +87,14 @@ def load_session_and_class(session_id: int, *, generic_plans: bool = False) -> D
     ``plan_cache_mode`` for the rest of the transaction, as ``search.plan_once`` would in a round trip of its
     own (the walk-in search fragment, which reads its session first)."""
     row = db.session.connection().execute(_desk_session_statement(generic_plans), {"session_id": session_id}).first()
-    if row is None:
+    return found_desk_session(session_id, None if row is None else desk_session(row[:len(DESK_SESSION_COLUMNS)]))
+
+
+def found_desk_session(session_id: int, session: DeskSession | None) -> DeskSession:
+    """``NotFound`` as ``one`` says it when there is no such session."""
+    if session is None:
         raise NotFound(f"No session {session_id}.")
-    *columns, timezone = row[:7]
-    return DeskSession(*columns, DeskClass(row.class_id, timezone))
+    return session
 
 
 def facilitator_of(session: ClassSession) -> Facilitator | None:
