@@ -4,12 +4,20 @@ The builder takes no people fields at all: a feed holds exactly the text its
 events carry (title, room, optional description), so callers decide what is
 safe to publish. Output is deterministic: events are written in
 (starts_at, uid) order, time zones in TZID order, properties sorted.
+
+Each event's VEVENT is written by icalendar once per distinct event (a
+``FeedEvent`` is a frozen value: any change is a new one) and kept
+(``_vevent_block``, bounded); a feed is its header and time zones, written by
+icalendar, then the kept blocks with the feed's DTSTAMP put in: the same bytes
+as writing the whole calendar with icalendar, for a fraction of its time (a
+health system's clinic feed of 13,000 events took 5 s, all in icalendar).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -78,6 +86,32 @@ def _vevent(event: FeedEvent, dtstamp: datetime) -> icalendar.Event:
     return vevent
 
 
+# Every kept block is written with this DTSTAMP; a feed puts its own in (a line of fixed length: no folding moves)
+_STAMP_KEPT = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EVENTS_KEPT = 32_768  # distinct events whose VEVENT is kept (a block is ~350 bytes: ~20 MB at most)
+
+
+@lru_cache(maxsize=EVENTS_KEPT)
+def _vevent_block(event: FeedEvent) -> tuple[bytes, str | None]:
+    """The event's VEVENT as icalendar writes it (DTSTAMP ``_STAMP_KEPT``), and the TZID it uses (None: UTC)."""
+    vevent = _vevent(event, _STAMP_KEPT)
+    return vevent.to_ical(), vevent["DTSTART"].params.get("TZID")
+
+
+def _stamp_line(dtstamp: datetime) -> bytes:
+    """The DTSTAMP content line (with its CRLF) icalendar writes for ``dtstamp``."""
+    component = icalendar.Event()
+    component.add("DTSTAMP", dtstamp)
+    lines = component.to_ical().split(b"\r\n")
+    assert lines[0] == b"BEGIN:VEVENT" and lines[2] == b"END:VEVENT", lines
+    return lines[1] + b"\r\n"
+
+
+@lru_cache(maxsize=64)
+def _vtimezone_for_years(tzid: str, first: int, last: int) -> icalendar.Timezone:
+    return icalendar.Timezone.from_tzid(tzid, first_date=date(first, 1, 1), last_date=date(last + 1, 1, 1))
+
+
 def _vtimezone(tzid: str, events: list[FeedEvent]) -> icalendar.Timezone:
     """VTIMEZONE for ``tzid`` covering whole calendar years around its events,
     so every transition the events can meet is described."""
@@ -88,16 +122,14 @@ def _vtimezone(tzid: str, events: list[FeedEvent]) -> icalendar.Timezone:
         for local in (_local(e.starts_at, tzid), _local(e.ends_at, tzid))
         if local is not None
     ]
-    return icalendar.Timezone.from_tzid(
-        tzid, first_date=date(min(years), 1, 1), last_date=date(max(years) + 1, 1, 1)
-    )
+    return _vtimezone_for_years(tzid, min(years), max(years))
 
 
 def build_calendar(name: str, events: list[FeedEvent], dtstamp: datetime) -> bytes:
     """The feed as iCalendar bytes (CRLF lines, UTF-8)."""
     dtstamp = _utc(dtstamp)
     events = sorted(events, key=lambda e: (_utc(e.starts_at), e.uid))
-    vevents = [_vevent(e, dtstamp) for e in events]
+    blocks = [_vevent_block(e) for e in events]
 
     calendar = icalendar.Calendar()
     calendar.add("PRODID", PRODID)
@@ -106,9 +138,11 @@ def build_calendar(name: str, events: list[FeedEvent], dtstamp: datetime) -> byt
     calendar.add("CALSCALE", "GREGORIAN")
     calendar.add("X-WR-CALNAME", name)
     # UTC (and aliases) are written with the "Z" suffix and need no VTIMEZONE.
-    used = {v["DTSTART"].params.get("TZID") for v in vevents} - {None}
+    used = {tzid for _, tzid in blocks} - {None}
     for tzid in sorted(used):
         calendar.add_component(_vtimezone(tzid, events))
-    for vevent in vevents:
-        calendar.add_component(vevent)
-    return calendar.to_ical()
+    head = calendar.to_ical()
+    end = b"END:VCALENDAR\r\n"
+    assert head.endswith(end), head[-40:]
+    kept, stamp = _stamp_line(_STAMP_KEPT), _stamp_line(dtstamp)
+    return b"".join([head[:-len(end)], *(block.replace(kept, stamp, 1) for block, _ in blocks), end])

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm import aliased
 
 from roster.domain.ical import FeedEvent, build_calendar
 from roster.extensions import db
@@ -23,40 +23,49 @@ FEED_HISTORY_DAYS = 365
 MODALITY_WORDS = {"in_person": "in person", "telehealth": "telehealth"}
 
 
-def session_event(session: ClassSession) -> FeedEvent:
-    """The feed event of a session (class and facilitators loaded)."""
-    group_class = session.group_class
-    facilitator = session.effective_facilitator
-    modality = MODALITY_WORDS[group_class.modality]
+def _event(session_id: int, title: str, starts_at: datetime, ends_at: datetime, tzid: str, room: str | None,
+           status: str, sequence: int, modality: str, facilitator: str | None, updated_at: datetime) -> FeedEvent:
+    """The feed event of a session, from the columns ``_EVENT_COLUMNS`` reads."""
+    words = MODALITY_WORDS[modality]
     return FeedEvent(
-        uid=f"session-{session.id}@roster",
-        summary=group_class.title,
-        starts_at=session.starts_at,
-        ends_at=session.ends_at,
-        tzid=group_class.timezone,
-        location=session.effective_room or None,
-        status=session.status,
-        sequence=session.sequence,
-        description=f"{facilitator.name} - {modality}" if facilitator else modality.capitalize(),
-        last_modified=session.updated_at,
+        uid=f"session-{session_id}@roster",
+        summary=title,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        tzid=tzid,
+        location=room or None,
+        status=status,
+        sequence=sequence,
+        description=f"{facilitator} - {words}" if facilitator else words.capitalize(),
+        last_modified=updated_at,
     )
 
 
-def _sessions(*conditions) -> list[ClassSession]:
-    return list(db.session.scalars(
-        sa.select(ClassSession)
-        .join(ClassSession.group_class)
-        .options(
-            contains_eager(ClassSession.group_class).selectinload(GroupClass.facilitator),
-            selectinload(ClassSession.planned_facilitator),
-        )
+_planned, _of_class = aliased(Facilitator), aliased(Facilitator)
+# A session's event: its class's title, zone and modality; the session's room, else the class's; the
+# facilitator planned for it, else the class's (never who ran it: feeds plan, they do not record)
+_EVENT_COLUMNS = (
+    ClassSession.id, GroupClass.title, ClassSession.starts_at, ClassSession.ends_at, GroupClass.timezone,
+    sa.func.coalesce(ClassSession.room, GroupClass.room), ClassSession.status, ClassSession.sequence,
+    GroupClass.modality, sa.func.coalesce(_planned.name, _of_class.name), ClassSession.updated_at,
+)
+
+
+def _events(*conditions) -> list[FeedEvent]:
+    """Plain rows, one statement: a clinic's year is 13,000 sessions (as ORM objects they took a second)."""
+    rows = db.session.execute(
+        sa.select(*_EVENT_COLUMNS)
+        .join(GroupClass, GroupClass.id == ClassSession.class_id)
+        .outerjoin(_planned, _planned.id == ClassSession.facilitator_id)
+        .outerjoin(_of_class, _of_class.id == GroupClass.facilitator_id)
         .where(*conditions)
-    ))
+    ).all()
+    return [_event(*row) for row in rows]
 
 
 def _feed(name: str, now: datetime, *conditions) -> bytes:
     recent = ClassSession.ends_at > now - timedelta(days=FEED_HISTORY_DAYS)
-    return build_calendar(name, [session_event(s) for s in _sessions(recent, *conditions)], now)
+    return build_calendar(name, _events(recent, *conditions), now)
 
 
 def clinic_calendar(clinic_name: str, now: datetime) -> bytes:
@@ -85,10 +94,10 @@ def room_calendar(room: str, now: datetime) -> bytes:
 
 def session_calendar(session_id: int, now: datetime) -> bytes:
     """One session, to send to someone who does not subscribe to a feed."""
-    found = _sessions(ClassSession.id == session_id)
+    found = _events(ClassSession.id == session_id)
     if not found:
         raise NotFound(f"No session {session_id}.")
-    return build_calendar(found[0].group_class.title, [session_event(found[0])], now)
+    return build_calendar(found[0].summary, found, now)
 
 
 def rooms() -> list[str]:

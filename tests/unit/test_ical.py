@@ -1,3 +1,4 @@
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import icalendar
@@ -185,3 +186,40 @@ def test_any_stored_date_still_builds_the_feed(events, tzid, starts_at):
     assert "TZID" not in found["session-99@roster"]["DTSTART"].params
     assert found["session-1@roster"]["DTSTART"].params["TZID"] == "America/Chicago"
     assert len(found) == len(events) + 1
+
+
+def _written_whole(name, events, dtstamp):
+    """The feed written entirely by icalendar, event by event (what build_calendar assembles from kept blocks)."""
+    from roster.domain import ical
+
+    vevents = [ical._vevent(e, dtstamp) for e in sorted(events, key=lambda e: (e.starts_at, e.uid))]
+    calendar = icalendar.Calendar()
+    for prop, value in (("PRODID", PRODID), ("VERSION", "2.0"), ("METHOD", "PUBLISH"), ("CALSCALE", "GREGORIAN"),
+                        ("X-WR-CALNAME", name)):
+        calendar.add(prop, value)
+    for tzid in sorted({v["DTSTART"].params.get("TZID") for v in vevents} - {None}):
+        calendar.add_component(ical._vtimezone(tzid, events))
+    for vevent in vevents:
+        calendar.add_component(vevent)
+    return calendar.to_ical()
+
+
+def test_kept_event_blocks_give_the_bytes_icalendar_writes(events):
+    """Each event's VEVENT is written once and kept; a feed built from kept blocks, with its own DTSTAMP, is
+    byte for byte the calendar icalendar writes whole (zones, UTC, odd dates, escaping, folded lines)."""
+    from roster.domain import ical
+
+    more = events + [
+        event(4, datetime(2027, 1, 5, 14, tzinfo=UTC), tzid="America/New_York", summary="Ñ; a, b\nc " * 12),
+        event(5, STAMP, tzid="UTC", description="Lee Park, OT - telehealth"),
+        event(6, datetime(9999, 12, 31, 22, 0, tzinfo=UTC), ends_at=datetime(9999, 12, 31, 23, tzinfo=UTC),
+              tzid="Pacific/Kiritimati"),
+    ]
+    first = build_calendar("Clinic; all", more, STAMP)
+    assert first == _written_whole("Clinic; all", more, STAMP)
+    later = STAMP + timedelta(days=3, microseconds=5)
+    hits = ical._vevent_block.cache_info().hits
+    assert build_calendar("Clinic; all", more, later) == _written_whole("Clinic; all", more, later) != first
+    assert ical._vevent_block.cache_info().hits >= hits + len(more)  # every block came from memory
+    changed = more[:1] + [replace(more[1], sequence=4)] + more[2:]  # a changed event is a new one
+    assert build_calendar("Clinic; all", changed, later) == _written_whole("Clinic; all", changed, later)
