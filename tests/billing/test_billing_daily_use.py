@@ -176,6 +176,20 @@ def test_the_audit_trail_shows_names_and_readable_changes(client, login, clinic)
     assert "Facilitator who ran it: " in closing and "Dana Reyes, PT</span>" in closing
 
 
+def test_a_long_list_in_a_record_shows_its_first_items_and_a_count(app, client, login):
+    """An export's record keeps every line it took (a year: 55,000 ids); the page shows twenty and the count."""
+    from roster.services import audit
+
+    with app.app_context():
+        audit.record("export.create", "export_batch", 7, before={"lines": list(range(1, 1001)), "status": "ready"},
+                     after={"status": "exported", "rows": 1000})
+        db.session.commit()
+    login("biller")
+    page = _text(client.get("/billing/audit?entity_type=export_batch"))
+    assert "1, 2, 3" in page and "19, 20 … and 980 more (1000 in all)" in page and ", 21," not in page
+    assert len(page) < 40_000
+
+
 def test_the_audit_trail_filters_by_date_person_patient_and_kind(app, client, login, clinic, build):
     from roster.models import AuditEvent
 
