@@ -7,12 +7,12 @@ from flask import Response, current_app, flash, redirect, render_template, reque
 
 from roster.billing import bp
 from roster.billing.forms import ReviewFilterForm, current_month
-from roster.domain.claim_preflight import HL7, X12, Problem
+from roster.domain.claim_preflight import X12, Problem
 from roster.downloads import claim_file_routes
 from roster.extensions import db
 from roster.models import utcnow
 from roster.permissions import can, requires
-from roster.services import ServiceError, claims, hl7_messages, hl7_send
+from roster.services import ServiceError, claims, hl7_messages, hl7_send, preflight_summary
 from roster.services.claims import PreflightFailed
 from roster.transactions import discard_changes
 
@@ -42,22 +42,29 @@ def fix_link(problem: Problem) -> tuple[str, str] | None:
 def preflight():
     first, last = current_month(utcnow(), current_app.config["CLINIC_TIMEZONE"])
     form = ReviewFilterForm(request.args, date_from=first, date_to=last)
-    problems = None
+    summary = None
     if "from" in request.args and form.validate():
-        problems = claims.preflight_range(form.date_from.data, form.date_to.data)
-    return render_template("billing/preflight.html", form=form, problems=problems, fix_link=fix_link)
+        summary = preflight_summary.range_summary(form.date_from.data, form.date_to.data,
+                                                  page=request.args.get("page", type=int))
+    return render_template("billing/preflight.html", form=form, summary=summary, fix_link=fix_link)
 
 
-def _batch_page(batch_id: int, problems: list[Problem] | None = None, status: int = 200):
+def _batch_page(batch_id: int, purpose: str | None = X12, status: int = 200):
+    """The batch page: its files, what keeps it off a valid claim file (checked for ``purpose``; None: not
+    shown) as things to fix, a page at a time, and a page of its charge messages."""
     batch = claims.get_batch(batch_id)
-    return render_template("billing/batch.html", batch=batch, messages=hl7_messages.messages_of(batch.id),
-                           problems=problems, fix_link=fix_link), status
+    summary = None
+    if purpose is not None:
+        summary = preflight_summary.batch_summary(batch.id, purpose, page=request.args.get("page", type=int))
+    messages = hl7_messages.messages_page(batch.id, request.args.get("messages_page", type=int))
+    return render_template("billing/batch.html", batch=batch, messages=messages, summary=summary,
+                           purpose=purpose, fix_link=fix_link, per_page=hl7_messages.MESSAGES_PER_PAGE), status
 
 
 @bp.get("/exports/<int:batch_id>")
 @requires("billing.view")
 def batch(batch_id: int):
-    return _batch_page(batch_id, claims.preflight_batch(batch_id, X12))
+    return _batch_page(batch_id)
 
 
 def _attempt(batch_id: int, make):
@@ -67,8 +74,8 @@ def _attempt(batch_id: int, make):
     except ServiceError as exc:
         discard_changes()
         flash(exc.message, "error")
-        problems = exc.problems if isinstance(exc, PreflightFailed) else None
-        return None, _batch_page(batch_id, problems, exc.status)
+        purpose = exc.purpose if isinstance(exc, PreflightFailed) else None
+        return None, _batch_page(batch_id, purpose, exc.status)
 
 
 claim_file_routes(bp, "/exports", _attempt)

@@ -114,6 +114,39 @@ def clinic_problems(clinic: ClinicFacts, purpose: str = X12) -> list[Problem]:
                     "settings", None)]
 
 
+# What a patient's record lacks, by code: the rules run on each line here and, for a page of a
+# whole batch, as SQL in services/preflight_summary.py (tests/claims/test_preflight_summary.py holds
+# the two to the same counts on every rule).
+PATIENT_MESSAGES = {
+    "NO_ADDRESS": "{who} has no complete home address (street, city, state, ZIP).",
+    "NO_SEX": "{who} has no sex recorded.",
+    "NO_DOB": "{who} has no date of birth.",
+    "NO_MEMBER_ID": "{who} has no member id.",
+    "NO_PAYER": "{who} has no payer.",
+    "NO_DIAGNOSIS": "{who} has no diagnosis on this line.",
+}
+FEE_MESSAGE = "Code {cpt} has no fee on the clinic's fee schedule."
+RENDERING_MESSAGE = "The line has no valid rendering NPI (the facilitator's)."
+
+
+def who(name: str, mrn: str) -> str:
+    return f"{name} ({mrn})"
+
+
+def payer_problems(payer: PayerFacts, purpose: str = X12) -> list[tuple[str, str]]:
+    """(code, message) of what a payer on the list lacks for a claim (``purpose``)."""
+    out = []
+    if not payer.payer_id:
+        out.append(("PAYER_WITHOUT_ID", f"Payer {payer.name} has no payer id."))
+    if purpose == X12 and not payer.filing_indicator:
+        out.append(("PAYER_WITHOUT_FILING_INDICATOR", f"Payer {payer.name} has no claim filing indicator."))
+    return out
+
+
+def rendering_npi_ok(npi: str | None) -> bool:
+    return bool(npi) and npi_is_valid(npi)
+
+
 def line_problems(line: LineFacts, purpose: str = X12) -> list[Problem]:
     out: list[str] = []
     fixes: list[tuple[str, str, int | str | None]] = []
@@ -122,35 +155,33 @@ def line_problems(line: LineFacts, purpose: str = X12) -> list[Problem]:
         out.append(code)
         fixes.append((message, kind, fix_id))
 
-    who = f"{line.patient_name} ({line.patient_mrn})"
+    def patient(code: str) -> None:
+        add(code, PATIENT_MESSAGES[code].format(who=name), "patient", line.patient_id)
+
+    name = who(line.patient_name, line.patient_mrn)
     address = (line.address_line1, line.address_city, line.address_state, line.address_zip)
     if not all(address):
-        add("NO_ADDRESS", f"{who} has no complete home address (street, city, state, ZIP).", "patient",
-            line.patient_id)
+        patient("NO_ADDRESS")
     if line.sex not in ("F", "M", "U"):
-        add("NO_SEX", f"{who} has no sex recorded.", "patient", line.patient_id)
+        patient("NO_SEX")
     if line.dob is None:
-        add("NO_DOB", f"{who} has no date of birth.", "patient", line.patient_id)
+        patient("NO_DOB")
     if not line.member_id:
-        add("NO_MEMBER_ID", f"{who} has no member id.", "patient", line.patient_id)
+        patient("NO_MEMBER_ID")
     if not line.payer_name:
-        add("NO_PAYER", f"{who} has no payer.", "patient", line.patient_id)
+        patient("NO_PAYER")
     elif line.payer is None:
-        add("PAYER_NOT_ON_LIST", f"{who}'s payer \u201c{line.payer_name}\u201d is not on the clinic's payer list.",
+        add("PAYER_NOT_ON_LIST", f"{name}'s payer \u201c{line.payer_name}\u201d is not on the clinic's payer list.",
             "payer_list", None)
     else:
-        if not line.payer.payer_id:
-            add("PAYER_WITHOUT_ID", f"Payer {line.payer.name} has no payer id.", "payer", line.payer.id)
-        if purpose == X12 and not line.payer.filing_indicator:
-            add("PAYER_WITHOUT_FILING_INDICATOR", f"Payer {line.payer.name} has no claim filing indicator.",
-                "payer", line.payer.id)
+        for code, message in payer_problems(line.payer, purpose):
+            add(code, message, "payer", line.payer.id)
     if line.charge_cents is None:
-        add("NO_FEE", f"Code {line.cpt} has no fee on the clinic's fee schedule.", "fee", line.cpt)
+        add("NO_FEE", FEE_MESSAGE.format(cpt=line.cpt), "fee", line.cpt)
     if not line.diagnosis_codes:
-        add("NO_DIAGNOSIS", f"{who} has no diagnosis on this line.", "patient", line.patient_id)
-    if not line.rendering_npi or not npi_is_valid(line.rendering_npi):
-        add("NO_RENDERING_NPI", "The line has no valid rendering NPI (the facilitator's).", "facilitator",
-            line.facilitator_id)
+        patient("NO_DIAGNOSIS")
+    if not rendering_npi_ok(line.rendering_npi):
+        add("NO_RENDERING_NPI", RENDERING_MESSAGE, "facilitator", line.facilitator_id)
     return [Problem(code, message, kind, fix_id, line.line_id, line.patient_mrn, line.date_of_service, line.cpt)
             for code, (message, kind, fix_id) in zip(out, fixes)]
 

@@ -38,11 +38,12 @@ class PreflightFailed(Conflict):
 
     code = "claim_preflight"
 
-    def __init__(self, problems: list[pf.Problem]):
+    def __init__(self, problems: list[pf.Problem], purpose: str = pf.X12):
         n = len(problems)
         super().__init__(f"{n} problem{'s' if n != 1 else ''} keep{'s' if n == 1 else ''} these lines off a "
                          f"valid claim file; fix them and ask again.")
         self.problems = problems
+        self.purpose = purpose  # what the lines were checked for: the 837P (X12) or charge messages (HL7)
 
 
 class FileCheckFailed(Conflict):

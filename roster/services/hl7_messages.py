@@ -24,6 +24,7 @@ from roster.models import Hl7Message
 from roster.services import Conflict, NotFound, audit, clinic
 from roster.services.claim_facts import BatchLine, batch_lines, clinic_facts, fix_charges
 from roster.services.claims import FileCheckFailed, PreflightFailed, clinic_now, get_batch, preflight_batch
+from roster.services.paging import Page, paginate
 
 
 def _sender() -> hl7.Sender:
@@ -89,7 +90,7 @@ def ensure_messages(batch_id: int, now: datetime | None = None) -> list[Hl7Messa
         return kept
     problems = preflight_batch(batch.id, pf.HL7)
     if problems:
-        raise PreflightFailed(problems)
+        raise PreflightFailed(problems, pf.HL7)
     lines = batch_lines(batch.id)
     when = clinic_now(now)
     groups = _groups(lines)
@@ -106,6 +107,16 @@ def ensure_messages(batch_id: int, now: datetime | None = None) -> list[Hl7Messa
     db.session.flush()
     audit.record("hl7.messages", "export_batch", batch.id, after={"messages": len(groups)})
     return messages_of(batch.id)
+
+
+MESSAGES_PER_PAGE = 50
+
+
+def messages_page(batch_id: int, page: int | None) -> Page[Hl7Message]:
+    """One page of the batch's charge messages, in the order they were made (a year's batch makes one per
+    patient visit: tens of thousands)."""
+    stmt = sa.select(Hl7Message).where(Hl7Message.export_batch_id == batch_id).order_by(Hl7Message.id)
+    return paginate(stmt, page, MESSAGES_PER_PAGE, options=(selectinload(Hl7Message.patient),))
 
 
 def messages_of(batch_id: int) -> list[Hl7Message]:
@@ -136,7 +147,7 @@ def rebuild(message_id: int, now: datetime | None = None) -> Hl7Message:
     lines = [bl for bl in batch_lines(message.export_batch_id) if bl.line.id in wanted]
     problems = pf.preflight(clinic_facts(clinic.get_settings()), [bl.facts for bl in lines], pf.HL7)
     if problems:
-        raise PreflightFailed(problems)
+        raise PreflightFailed(problems, pf.HL7)
     before = {"control_id": message.control_id, "status": message.status, "error": message.error}
     message.control_id, message.content = _write(_sender(), lines, clinic_now(now), clinic.next_number("hl7"))
     message.status, message.error = MessageStatus.PENDING, None

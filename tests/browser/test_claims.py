@@ -73,6 +73,7 @@ def test_biller_runs_the_preflight_fixes_an_address_exports_and_downloads_837p_a
     problems = page.locator(".findings li")
     assert problems.count() == 1 and "Omar Cruz" in problems.inner_text()
     assert "no complete home address" in problems.inner_text()
+    assert "Omar Cruz" in problems.locator("strong").inner_text() and "holds back 1 line" in problems.inner_text()
 
     ui.click(problems.get_by_role("link", name="Fix"))
     assert page.url.endswith("#address")
