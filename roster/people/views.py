@@ -96,7 +96,9 @@ def patients():
 @bp.route("/patients/<int:patient_id>")
 @requires("people.view")
 def patient(patient_id: int):
-    overview = people.patient_overview(patient_id, with_billing=can("billing.view"))
+    overview = people.patient_overview(
+        patient_id, with_billing=can("billing.view"), attendance_page=request.args.get("attendance_page", type=int),
+        lines_page=request.args.get("lines_page", type=int), per_page=current_app.config["PAGE_SIZE"])
     return render_template("people/patient.html", o=overview, p=overview.patient)
 
 

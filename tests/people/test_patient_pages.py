@@ -227,6 +227,31 @@ def test_the_patient_page_runs_the_same_queries_for_1_or_10_enrolments(client, l
     assert counts[0] == counts[1] and counts[0] <= 20, counts
 
 
+def test_a_long_stay_pages_its_attendance_and_billing_lines(app, client, login, build, api, monkeypatch):
+    """Attendance and billing lines grow session by session (a long stay: fifty a year): each is paged, latest
+    first, its own page number in the address, the other list's kept."""
+    monkeypatch.setitem(app.config, "PAGE_SIZE", 2)
+    patient, _ = _patient_with_history(build, api, build.facilitator(), 3, 10, present_at_first=True)
+    login("admin")
+
+    def parts(query=""):
+        html = client.get(f"/people/patients/{patient.id}{query}").get_data(as_text=True)
+        return html, html[html.index('id="attendance"'):html.index('id="billing"')], html[html.index('id="billing"'):]
+
+    html, attendance, lines = parts()  # two sessions or two lines a page (Class 12 made two lines)
+    assert "Class 12" in attendance and "Class 11" in attendance and "Class 10" not in attendance
+    assert "Class 12" in lines and "Class 11" not in lines
+    assert "Page 1 of 2" in attendance and "Page 1 of 2" in lines and 'aria-label="Attendance pages"' in html
+    assert f'href="/people/patients/{patient.id}?attendance_page=2#attendance"' in attendance
+    assert f'href="/people/patients/{patient.id}?lines_page=2#billing"' in lines
+    html, attendance, lines = parts("?attendance_page=2&lines_page=2")
+    assert "Class 10" in attendance and "Class 11" not in attendance and 'badge warn">Present' in attendance
+    assert "Class 11" in lines and "Class 12" not in lines
+    assert f'href="/people/patients/{patient.id}?attendance_page=1&amp;lines_page=2#attendance"' in attendance
+    assert f'href="/people/patients/{patient.id}?lines_page=1&amp;attendance_page=2#billing"' in lines
+    assert "Class 10" in parts("?attendance_page=99")[1]  # beyond the end: the last page
+
+
 def test_patient_and_caregiver_lists_clamp_the_page_number(client, login, build):
     for n in range(26):
         patient = build.patient(mrn=f"K{n:03d}", last_name=f"Kay{n:03d}", first_name="Bo")
