@@ -8,9 +8,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from roster.extensions import db
-from roster.models import BillingLine, ClassSession, Finding
+from roster.models import BillingLine, ClassSession, Finding, Patient
 from roster.services import ServiceError
 from roster.services.billing.facts import date_of_service
+from roster.services.billing.statements import Together
 
 
 def line_dict(line: BillingLine, mrn: str | None = None) -> dict:
@@ -40,26 +41,55 @@ def _line_options():
     return (selectinload(BillingLine.patient), selectinload(BillingLine.findings))
 
 
+_L, _F, _P = BillingLine.__table__, Finding.__table__, Patient.__table__
+_SHOWN = ("id", "session_id", "date_of_service", "cpt", "units", "modifiers", "place_of_service", "diagnosis_codes",
+          "rendering_npi", "status", "export_batch_id", "void_batch_id")  # of a line, with its patient's MRN
+_FINDING = ("id", "line_id", "patient_id", "code", "severity", "rule", "message")  # with its patient's MRN
+
+
+def _session_billing_parts(kind: str) -> list[sa.Select]:
+    session = sa.bindparam("session", type_=sa.Integer())
+    return [
+        sa.select(*(_L.c[name] for name in _SHOWN), _P.c.mrn).join(_P, _P.c.id == _L.c.patient_id)
+        .where(_L.c.session_id == session),
+        sa.select(*(_F.c[name] for name in _FINDING), _P.c.mrn).outerjoin(_P, _P.c.id == _F.c.patient_id)
+        .where(_F.c.session_id == session),
+    ]
+
+
+# a session's lines and findings with their patients' MRNs: one statement of the columns shown
+_SESSION_BILLING = Together(_session_billing_parts)
+
+
 def session_billing(session: ClassSession) -> dict:
-    lines = db.session.scalars(
-        sa.select(BillingLine).options(*_line_options())
-        .where(BillingLine.session_id == session.id).order_by(BillingLine.id)
-    ).all()
-    findings = db.session.scalars(
-        sa.select(Finding).options(selectinload(Finding.patient))
-        .where(Finding.session_id == session.id).order_by(Finding.id)
-    ).all()
+    """A session's billing as the API answers it: its lines (void ones too) with their findings, and
+    its findings once per patient and code, all in id order; each with its patient's MRN as it is now."""
+    line_rows, finding_rows = _SESSION_BILLING.apart({"session": session.id})
+    on_line: dict[int, list[dict]] = {}
     seen, top = set(), []
-    for f in findings:
-        key = (f.patient_id, f.code)
-        if key not in seen:
-            seen.add(key)
-            top.append(finding_dict(f, f.patient.mrn if f.patient else None))
+    for f_id, line_id, patient_id, code, severity, rule, message, mrn in sorted(finding_rows):
+        shown = {"code": code, "severity": severity, "rule": rule, "patient_mrn": mrn, "message": message}
+        if line_id is not None:
+            on_line.setdefault(line_id, []).append(shown)
+        if (patient_id, code) not in seen:
+            seen.add((patient_id, code))
+            top.append(shown)
+    lines = []
+    for (line_id, session_id, day, cpt, units, modifiers, place, diagnoses, npi, status, batch, void_batch,
+         mrn) in sorted(line_rows):
+        lines.append({
+            "id": line_id, "session_id": session_id, "date_of_service": day.isoformat(), "patient_mrn": mrn,
+            "cpt": cpt, "units": units, "modifiers": list(modifiers or []), "place_of_service": place,
+            "diagnosis_codes": list(diagnoses or []), "rendering_npi": npi, "status": status,
+            "export_batch_id": batch, "void_batch_id": void_batch,
+            # a line's findings name the line's patient (a finding on a line is about its patient)
+            "findings": [shown | {"patient_mrn": mrn} for shown in on_line.get(line_id, [])],
+        })
     return {
         "session_id": session.id,
         "status": session.status,
         "date_of_service": date_of_service(session).isoformat(),
-        "lines": [line_dict(l) for l in lines],
+        "lines": lines,
         "findings": top,
     }
 
