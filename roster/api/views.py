@@ -232,7 +232,8 @@ def undo_check_in(session_id: int, caregiver_id: int):
 @bp.post("/sessions/<int:session_id>/close")
 @requires("session.close")
 def close_session(session_id: int):
-    session = db.get_or_404(ClassSession, session_id)
+    data = request.get_json(silent=True)  # only to read the facilitator it names with the session
+    session = attendance.session_to_close(session_id, data.get("facilitator_id") if isinstance(data, dict) else None)
     data = body()
     errors: dict[str, str] = {}
     started = parse_local(data.get("started_at"), "started_at", errors, "Actual start")

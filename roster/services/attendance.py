@@ -29,6 +29,7 @@ from roster.models import (
 )
 from roster.services import Conflict, NotFound, ServiceError, audit, billing, clock, people
 from roster.services import checkin_statements as statements
+from roster.services.billing.locks import read_under_lock
 from roster.services.checkin_people import Person, caregiver_and_patients, resolve_patient_for
 
 
@@ -212,6 +213,18 @@ def _after_attendance_change(session: ClassSession) -> None:
 CLOSE_AUDIT_FIELDS = ("status", "actual_facilitator_id", "actual_start", "actual_end")
 
 
+def session_to_close(session_id: int, facilitator_id=None) -> ClassSession:
+    """The session a close names (404 when there is none), read as `close_session` reads it: on
+    PostgreSQL under its lock, its patients locked first, with its class and the facilitator named (one
+    statement, `billing.lock_before_change`; the close then reads none of it again)."""
+    billing.lock_before_change([session_id], facilitator_id=_named(facilitator_id))
+    return read_under_lock(session_id) or db.get_or_404(ClassSession, session_id)
+
+
+def _named(facilitator_id) -> int | None:
+    return facilitator_id if isinstance(facilitator_id, int) else None
+
+
 def close_session(
     session: ClassSession,
     *,
@@ -226,7 +239,7 @@ def close_session(
     ``started_at``/``ended_at`` are wall-clock times in the class's zone.
     Closing again replaces these facts and re-evaluates (R15, R16).
     """
-    named = facilitator_id if isinstance(facilitator_id, int) else None
+    named = _named(facilitator_id)
     # patients, then the session, read again: before any check (on PostgreSQL with the facilitator named)
     facilitator = billing.lock_before_change([session.id], facilitator_id=named)
     if session.status == SessionStatus.CANCELLED:

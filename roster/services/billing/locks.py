@@ -40,6 +40,18 @@ def _held(model) -> set[int]:
     return db.session.info.setdefault(_HELD, {}).setdefault(model.__tablename__, set())
 
 
+def _read_under_lock() -> dict[tuple[type, int], object]:
+    """What `lock_before_change` has read in this transaction: (ClassSession, id) -> the session, locked
+    with its patients and read under the lock; (Facilitator, id) -> the facilitator, or None: there is none.
+    Held here (the session's identity map keeps only objects referenced elsewhere)."""
+    return db.session.info.setdefault(_HELD, {}).setdefault("lock_before_change", {})
+
+
+def read_under_lock(session_id: int) -> ClassSession | None:
+    """The session as `lock_before_change` read it under its lock in this transaction (None: it did not)."""
+    return _read_under_lock().get((ClassSession, session_id))
+
+
 def unlocked(model, ids: Iterable[int]) -> set[int]:
     """The rows among these this transaction does not hold yet (none on SQLite)."""
     ids = set(ids)
@@ -93,10 +105,19 @@ def lock_before_change(session_ids: Iterable[int], facilitator_id: int | None = 
     would then each hold one lock the other wants (a deadlock, run again, but slow). The sessions'
     loaded objects are read again under the lock; ``facts_changed`` then finds them held.
     On PostgreSQL the same statement reads the facilitator ``facilitator_id`` names (not locked), and
-    returns it (None: there is no such facilitator, or nothing was read: SQLite, ask for it there)."""
+    returns it (None: there is no such facilitator, or nothing was read: SQLite, ask for it there).
+    Called again for sessions it has already locked and read in this transaction (the API close reads
+    its session so, then closes it), it reads nothing again: they and their patients are held since,
+    and the facilitator is the one read then (`read_under_lock`; another one is asked for with ``get``)."""
     ids = set(session_ids)
     if not ids or not _locking():
         return None
+    read = _read_under_lock()
+    if all((ClassSession, i) in read for i in ids):  # already, earlier in this transaction (the API close's view)
+        if facilitator_id is None:
+            return None
+        return read[Facilitator, facilitator_id] if (Facilitator, facilitator_id) in read else db.session.get(
+            Facilitator, facilitator_id)
     # The sessions as the desk before us left them (it may have closed them while we waited),
     # not as they were loaded before the lock: read again under the lock, with their class (the
     # caller reads its zone: a lazy load after populate_existing would read it again). ONE statement:
@@ -104,11 +125,14 @@ def lock_before_change(session_ids: Iterable[int], facilitator_id: int | None = 
     # patients' CTE is complete before its first row), so the sessions are locked after them.
     locked: list[int] = []
     facilitator = None
-    for _, facilitator, patient_ids in db.session.execute(
+    for session, facilitator, patient_ids in db.session.execute(
         _LOCK_BEFORE_CHANGE, {"sessions": sorted(ids), "facilitator": facilitator_id},
         execution_options={"populate_existing": True},
     ).tuples():
         locked = patient_ids or []
+        read[ClassSession, session.id] = session
+    if facilitator_id is not None and read.keys() >= {(ClassSession, i) for i in ids}:  # the outer join answered
+        read[Facilitator, facilitator_id] = facilitator
     _held(Patient).update(locked)
     _held(ClassSession).update(ids)
     return facilitator
