@@ -1,4 +1,4 @@
-"""Check-ins, patient-present marks, closing and re-opening sessions.
+"""Check-ins and patient-present marks (closing and re-opening: `closing`, re-exported here).
 
 A check-in is unique per (session, caregiver, patient) in the database; a
 second request for the same check-in (double tap, two desks, a retry)
@@ -9,18 +9,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from roster.domain.recurrence import local_to_utc, utc_to_local
 from roster.domain.statuses import EnrollmentStatus, SessionStatus
 from roster.extensions import db
 from roster.models import (
     CheckIn,
     ClassSession,
-    Facilitator,
     Patient,
     PatientPresence,
     User,
@@ -29,8 +26,14 @@ from roster.models import (
 )
 from roster.services import Conflict, NotFound, ServiceError, audit, billing, clock, people
 from roster.services import checkin_statements as statements
-from roster.services.billing.locks import read_under_lock
 from roster.services.checkin_people import Person, caregiver_and_patients, resolve_patient_for
+from roster.services.closing import (  # noqa: F401 (closing and re-opening: attendance.close_session, …)
+    CLOSE_AUDIT_FIELDS,
+    close_session,
+    reopen_session,
+    session_to_close,
+)
+from roster.services.closing import actor_id as _actor_id
 
 
 @dataclass
@@ -39,10 +42,6 @@ class CheckInResult:
     created: bool
     caregiver: Person
     patient: Person
-
-
-def _actor_id(user: User | None) -> int | None:
-    return user.id if user is not None and getattr(user, "is_authenticated", False) else None
 
 
 def _require_open(session: ClassSession) -> None:
@@ -205,143 +204,3 @@ def set_present(session: ClassSession, patient: Patient, present: bool, user: Us
 def _after_attendance_change(session: ClassSession) -> None:
     if session.status == SessionStatus.HELD:
         billing.facts_changed(session_ids=[session.id])
-
-
-# --------------------------------------------------------------------------- closing
-
-
-CLOSE_AUDIT_FIELDS = ("status", "actual_facilitator_id", "actual_start", "actual_end")
-
-
-def session_to_close(session_id: int, facilitator_id=None) -> ClassSession:
-    """The session a close names (404 when there is none), read as `close_session` reads it: on
-    PostgreSQL under its lock, its patients locked first, with its class and the facilitator named (one
-    statement, `billing.lock_before_change`; the close then reads none of it again)."""
-    billing.lock_before_change([session_id], facilitator_id=_named(facilitator_id))
-    return read_under_lock(session_id) or db.get_or_404(ClassSession, session_id)
-
-
-def _named(facilitator_id) -> int | None:
-    return facilitator_id if isinstance(facilitator_id, int) else None
-
-
-def close_session(
-    session: ClassSession,
-    *,
-    facilitator_id: int | None,
-    started_at: datetime,
-    ended_at: datetime,
-    patients_present: list[str],
-    user: User | None,
-):
-    """Record who ran the session and when; mark it held; evaluate its billing.
-
-    ``started_at``/``ended_at`` are wall-clock times in the class's zone.
-    Closing again replaces these facts and re-evaluates (R15, R16).
-    """
-    named = _named(facilitator_id)
-    # patients, then the session, read again: before any check (on PostgreSQL with the facilitator named)
-    facilitator = billing.lock_before_change([session.id], facilitator_id=named)
-    if session.status == SessionStatus.CANCELLED:
-        raise Conflict("A cancelled session cannot be closed.", {"session": "cancelled"})
-    errors: dict[str, str] = {}
-    if facilitator_id is not None:
-        if facilitator is None and named is not None:
-            facilitator = db.session.get(Facilitator, named)
-        if facilitator is None:
-            errors["facilitator_id"] = "No such facilitator."
-    tz = session.group_class.timezone
-    start = local_to_utc(started_at, tz) if started_at else None
-    end = local_to_utc(ended_at, tz) if ended_at else None
-    if start is None:
-        errors["started_at"] = "The actual start is required."
-    if end is None:
-        errors["ended_at"] = "The actual end is required."
-    if start and end and end <= start:
-        errors["ended_at"] = "The session must end after it starts."
-    elif end and end > clock.now():
-        errors["ended_at"] = (
-            f"The actual end ({ended_at:%H:%M} on {clock.day_label(ended_at.date())}) is later than now: "
-            "a session is closed once it has ended."
-        )
-    if start and end and (end - start).total_seconds() > 12 * 3600:
-        errors["ended_at"] = "A session of more than 12 hours is not believable."
-    if start and abs((start - session.starts_at).total_seconds()) > 24 * 3600:
-        errors["started_at"] = (
-            "The actual start must be within a day of the scheduled start "
-            f"({utc_to_local(session.starts_at, tz):%Y-%m-%d %H:%M})."
-        )
-    if not isinstance(patients_present, list) or not all(isinstance(m, str) for m in patients_present):
-        errors["patients_present"] = "List the MRNs of patients who were present."
-        patients_present = []
-    present = list(db.session.scalars(sa.select(Patient).where(Patient.mrn.in_(patients_present)))) if patients_present else []
-    unknown = sorted(set(patients_present) - {p.mrn for p in present})
-    if unknown:
-        errors["patients_present"] = f"No patient with MRN {', '.join(unknown)}."
-    if errors:
-        raise ServiceError("The session could not be closed.", errors)
-
-    before = audit.snapshot(session, CLOSE_AUDIT_FIELDS)
-    # Through the relationship, so a caller that had loaded the old facilitator does not bill with it.
-    session.actual_facilitator = facilitator
-    session.actual_start, session.actual_end = start, end
-    session.status = SessionStatus.HELD
-    session.closed_at = utcnow()
-    session.closed_by_id = _actor_id(user)
-    if before["status"] != SessionStatus.HELD or session.held_timezone is None:
-        billing.keep_class_facts(session)  # closing again keeps the facts it was held with (S8)
-    session.sequence += 1 if before["status"] != SessionStatus.HELD else 0
-    _replace_presence(session, {p.id for p in present}, user)
-    db.session.flush()
-    closed = {"action": "session.close", "entity_type": "class_session", "entity_id": session.id,
-              "session_id": session.id, "before": before,
-              "after": audit.snapshot(session, CLOSE_AUDIT_FIELDS) | {"patients_present": sorted(patients_present)}}
-    # its audit record written with the lines' own; its facts as it stands (flushed, locked)
-    billing.facts_changed(session_ids=[session.id], audit_events=[closed], written=[session])
-    return session
-
-
-def _replace_presence(session: ClassSession, patient_ids: set[int], user: User | None) -> None:
-    """The session's patient-present marks become these patients'. Its marks are read as rows, as Core (a
-    close usually changes none of them); one to remove is deleted by its id."""
-    connection = db.session.connection()
-    have = {patient_id: mark_id for mark_id, patient_id in connection.execute(_MARKS, {"session_id": session.id})}
-    gone = [mark_id for pid, mark_id in have.items() if pid not in patient_ids]
-    for pid in have:
-        if pid not in patient_ids:
-            audit.record("presence.unmark", "patient", pid, session_id=session.id,
-                         before={"present": True}, after={"present": False})
-    if gone:
-        connection.execute(_DELETE_MARKS, {"ids": gone})
-        for obj in [o for o in db.session.identity_map.values() if isinstance(o, PatientPresence)]:
-            if sa.inspect(obj).identity[0] in gone:  # loaded before: gone now
-                db.session.expunge(obj)
-    for pid in patient_ids - set(have):
-        db.session.add(PatientPresence(session_id=session.id, patient_id=pid, marked_by_id=_actor_id(user)))
-        audit.record("presence.mark", "patient", pid, session_id=session.id,
-                     before={"present": False}, after={"present": True})
-
-
-_MARKS = sa.select(PatientPresence.id, PatientPresence.patient_id).where(
-    PatientPresence.session_id == sa.bindparam("session_id"))
-_DELETE_MARKS = sa.delete(PatientPresence.__table__).where(
-    PatientPresence.__table__.c.id.in_(sa.bindparam("ids", expanding=True)))
-
-
-def reopen_session(session: ClassSession, reason: str, user: User | None) -> ClassSession:
-    """Back to scheduled (e.g. to fix attendance). Its unexported lines go; exported ones are voided."""
-    reason = (reason or "").strip() if isinstance(reason, str) else ""
-    if not reason:
-        raise ServiceError("Say why the session is re-opened.", {"reason": "A reason is required."})
-    billing.lock_before_change([session.id])
-    if session.status != SessionStatus.HELD:
-        raise Conflict("Only a held session can be re-opened.", {"status": session.status})
-    before = audit.snapshot(session, CLOSE_AUDIT_FIELDS)
-    session.status = SessionStatus.SCHEDULED
-    session.sequence += 1
-    billing.forget_class_facts(session)  # when held again, it is held with the class as it is then
-    db.session.flush()
-    audit.record("session.reopen", "class_session", session.id, session_id=session.id,
-                 before=before, after=audit.snapshot(session, CLOSE_AUDIT_FIELDS) | {"reason": reason})
-    billing.facts_changed(session_ids=[session.id])
-    return session

@@ -33,9 +33,9 @@ from roster.services.billing.export import (
 from roster.services.billing.facts import (
     HELD_FROM_CLASS,
     class_fact,
+    class_facts_to_keep,
     date_of_service,
     forget_class_facts,
-    keep_class_facts,
     load_facts,
     session_timezone,
 )
@@ -61,7 +61,7 @@ from roster.services.billing.review import (
 )
 
 __all__ = [
-    "HELD_FROM_CLASS", "SHOWN_TO_OTHERS", "class_fact", "facts_changed", "lock_before_change", "forget_class_facts", "keep_class_facts",
+    "HELD_FROM_CLASS", "SHOWN_TO_OTHERS", "class_fact", "class_facts_to_keep", "facts_changed", "lock_before_change", "forget_class_facts",
     "session_timezone",
     "CSV_CHUNK", "LINE_CONTENT", "LINE_STATUS_ORDER", "MAX_RANGE_DAYS", "NO_FACILITATOR_LABEL",
     "ExportPage", "Review", "SessionFinding", "Total",

@@ -29,12 +29,11 @@ HELD_FROM_CLASS = {
 }
 
 
-def keep_class_facts(session: ClassSession) -> None:
-    """Store on a session being held what billing reads from its class (S8)."""
+def class_facts_to_keep(session: ClassSession) -> dict:
+    """What a session being held stores of what billing reads from its class (S8): column -> value."""
     cls = session.group_class
-    for column, attribute in HELD_FROM_CLASS.items():
-        value = getattr(cls, attribute)
-        setattr(session, column, list(value or []) if isinstance(value, list) else value)
+    return {column: list(value or []) if isinstance(value := getattr(cls, attribute), list) else value
+            for column, attribute in HELD_FROM_CLASS.items()}
 
 
 def forget_class_facts(session: ClassSession) -> None:
