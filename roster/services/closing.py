@@ -19,7 +19,7 @@ from roster.domain.statuses import SessionStatus
 from roster.extensions import db
 from roster.models import ClassSession, Facilitator, Patient, PatientPresence, User, utcnow
 from roster.services import Conflict, ServiceError, audit, billing, clock
-from roster.services.billing.locks import read_under_lock
+from roster.services.billing.locks import read_for_change
 
 
 def actor_id(user: User | None) -> int | None:
@@ -31,11 +31,10 @@ CLOSE_AUDIT_FIELDS = ("status", "actual_facilitator_id", "actual_start", "actual
 
 
 def session_to_close(session_id: int, facilitator_id=None) -> ClassSession:
-    """The session a close names (404 when there is none), read as `close_session` reads it: on
-    PostgreSQL under its lock, its patients locked first, with its class and the facilitator named (one
-    statement, `billing.lock_before_change`; the close then reads none of it again)."""
-    billing.lock_before_change([session_id], facilitator_id=_named(facilitator_id))
-    return read_under_lock(session_id) or db.get_or_404(ClassSession, session_id)
+    """The session a close names (404 when there is none), read as `close_session` reads it, with its class
+    and the facilitator named, in one statement (`billing.locks.read_for_change`; on PostgreSQL under its
+    lock, its patients locked first): the close then reads none of it again."""
+    return read_for_change(session_id, _named(facilitator_id)) or db.get_or_404(ClassSession, session_id)
 
 
 def _named(facilitator_id) -> int | None:

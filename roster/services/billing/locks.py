@@ -48,8 +48,25 @@ def _read_under_lock() -> dict[tuple[type, int], object]:
 
 
 def read_under_lock(session_id: int) -> ClassSession | None:
-    """The session as `lock_before_change` read it under its lock in this transaction (None: it did not)."""
+    """The session as `lock_before_change` (or `read_for_change`) read it in this transaction (None: it did not)."""
     return _read_under_lock().get((ClassSession, session_id))
+
+
+def read_for_change(session_id: int, facilitator_id: int | None = None) -> ClassSession | None:
+    """The session a change (a close) names, with its class, and the facilitator ``facilitator_id`` names,
+    in ONE statement, remembered for the transaction (`read_under_lock`; the facilitator is then found by
+    ``get`` without a statement): on PostgreSQL `lock_before_change`'s, under the locks; on SQLite,
+    which locks nothing, the same read without them. None: there is no such session."""
+    if _locking():
+        lock_before_change([session_id], facilitator_id)
+    else:
+        read = _read_under_lock()
+        for session, facilitator in db.session.execute(
+                _READ_FOR_CHANGE, {"session": session_id, "facilitator": facilitator_id}).tuples():
+            read[ClassSession, session.id] = session
+            if facilitator_id is not None:
+                read[Facilitator, facilitator_id] = facilitator
+    return read_under_lock(session_id)
 
 
 def unlocked(model, ids: Iterable[int]) -> set[int]:
@@ -156,3 +173,7 @@ def _lock_before_change() -> sa.Select:
 
 
 _LOCK_BEFORE_CHANGE = _lock_before_change()  # built once (PostgreSQL only)
+_READ_FOR_CHANGE = (  # SQLite's (`read_for_change`)
+    sa.select(ClassSession, Facilitator).options(joinedload(ClassSession.group_class))
+    .outerjoin(Facilitator, Facilitator.id == sa.bindparam("facilitator", type_=sa.Integer()))
+    .where(ClassSession.id == sa.bindparam("session", type_=sa.Integer())))
