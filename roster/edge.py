@@ -23,6 +23,7 @@ import re
 from typing import Any
 
 from flask import Flask, abort, request
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.routing import IntegerConverter
 
 from roster.domain.validators import text_problem
@@ -49,7 +50,19 @@ class BadInput(Exception):
 def init_edge(app: Flask) -> None:
     """Before the blueprints: the int converter must be in place when their routes are added."""
     app.url_map.converters["int"] = BoundedIntegerConverter
+    app.session_interface = CookieSessions()
     app.before_request(check_request)
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed cookie sessions. A request without the cookie (every API call, a first visit) gets its
+    empty session as Flask gives it, without first making the cookie's signer (itsdangerous' serializer and
+    key derivation, on every call) only to find there is nothing to check."""
+
+    def open_session(self, app: Flask, request):
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
 
 
 def check_request() -> None:

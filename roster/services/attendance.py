@@ -38,21 +38,25 @@ from roster.services.closing import actor_id as _actor_id
 
 @dataclass
 class CheckInResult:
-    checkin: sa.Row  # the check_in row (all its columns): made now (``created``), or the one that stood
+    checkin: sa.Row  # the check-in (checkin_statements.ANSWER: id, caregiver, time, walk-in, relationship): made
+    # now (``created``), or the one that stood
     created: bool
     caregiver: Person
     patient: Person
 
 
-def _require_open(session: ClassSession) -> None:
+def _require_open(session: ClassSession) -> str:
+    """Refuse a cancelled session or one of a later day; else its ``timing``."""
     if session.status == SessionStatus.CANCELLED:
         raise Conflict("This session was cancelled; nobody can be checked in.", {"session": "cancelled"})
-    if timing(session) == LATER_DAY:
+    when = timing(session)
+    if when == LATER_DAY:
         day = clock.day_label(billing.date_of_service(session))
         raise Conflict(
             f"This session is on {day}, a later day: caregivers are checked in on the day they come.",
             {"session": f"Check-in opens on {day}."},
         )
+    return when
 
 
 LATER_DAY, TODAY, PAST_DAY = "later_day", "today", "past_day"
@@ -75,18 +79,18 @@ def check_in(
     caregiver_rows: list | None = None,
 ) -> CheckInResult:
     """``caregiver_rows``: the caregiver and their linked patients as read already (``caregiver_and_patients``)."""
-    _require_open(session)
+    when = _require_open(session)
     caregiver, linked = caregiver_and_patients(caregiver_id, caregiver_rows)
-    return _check_in_pair(session, caregiver, *resolve_patient_for(caregiver, linked, patient_mrn), user)
+    return _check_in_pair(session, caregiver, *resolve_patient_for(caregiver, linked, patient_mrn), user, when)
 
 
 def check_in_for(session: ClassSession, caregiver_id: int, patient_id: int, user: User | None) -> CheckInResult:
     """The desk's check-in: the caregiver came for this patient (both by id, as the page sends them)."""
-    _require_open(session)
+    when = _require_open(session)
     caregiver, linked = caregiver_and_patients(caregiver_id)
     for patient, relationship in linked:
         if patient.id == patient_id:
-            return _check_in_pair(session, caregiver, patient, relationship, user)
+            return _check_in_pair(session, caregiver, patient, relationship, user, when)
     raise ServiceError(
         f"{caregiver.full_name} is not linked to that patient.",
         {"patient_id": "This caregiver is not linked to that patient."},
@@ -94,7 +98,7 @@ def check_in_for(session: ClassSession, caregiver_id: int, patient_id: int, user
 
 
 def _check_in_pair(session: ClassSession, caregiver: Person, patient: Person, relationship: str | None,
-                   user: User | None) -> CheckInResult:
+                   user: User | None, when: str) -> CheckInResult:
     """One INSERT … ON CONFLICT DO NOTHING RETURNING: a second request for the same check-in (a
     double tap, another desk, a retried request) inserts nothing and finds the one that stands. On
     PostgreSQL the same statement writes its audit record, and answers with the check-in that stood
@@ -104,10 +108,11 @@ def _check_in_pair(session: ClassSession, caregiver: Person, patient: Person, re
         "checked_in_at": utcnow(), "checked_in_by_id": _actor_id(user), "relationship": relationship or "",
         "class_id": session.class_id, "enrolled": EnrollmentStatus.ENROLLED.value,
     }
+    late = {"after_the_fact": True} if when == PAST_DAY else {}  # after_the_fact(session)
     connection = db.session.connection()
     audited = connection.dialect.name == "postgresql"
     if audited:  # the record as audit.record_all writes it, for a walk-in and for an enrolled pair
-        walk_in, enrolled = audit.event_rows([_created(session, caregiver, patient, kind, values["relationship"])
+        walk_in, enrolled = audit.event_rows([_created(session, caregiver, patient, kind, values["relationship"], late)
                                               for kind in (True, False)])
         values |= {"audit_at": walk_in["at"], "audit_actor_id": walk_in["actor_id"],
                    "audit_actor_label": walk_in["actor_label"], "audit_before": json.dumps(walk_in["before"]),
@@ -116,17 +121,18 @@ def _check_in_pair(session: ClassSession, caregiver: Person, patient: Person, re
     if checkin is None or (audited and not checkin.created):
         return CheckInResult(checkin or _find_checkin(session.id, caregiver.id, patient.id), False, caregiver, patient)
     if not audited:  # written now, through Core: the ORM's unit of work cost more than the INSERT
-        audit.record_all([_created(session, caregiver, patient, checkin.walk_in, checkin.relationship, checkin.id)])
+        audit.record_all([_created(session, caregiver, patient, checkin.walk_in, checkin.relationship, late,
+                                   checkin.id)])
     _after_attendance_change(session)
     return CheckInResult(checkin, True, caregiver, patient)
 
 
 def _created(session: ClassSession, caregiver: Person, patient: Person, walk_in: bool, relationship: str,
-             checkin_id: int | None = None) -> dict:
-    """The audit record of a new check-in (``audit.record_all``'s event)."""
+             late: dict, checkin_id: int | None = None) -> dict:
+    """The audit record of a new check-in (``audit.record_all``'s event); ``late``: ``after_the_fact(session)``."""
     return {"action": "checkin.create", "entity_type": "check_in", "entity_id": checkin_id, "session_id": session.id,
             "after": {"caregiver_id": caregiver.id, "patient_id": patient.id, "walk_in": walk_in,
-                      "relationship": relationship} | after_the_fact(session)}
+                      "relationship": relationship} | late}
 
 
 def _find_checkin(session_id: int, caregiver_id: int, patient_id: int) -> sa.Row | None:

@@ -14,7 +14,9 @@ import sqlalchemy as sa
 from roster.models import AuditEvent, CheckIn, Patient
 
 _CHECKIN = CheckIn.__table__
-_NAMES = ", ".join(column.name for column in _CHECKIN.c)
+# what a check-in's caller reads of its row (the API's answer, the desk's message, the audit on SQLite)
+ANSWER = ("id", "caregiver_id", "checked_in_at", "walk_in", "relationship")
+_NAMES = ", ".join(ANSWER)
 _PAIR = "session_id = :session_id AND caregiver_id = :caregiver_id AND patient_id = :patient_id"
 CREATED = sa.column("created", sa.Boolean())  # a check-in's row: made by this statement, or the one that stood
 
@@ -45,25 +47,27 @@ def check_in_insert(audited: bool) -> sa.TextClause:
         f"ON CONFLICT (session_id, caregiver_id, patient_id) DO NOTHING RETURNING {_NAMES}"
     )
     types = [sa.bindparam(column.name, type_=column.type) for column in c if column.name not in ("id", "walk_in")]
+    answer = [c[name] for name in ANSWER]
     if not audited:
-        return sa.text(insert).bindparams(*types).columns(*c)
+        return sa.text(insert).bindparams(*types).columns(*answer)
     statement = (
         f"WITH added AS ({insert}), audited AS (INSERT INTO audit_event (at, actor_id, actor_label, action, "
         "entity_type, entity_id, session_id, before, after) SELECT CAST(:audit_at AS TIMESTAMP WITH TIME ZONE), "
         "CAST(:audit_actor_id AS INTEGER), CAST(:audit_actor_label AS VARCHAR), 'checkin.create', 'check_in', "
-        "added.id, added.session_id, CAST(CAST(:audit_before AS TEXT) AS JSON), CAST(CASE WHEN added.walk_in "
-        "THEN CAST(:after_walk_in AS TEXT) ELSE CAST(:after_enrolled AS TEXT) END AS JSON) FROM added) "
+        "added.id, CAST(:session_id AS INTEGER), CAST(CAST(:audit_before AS TEXT) AS JSON), "
+        "CAST(CASE WHEN added.walk_in THEN CAST(:after_walk_in AS TEXT) ELSE CAST(:after_enrolled AS TEXT) END AS JSON) "
+        "FROM added) "
         f"SELECT {_NAMES}, true AS created FROM added UNION ALL SELECT {_NAMES}, false FROM check_in "
         f"WHERE {_PAIR} AND NOT EXISTS (SELECT 1 FROM added)"
     )
     types.append(sa.bindparam("audit_at", type_=AuditEvent.__table__.c.at.type))
-    return sa.text(statement).bindparams(*types).columns(*c, CREATED)
+    return sa.text(statement).bindparams(*types).columns(*answer, CREATED)
 
 
 @lru_cache(maxsize=1)
 def find_checkin() -> sa.Select:
-    """The check-in of a (session, caregiver, patient) that stands, as a row."""
-    return sa.select(_CHECKIN).where(*(_CHECKIN.c[key] == sa.bindparam(key)
+    """The check-in of a (session, caregiver, patient) that stands, as a row (``ANSWER``'s columns)."""
+    return sa.select(*(_CHECKIN.c[name] for name in ANSWER)).where(*(_CHECKIN.c[key] == sa.bindparam(key)
                                        for key in ("session_id", "caregiver_id", "patient_id")))
 
 

@@ -31,16 +31,18 @@ class ApiUser:
     is_anonymous: ClassVar[bool] = False
 
 
-# Every API call runs this: the live token's facts and its user in one statement, built once (a
-# statement built per call spends more of the call's time being built and keyed than being run),
-# run as Core (plain rows).
+# Every API call runs this: the live token (not revoked, not expired at ``now``) of an active user who need
+# not change their password first, in one statement built once (a statement built per call spends more of
+# the call's time being built and keyed than being run), run as Core (plain rows of the columns used).
 _user, _token = User.__table__.c, ApiToken.__table__.c
 TOKEN_AND_USER = (
-    sa.select(_user.id, _user.email, _user.role, _user.active, _user.must_change_password,
-              _token.id, _token.expires_at, _token.last_used_at)
+    sa.select(_user.id, _user.email, _user.role, _token.id, _token.last_used_at)
     .select_from(ApiToken.__table__.join(User.__table__, _user.id == _token.user_id))
-    .where(_token.token_hash == sa.bindparam("token_hash"), _token.revoked_at.is_(None))
+    .where(_token.token_hash == sa.bindparam("token_hash"), _token.revoked_at.is_(None),
+           sa.or_(_token.expires_at.is_(None), _token.expires_at > sa.bindparam("now", type_=_token.expires_at.type)),
+           _user.active.is_(True), _user.must_change_password.is_(False))
 )
+TOKEN_COLUMNS = 5  # TOKEN_AND_USER's; a statement made by ``with_token`` has its own after them
 
 
 # When the token was last used, written at most once a minute and never waited for: a call that finds
@@ -90,22 +92,16 @@ def user_for_token(raw: str, now: datetime) -> ApiUser | None:
 def read_with_token(raw: str, now: datetime, statement: sa.Select = TOKEN_AND_USER,
                     params: dict | None = None) -> tuple[ApiUser | None, list[sa.Row]]:
     """``user_for_token``, and the rows of ``statement``: ``TOKEN_AND_USER`` with more columns outer-joined
-    (``with_token``), a call's own first read made in its token's round trip. No row, or a token or user
-    that may not act: no user and no rows (nothing read is handed on)."""
-    rows = db.session.connection().execute(statement, {"token_hash": _hash_token(raw)} | (params or {})).all()
+    (``with_token``), a call's own first read made in its token's round trip. No row (no live token of a
+    user who may act): no user and no rows."""
+    rows = db.session.connection().execute(statement, {"token_hash": _hash_token(raw), "now": now} | (params or {})).all()
     if not rows:
         return None, []
-    user_id, email, role, active, must_change_password, token_id, expires_at, last_used_at = rows[0][:8]
-    if expires_at is not None and expires_at <= now:
-        return None, []
-    if not active or must_change_password:
-        return None, []
+    user_id, email, role, token_id, last_used_at = rows[0][:TOKEN_COLUMNS]
     if last_used_at is None or last_used_at <= now - TOUCH_EVERY:
         db.session.execute(TOUCH, {"token_id": token_id, "now": now, "stale": now - TOUCH_EVERY})
     return ApiUser(user_id, email, role), rows
 
-
-TOKEN_COLUMNS = 8  # TOKEN_AND_USER's; a statement made by ``with_token`` has its own after them
 
 
 def with_token(columns: list, joined: sa.FromClause, onclause) -> sa.Select:
