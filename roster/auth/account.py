@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from roster.auth import bp
 from roster.auth.forms import ChangePasswordForm, ConfirmForm, PasswordConfirmForm, TwoFactorForm
-from roster.auth.sessions import start_session
+from roster.auth.sessions import signed_in_user, start_session
 from roster.auth.views import SETUP_REQUIRED, home_for
 from roster.extensions import db
 from roster.forms import show_service_error
@@ -22,14 +22,15 @@ SETUP_KEY = "two_factor_setup_secret"
 @bp.route("/account")
 @signed_in
 def account():
+    me = signed_in_user()
     class_filter = request.args.get("class", "").strip()[:100]
     subjects = calendar.feed_subjects(class_filter)
     return render_template(
-        "auth/account.html", feeds=feed_links(current_user.calendar_secret, subjects), form=ConfirmForm(),
+        "auth/account.html", feeds=feed_links(me.calendar_secret, subjects), form=ConfirmForm(),
         class_filter=class_filter, classes_total=subjects.classes_total,
-        tokens=accounts.tokens_of(current_user), now=utcnow(),
-        two_factor_required=signin.two_factor_required(current_user),
-        recovery_left=signin.recovery_codes_left(current_user) if current_user.two_factor_enabled else 0,
+        tokens=accounts.tokens_of(me), now=utcnow(),
+        two_factor_required=signin.two_factor_required(me),
+        recovery_left=signin.recovery_codes_left(me) if me.two_factor_enabled else 0,
         password_form=PasswordConfirmForm(formdata=None),
     )
 
@@ -53,7 +54,7 @@ def feed_links(secret: str, subjects: calendar.FeedSubjects) -> dict[str, list[t
 @signed_in
 def reset_calendar_secret():
     if ConfirmForm().validate_on_submit():
-        accounts.reset_calendar_secret(current_user)
+        accounts.reset_calendar_secret(signed_in_user())
         flash("Your calendar links have changed. Old links no longer work.", "success")
     return redirect(url_for("auth.account"))
 
@@ -76,14 +77,14 @@ def change_password():
     form = ChangePasswordForm()
     status = 200
     if form.validate_on_submit():
+        user = signed_in_user()
         try:
-            accounts.change_password(current_user, form.current_password.data, form.new_password.data,
+            accounts.change_password(user, form.current_password.data, form.new_password.data,
                                      form.confirm_password.data)
         except ServiceError as exc:
             show_service_error(form, exc)
             status = 422
         else:
-            user = current_user._get_current_object()
             setup_required = session.get(SETUP_REQUIRED)
             start_session(user)  # this session carries the new version; every other one has ended
             flash("Your password is changed. Any other place you were signed in has been signed out.", "success")
@@ -123,7 +124,7 @@ def two_factor_confirm():
     if not form.validate_on_submit():
         return _setup_page(form, 422)
     try:
-        codes = signin.enable_two_factor(current_user, session.get(SETUP_KEY, ""), form.code.data, utcnow())
+        codes = signin.enable_two_factor(signed_in_user(), session.get(SETUP_KEY, ""), form.code.data, utcnow())
     except ServiceError as exc:
         show_service_error(form, exc)
         return _setup_page(form, 422)
@@ -136,11 +137,12 @@ def two_factor_confirm():
 @signed_in
 def new_recovery_codes():
     form = PasswordConfirmForm()
-    if not form.validate_on_submit() or not signin.verify_password(current_user.password_hash, form.password.data):
+    me = signed_in_user()
+    if not form.validate_on_submit() or not signin.verify_password(me.password_hash, form.password.data):
         flash("Enter your password to make new recovery codes.", "error")
         return redirect(url_for("auth.account") + "#two-factor")
     try:
-        codes = signin.regenerate_recovery_codes(current_user)
+        codes = signin.regenerate_recovery_codes(me)
     except ServiceError as exc:
         discard_changes()
         flash(exc.message, "error")
@@ -154,7 +156,7 @@ def two_factor_off():
     form = PasswordConfirmForm()
     if form.validate_on_submit():
         try:
-            signin.disable_two_factor(current_user, form.password.data)
+            signin.disable_two_factor(signed_in_user(), form.password.data)
         except ServiceError as exc:
             discard_changes()
             flash(" ".join([exc.message, *exc.fields.values()]), "error")

@@ -9,6 +9,7 @@ from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from roster.auth import bp
+from roster.auth.sessions import signed_in_user
 from roster.auth.views import after_sign_in
 from roster.auth.forms import ConfirmForm, EditUserForm, SecurityForm, TokenForm, UserForm
 from roster.extensions import db
@@ -48,7 +49,7 @@ def security():
         if signin.set_require_two_factor(bool(form.require_two_factor.data)):
             flash("Two-factor sign-in is now " + ("required" if form.require_two_factor.data else "optional")
                   + " for administrators and billers.", "success")
-            me = current_user._get_current_object()
+            me = signed_in_user()  # its session version as the setting left it
             if signin.two_factor_required(me) and not me.two_factor_enabled:
                 return after_sign_in(me, None)  # the setting signed everyone concerned out; you set it up now
     return redirect(url_for("auth.users"))

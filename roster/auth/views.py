@@ -11,7 +11,7 @@ from flask_login import current_user, logout_user
 
 from roster.auth import bp
 from roster.auth.forms import CodeForm, ConfirmForm, LoginForm
-from roster.auth.sessions import PENDING_KEY, pending_user, remember_pending, start_session
+from roster.auth.sessions import PENDING_KEY, pending_user, remember_pending, signed_in_user, start_session
 from roster.extensions import db
 from roster.models import User, utcnow
 from roster.permissions import public
@@ -158,7 +158,7 @@ def logout():
     form = ConfirmForm()
     if form.validate_on_submit():
         if current_user.is_authenticated:
-            accounts.sign_out(current_user)  # every copy of this session cookie stops working
+            accounts.sign_out(signed_in_user())  # every copy of this session cookie stops working
         logout_user()
         session.clear()
         flash("You are signed out.", "info")

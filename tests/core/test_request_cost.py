@@ -3,6 +3,7 @@
 import re
 from contextlib import contextmanager
 
+import pytest
 import sqlalchemy as sa
 
 from roster.extensions import db
@@ -79,3 +80,34 @@ def test_local_time_answers_a_repeated_date_from_its_cache(app):
         assert local_time(at) == first and first.startswith("Fri, Nov 27, 2026, 3:00")
         assert local_time.cache_info().hits == hits + 1
         assert local_time(None) == "" and "4:00" in local_time(at, "America/New_York")
+
+
+def test_a_page_knows_its_user_as_plain_values_and_only_a_view_that_needs_the_record_loads_it(
+        app, client, login, count_queries):
+    from flask import template_rendered
+    from flask_login import current_user
+    from roster.auth.sessions import PageUser, signed_in_user
+    from roster.models import User
+
+    user = login("facilitator", name="Fay Cilitator")
+    seen = []
+
+    def record(sender, template, context, **extra):
+        who = current_user._get_current_object()
+        seen.append((who, [o for o in db.session.identity_map.values() if isinstance(o, User)]))
+        if isinstance(who, PageUser):  # the record, for a view that changes it: one more read, the same person
+            record_ = signed_in_user()
+            assert isinstance(record_, User) and (record_.id, record_.email) == (who.id, who.email)
+
+    with template_rendered.connected_to(record, app):
+        assert client.get("/frontdesk/today").status_code == 200
+    who, loaded = seen[0]
+    # no ORM User of every column per request: the row's columns the pages, permissions and steps read
+    assert isinstance(who, PageUser) and loaded == [], (who, loaded)
+    with app.app_context():
+        row = db.session.get(User, user.id)
+        assert (who.id, who.email, who.name, who.role, who.session_version, who.facilitator_id) == (
+            row.id, row.email, row.name, row.role, row.session_version, row.facilitator_id)
+        assert (who.must_change_password, who.two_factor_enabled, who.get_id()) == (False, False, row.get_id())
+    with pytest.raises(AttributeError):  # frozen: a view that writes to its user takes signed_in_user()
+        who.name = "changed"
