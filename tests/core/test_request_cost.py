@@ -111,3 +111,24 @@ def test_a_page_knows_its_user_as_plain_values_and_only_a_view_that_needs_the_re
         assert (who.must_change_password, who.two_factor_enabled, who.get_id()) == (False, False, row.get_id())
     with pytest.raises(AttributeError):  # frozen: a view that writes to its user takes signed_in_user()
         who.name = "changed"
+
+
+def test_a_page_asked_again_builds_no_address_and_each_path_prefix_keeps_its_own(client, login, monkeypatch):
+    from werkzeug.routing import MapAdapter
+
+    builds = []
+    build = MapAdapter.build
+    monkeypatch.setattr(MapAdapter, "build", lambda self, *a, **k: builds.append(a[0]) or build(self, *a, **k))
+    login("facilitator")
+    pages = {}
+    for prefix in ("", "/clinic"):
+        first = client.get("/frontdesk/today", base_url=f"http://localhost{prefix}").get_data(as_text=True)
+        del builds[:]
+        again = client.get("/frontdesk/today", base_url=f"http://localhost{prefix}").get_data(as_text=True)
+        # the stylesheet, script, account and sign-out links, the navigation and the other days' links:
+        # worked out once per app and path prefix (templating.cached_url), not on every page
+        assert builds == [] and again.count('href="') == first.count('href="') > 10, builds
+        pages[prefix] = again
+    assert 'href="/static/roster.css"' in pages[""] and 'href="/clinic/static/roster.css"' in pages["/clinic"]
+    assert 'action="/clinic/logout"' in pages["/clinic"] and 'action="/logout"' in pages[""]
+    assert pages["/clinic"].count('="/clinic/') == pages[""].count('="/') > 10

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased, selectinload
@@ -120,9 +121,9 @@ def arrivals(session_ids: list[int]) -> dict[int, int]:
 # --------------------------------------------------------------------------- a day
 
 
-@dataclass(frozen=True)
-class DayRow:
-    """One session of a day as the day's page shows it."""
+class DayRow(NamedTuple):
+    """One session of a day as the day's page shows it. A value (a tuple: made, hashed and compared without a
+    Python call): the day's cards are remembered by it (``templating.cached_macro``)."""
     id: int
     title: str
     tz: str  # the class's zone
@@ -148,7 +149,7 @@ def day_sessions(day: date, tz: str, facilitator_id: int | None = None) -> list[
         params["facilitator_id"] = facilitator_id
     # Core: plain rows, fetched at once (iterating the result fetched them one by one)
     rows = db.session.connection().execute(_day_statement(facilitator_id is not None), params).all()
-    return [DayRow(*row) for row in rows]
+    return list(map(DayRow._make, rows))
 
 
 @lru_cache(maxsize=2)
