@@ -10,7 +10,7 @@ from typing import NamedTuple
 from flask import Flask, current_app, g, request, url_for
 from flask_login import current_user
 from flask_babel import get_locale
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from roster.domain import locale_format as lf
 
@@ -153,6 +153,16 @@ def cached_macro(template: str, name: str, maxsize: int = 4096) -> Callable[...,
     return render
 
 
+# What a remembered part (``cached_macro``) writes where its forms' CSRF token goes: the token is new on every
+# request, the part is not. Markup, so written as it is: no text a page shows can produce it (its "<" is escaped).
+CSRF_SLOT = Markup("<csrf-token>")
+
+
+def with_csrf_token(html: Markup, token: str) -> Markup:
+    """``html`` with this request's CSRF ``token`` where its remembered parts wrote ``CSRF_SLOT``."""
+    return Markup(str.replace(html, CSRF_SLOT, escape(token)))
+
+
 def _call_macro(source, name: str, locale: str, *args) -> Markup:
     return getattr(source.module, name)(*args)  # ``locale``: part of the key (the macro's filters read it)
 
@@ -161,6 +171,7 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.globals.update(
         can=can,
         cached_url=cached_url,
+        csrf_slot=CSRF_SLOT,
         navigation_for_user=navigation_for_user,
         role_label=lambda role: ROLE_LABELS.get(role, role),
     )
@@ -175,4 +186,5 @@ def init_templating(app: Flask) -> None:
         tzname=lambda tz: lf.zone_name(tz or current_app.config["CLINIC_TIMEZONE"], clinic_locale()),
         local_iso_date=local_iso_date,            # 2026-11-27, for links
         isodate=lambda d: d.isoformat() if d else "",
+        with_csrf_token=with_csrf_token,
     )

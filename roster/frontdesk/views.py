@@ -91,6 +91,11 @@ def today():
 # --------------------------------------------------------------------------- one session
 
 
+# each caregiver the walk-in search shows, rendered once per distinct hit, session and its being open (a desk
+# types the same names again; a count or a check-in changes the hit)
+bp.add_app_template_global(cached_macro("frontdesk/_search_hit.html", "search_hit"), "walk_in_hits")
+
+
 @bp.get("/sessions/<int:session_id>", endpoint="session")
 @requires("frontdesk.checkin")
 def session_page(session_id: int):

@@ -146,6 +146,33 @@ def test_walk_in_found_by_part_of_the_phone_is_checked_in_as_a_walk_in(app, clie
     assert "Checked in for Walter Walker at" in again and "Check in for Walter Walker" not in again
 
 
+def test_remembered_walk_in_results_carry_each_requests_own_csrf_token(app, client, login, scene, build, monkeypatch):
+    from tests.conftest import DEMO_PASSWORD
+
+    desk = scene(sets=1)
+    other = desk.patient(first_name="Walter", last_name="Walker")
+    walker = build.caregiver([other], first_name="Wanda", last_name="Walker")
+    login("front_desk")
+    second = app.test_client()
+    assert second.post("/login", data={"email": build.user(role="front_desk").email,
+                                       "password": DEMO_PASSWORD}).status_code == 302
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    url = f"/frontdesk/sessions/{desk.session_id}/search?q=walker"
+    token = re.compile(r'name="csrf_token" value="([^"]+)"')
+    first = client.get(url).get_data(as_text=True)
+    hits = app.extensions["roster.cached_macro:frontdesk/_search_hit.html:search_hit"].cache_info
+    seen = hits()
+    again = second.get(url).get_data(as_text=True)  # the other desk's results come from memory...
+    assert (hits().hits - seen.hits, hits().misses - seen.misses) == (1, 0)
+    # ... with its own token where the form's goes, never the first desk's
+    assert "Check in for Walter Walker" in again and "csrf-token" not in again + first
+    assert token.sub("", first) == token.sub("", again) and token.findall(first) != token.findall(again)
+    assert second.post(checkin_url(desk), data={"caregiver_id": walker.id, "patient_id": other.id}).status_code == 400
+    [mine] = token.findall(again)
+    response = second.post(checkin_url(desk), data={"caregiver_id": walker.id, "patient_id": other.id, "csrf_token": mine})
+    assert response.status_code == 302 and len(checkins(app, desk.session_id)) == 1
+
+
 def test_search_needs_two_characters_and_says_when_nobody_matches(client, login, scene, build):
     desk = scene(sets=1)
     build.caregiver([], first_name="Lone", last_name="Quokka", phone="")

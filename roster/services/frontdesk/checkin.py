@@ -9,6 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -192,17 +193,17 @@ def _offer_other_patients(sets: list[PatientSet]) -> None:
 # --------------------------------------------------------------------------- walk-in search
 
 
-@dataclass
-class SearchOption:
+class SearchOption(NamedTuple):
     patient: Person
     checked_in_at: datetime | None  # this session's check-in of the pair, if any
     enrolled: bool
 
 
-@dataclass
-class SearchHit:
+class SearchHit(NamedTuple):
+    """A caregiver found and how they may be checked in. A value: the results are remembered by what they
+    show (``templating.cached_macro``)."""
     caregiver: Person
-    options: list[SearchOption]
+    options: tuple[SearchOption, ...]
 
 
 @lru_cache(maxsize=64)
@@ -258,17 +259,16 @@ def _walk_in_hits(session: ClassSession | DeskSession, stmts: list[sa.Select], p
         rows = connection.execute(_walk_in_rows(ids), params).all()
         if len({row[0] for row in rows}) >= params["limit"]:
             break
-    hits: dict[int, SearchHit] = {}
+    hits: dict[int, tuple[Person, list[SearchOption]]] = {}
     for cg_id, cg_first, cg_last, phone, p_id, p_first, p_last, checkin_id, checked_in_at, is_enrolled in rows:
         hit = hits.get(cg_id)
         if hit is None:
-            hit = hits[cg_id] = SearchHit(Person(cg_id, cg_first, cg_last, phone=phone), [])
+            hit = hits[cg_id] = (Person(cg_id, cg_first, cg_last, phone=phone), [])
         if p_id is not None:
-            hit.options.append(SearchOption(Person(p_id, p_first, p_last),
-                                            checked_in_at if checkin_id is not None else None, bool(is_enrolled)))
-    for hit in hits.values():
-        hit.options.sort(key=lambda option: _name_key(option.patient))
-    return list(hits.values())
+            hit[1].append(SearchOption(Person(p_id, p_first, p_last),
+                                       checked_in_at if checkin_id is not None else None, bool(is_enrolled)))
+    return [SearchHit(caregiver, tuple(sorted(options, key=lambda option: _name_key(option.patient))))
+            for caregiver, options in hits.values()]
 
 
 # what a desk types, one statement shape each: a surname's start, "Surname, First", phone digits (matching nobody)
