@@ -190,3 +190,30 @@ class Hl7Message(TimestampMixin, db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     patient: Mapped[Patient] = relationship()
+
+
+class PreflightTally(db.Model):
+    """What an export batch's new rows carry that the claim preflight looks at, counted once (the first
+    time the batch page asks; services/preflight_summary.py): one row per patient (lines, and lines whose
+    kept row lacks a date of birth, member id, payer or diagnosis), per payer name, per code and per
+    rendering NPI and facilitator, and one ``all`` row (the batch is counted). A batch's new rows never
+    change after the export; what does (the patient's address and sex, payers, fees, settings, fixed
+    charges, void rows) is read as it is on every page."""
+
+    __tablename__ = "preflight_tally"
+
+    export_batch_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("export_batch.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(8), primary_key=True)  # patient, payer, code, npi, all
+    key: Mapped[str] = mapped_column(sa.String(120), primary_key=True)
+    patient_id: Mapped[Optional[int]]
+    payer: Mapped[Optional[str]] = mapped_column(sa.String(80))
+    cpt: Mapped[Optional[str]] = mapped_column(sa.String(5))
+    npi: Mapped[Optional[str]] = mapped_column(sa.String(10))
+    facilitator_id: Mapped[Optional[int]]
+    lines: Mapped[int]
+    row_held: Mapped[int]
+    no_dob: Mapped[int]
+    no_member_id: Mapped[int]
+    no_payer: Mapped[int]
+    no_diagnosis: Mapped[int]

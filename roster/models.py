@@ -358,4 +358,5 @@ from roster.claim_models import (  # noqa: E402,F401
     Hl7Message,
     LineCharge,
     Payer,
+    PreflightTally,
 )

@@ -93,7 +93,7 @@ def settings_fixes(clinic: pf.ClinicFacts, purpose: str, lines: int,
             Tally(pf.Problem(code, message, "payer", payer.id), n) for code, message in pf.payer_problems(payer, purpose)),
             n))
     for cpt, has_fee, n in unfeed_codes:
-        if not has_fee:
+        if not has_fee and n:
             fixes.append(Fix("fee", cpt, f"Code {cpt}'s fee",
                              (Tally(pf.Problem("NO_FEE", pf.FEE_MESSAGE.format(cpt=cpt), "fee", cpt), n),), n))
     by_facilitator: dict[int | None, tuple[str | None, int]] = {}

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from roster.domain import claim_preflight as pf
 from roster.domain import preflight_summary as ps
 from roster.extensions import db
+from roster.models import PreflightTally
 from roster.services import clinic
 from roster.services.claim_facts import clinic_facts
 from roster.services.paging import clamp, page_count
@@ -51,61 +52,109 @@ def _flag(condition: str) -> str:
     return f"CASE WHEN {condition} THEN 1 ELSE 0 END"
 
 
-def _facts_sql(dialect: str, batch: bool, excluded: bool) -> str:
-    """Each line's facts, a rule on a patient's record already applied (1: the line has that problem)."""
-    j = _JSON[dialect]
+def _facts_sql(dialect: str, source: str) -> str:
+    """Each line's facts as its roster row has them, a rule on the row already applied (1: the line has that
+    problem). ``source``: ``new`` (a batch's new rows), ``void`` (its void rows, those already on a kept claim
+    left out), ``ready`` (a range's ready lines)."""
+    j, batch = _JSON[dialect], source != "ready"
     kept_dob = _flag(f"coalesce({j['get'].format('patient_dob')}, '') = ''")
     no_dob = (f"CASE WHEN bl.patient_dob IS NOT NULL THEN 0 WHEN {j['is_row']} THEN {kept_dob}"
               f" ELSE {_flag('p.dob IS NULL')} END" if batch else _flag("coalesce(bl.patient_dob, p.dob) IS NULL"))
-    flags = {
-        "no_address": _flag(" OR ".join(f"coalesce(p.{c}, '') = ''" for c in
-                                        ("address_line1", "address_city", "address_state", "address_zip"))),
-        "no_sex": "CASE WHEN p.sex IN ('F', 'M', 'U') THEN 0 ELSE 1 END",
-        "no_dob": no_dob,
-        "no_member_id": _flag(f"coalesce({_kept(dialect, 'member_id', 'member_id', batch)}, '') = ''"),
-        "no_diagnosis": (f"CASE WHEN {j['type']}(bl.diagnosis_codes) = 'array'"
-                         f" THEN {_flag(j['length'] + '(bl.diagnosis_codes) = 0')} ELSE 1 END"),
-    }
-    where = ("(bl.export_batch_id = :batch_id OR bl.void_batch_id = :batch_id)"
-             + (" AND bl.id NOT IN :excluded" if excluded else "")) if batch else (
-        "bl.status = 'ready' AND bl.date_of_service >= :date_from AND bl.date_of_service <= :date_to")
-    charge = ("LEFT OUTER JOIN line_charge lc ON lc.billing_line_id = bl.id", _flag("lc.billing_line_id IS NOT NULL")
-              ) if batch else ("", "0")
+    no_member_id = _flag(f"coalesce({_kept(dialect, 'member_id', 'member_id', batch)}, '') = ''")
+    where = {
+        "new": "bl.export_batch_id = :batch_id AND (bl.void_batch_id IS NULL OR bl.void_batch_id <> :batch_id)",
+        "void": "bl.void_batch_id = :batch_id",
+        "voids": "bl.void_batch_id = :batch_id AND bl.id NOT IN :excluded",
+        "ready": "bl.status = 'ready' AND bl.date_of_service >= :date_from AND bl.date_of_service <= :date_to",
+    }[source]
     return (
-        "SELECT bl.patient_id AS patient_id, "
-        + ", ".join(f"{sql} AS {name}" for name, sql in flags.items())
-        + f", coalesce({_kept(dialect, 'payer', 'payer', batch)}, '') AS payer, bl.cpt AS cpt,"
-        f" {charge[1]} AS fixed, bl.rendering_npi AS npi, bl.facilitator_id AS facilitator_id"
-        f" FROM billing_line bl JOIN patient p ON p.id = bl.patient_id {charge[0]} WHERE {where}"
+        f"SELECT bl.patient_id AS patient_id, {no_dob} AS no_dob,"
+        f" {no_member_id} AS no_member_id,"
+        f" CASE WHEN {j['type']}(bl.diagnosis_codes) = 'array'"
+        f" THEN {_flag(j['length'] + '(bl.diagnosis_codes) = 0')} ELSE 1 END AS no_diagnosis,"
+        f" coalesce({_kept(dialect, 'payer', 'payer', batch)}, '') AS payer, bl.cpt AS cpt, bl.rendering_npi AS npi,"
+        f" bl.facilitator_id AS facilitator_id FROM billing_line bl JOIN patient p ON p.id = bl.patient_id WHERE {where}"
     )
 
 
+TALLY_COLUMNS = ("kind", "key", "patient_id", "payer", "cpt", "npi", "facilitator_id", "lines", "row_held", "no_dob",
+                 "no_member_id", "no_payer", "no_diagnosis")
+_ZEROS = "0, 0, 0, 0, 0"
+
+
+def _tally_sql(dialect: str, source: str) -> str:
+    """The lines of ``source`` counted as ``preflight_tally`` keeps them (TALLY_COLUMNS)."""
+    held = "no_dob = 1 OR no_member_id = 1 OR payer = '' OR no_diagnosis = 1"
+    return (
+        f"SELECT * FROM (WITH f AS ({_facts_sql(dialect, source)})"
+        " SELECT 'patient' AS kind, CAST(patient_id AS TEXT) AS key, patient_id, CAST(NULL AS TEXT) AS payer,"
+        " CAST(NULL AS TEXT) AS cpt, CAST(NULL AS TEXT) AS npi, CAST(NULL AS INTEGER) AS facilitator_id,"
+        f" count(*) AS lines, sum({_flag(held)}) AS row_held,"
+        " sum(no_dob) AS no_dob, sum(no_member_id) AS no_member_id, sum(CASE WHEN payer = '' THEN 1 ELSE 0 END)"
+        " AS no_payer, sum(no_diagnosis) AS no_diagnosis FROM f GROUP BY patient_id"
+        f" UNION ALL SELECT 'payer', payer, NULL, payer, NULL, NULL, NULL, count(*), {_ZEROS} FROM f"
+        " WHERE payer <> '' GROUP BY payer"
+        f" UNION ALL SELECT 'code', cpt, NULL, NULL, cpt, NULL, NULL, count(*), {_ZEROS} FROM f GROUP BY cpt"
+        " UNION ALL SELECT 'npi', coalesce(npi, '') || '|' || coalesce(CAST(facilitator_id AS TEXT), ''), NULL, NULL,"
+        f" NULL, npi, facilitator_id, count(*), {_ZEROS} FROM f GROUP BY npi, facilitator_id"
+        f" UNION ALL SELECT 'all', '', NULL, NULL, NULL, NULL, NULL, count(*), {_ZEROS} FROM f) AS {source}_tally"
+    )
+
+
+def _keep_tally_sql(dialect: str) -> str:
+    columns = ", ".join(TALLY_COLUMNS)
+    return (f"INSERT INTO preflight_tally (export_batch_id, {columns}) SELECT :batch_id, {columns}"
+            f" FROM ({_tally_sql(dialect, 'new')}) AS t WHERE true ON CONFLICT DO NOTHING")
+
+
+_KEPT = f"SELECT {', '.join(TALLY_COLUMNS)} FROM preflight_tally WHERE export_batch_id = :batch_id"
 _CODES = ("no_address", "no_sex", "no_dob", "no_member_id", "no_payer", "no_diagnosis")
-_HELD = "no_address = 1 OR no_sex = 1 OR no_dob = 1 OR no_member_id = 1 OR payer = '' OR no_diagnosis = 1"
 
 
-def _statement(dialect: str, batch: bool, excluded: bool) -> str:
-    """One statement: every kind of row the summary needs (``kind`` says which), over the facts grouped once."""
-    sums = ", ".join(f"sum(n * {c}) AS {c}" if c != "no_payer" else "sum(CASE WHEN payer = '' THEN n ELSE 0 END)"
-                     " AS no_payer" for c in _CODES)
+def _statement(dialect: str, source: str, excluded: bool = False) -> str:
+    """One statement: every kind of row the summary needs (``kind`` says which). ``source``: ``kept`` (a batch:
+    its new rows as counted in preflight_tally, its void rows counted now) or ``ready`` (a range)."""
+    per_patient = "patient_id, lines, row_held, no_dob, no_member_id, no_payer, no_diagnosis"
+    if source == "ready":
+        ctes, fixed = f"t AS ({_tally_sql(dialect, 'ready')})", "0"
+        patients = "SELECT * FROM t WHERE kind = 'patient'"
+    else:
+        ctes = (f"tv AS ({_tally_sql(dialect, 'voids' if excluded else 'void')}),"
+                f" t AS ({_KEPT} UNION ALL SELECT * FROM tv)")
+        # the kept rows read straight from the table: its statistics give PostgreSQL a hash join with patients
+        patients = (f"SELECT {per_patient} FROM preflight_tally WHERE export_batch_id = :batch_id AND kind = 'patient'"
+                    f" UNION ALL SELECT {per_patient} FROM tv WHERE kind = 'patient'")
+        # a line whose charge was fixed on a claim needs no fee (asked only of a code without one; CROSS JOIN:
+        # SQLite goes from the fixed charges, not through the batch's lines, PostgreSQL picks by its statistics)
+        fixed = ("CASE WHEN EXISTS (SELECT 1 FROM fee WHERE fee.cpt = t.cpt) THEN 0 ELSE (SELECT count(*)"
+                 " FROM line_charge lc CROSS JOIN billing_line bl WHERE bl.id = lc.billing_line_id AND bl.cpt = t.cpt AND"
+                 " (bl.export_batch_id = :batch_id OR bl.void_batch_id = :batch_id)"
+                 + (" AND NOT (bl.void_batch_id = :batch_id AND bl.id IN :excluded)" if excluded else "") + ") END")
+    address = " OR ".join(f"coalesce(p.{c}, '') = ''" for c in
+                          ("address_line1", "address_city", "address_state", "address_zip"))
     none = ", ".join(f"NULL AS {c}" for c in _CODES)
     return (
-        f"WITH f AS ({_facts_sql(dialect, batch, excluded)}),"
-        " g AS (SELECT patient_id, no_address, no_sex, no_dob, no_member_id, no_diagnosis, payer, cpt, fixed, npi,"
-        " facilitator_id, count(*) AS n FROM f GROUP BY patient_id, no_address, no_sex, no_dob, no_member_id,"
-        " no_diagnosis, payer, cpt, fixed, npi, facilitator_id),"
-        f" held AS (SELECT patient_id, sum(n) AS lines, {sums} FROM g WHERE {_HELD} GROUP BY patient_id)"
-        " SELECT * FROM (SELECT 'patient' AS kind, p.mrn AS name, p.first_name || ' ' || p.last_name AS label,"
-        f" h.patient_id AS ref, h.lines AS lines, {', '.join('h.' + c for c in _CODES)}"
-        " FROM held h JOIN patient p ON p.id = h.patient_id"
-        " ORDER BY h.lines DESC, p.last_name, p.first_name, p.mrn LIMIT :limit OFFSET :offset) AS page"
-        f" UNION ALL SELECT 'patients', NULL, NULL, count(*), sum(lines), {', '.join(f'sum({c})' for c in _CODES)}"
-        " FROM held"
-        f" UNION ALL SELECT 'all', NULL, NULL, NULL, sum(n), {none} FROM g"
-        f" UNION ALL SELECT 'payer', payer, NULL, NULL, sum(n), {none} FROM g WHERE payer <> '' GROUP BY payer"
-        f" UNION ALL SELECT 'code', cpt, NULL, NULL, sum(n), {none} FROM g WHERE fixed = 0 GROUP BY cpt"
-        f" UNION ALL SELECT 'npi', g.npi, fa.name, g.facilitator_id, sum(g.n), {none} FROM g"
-        " LEFT OUTER JOIN facilitator fa ON fa.id = g.facilitator_id GROUP BY g.npi, g.facilitator_id, fa.name"
+        f"WITH {ctes},"
+        " pt AS (SELECT patient_id, sum(lines) AS lines, sum(row_held) AS row_held, sum(no_dob) AS no_dob,"
+        " sum(no_member_id) AS no_member_id, sum(no_payer) AS no_payer, sum(no_diagnosis) AS no_diagnosis"
+        f" FROM ({patients}) AS x GROUP BY patient_id),"
+        " pp AS (SELECT pt.*, p.mrn, p.first_name, p.last_name,"
+        f" {_flag(address)} AS a, CASE WHEN p.sex IN ('F', 'M', 'U') THEN 0 ELSE 1 END AS s"
+        " FROM pt JOIN patient p ON p.id = pt.patient_id),"
+        " h AS (SELECT patient_id, mrn, first_name, last_name, CASE WHEN a = 1 OR s = 1 THEN lines ELSE row_held END"
+        " AS held, a * lines AS no_address, s * lines AS no_sex, no_dob, no_member_id, no_payer, no_diagnosis FROM pp)"
+        " SELECT * FROM (SELECT 'patient' AS kind, mrn AS name, first_name || ' ' || last_name AS label,"
+        f" patient_id AS ref, held AS lines, {', '.join(_CODES)} FROM h WHERE held > 0"
+        " ORDER BY held DESC, last_name, first_name, mrn LIMIT :limit OFFSET :offset) AS page"
+        f" UNION ALL SELECT 'patients', NULL, NULL, count(*), sum(held), {', '.join(f'sum({c})' for c in _CODES)}"
+        " FROM h WHERE held > 0"
+        f" UNION ALL SELECT 'all', NULL, NULL, NULL, sum(lines), {none} FROM t WHERE kind = 'all'"
+        f" UNION ALL SELECT 'payer', payer, NULL, NULL, sum(lines), {none} FROM t WHERE kind = 'payer' GROUP BY payer"
+        f" UNION ALL SELECT 'code', t.cpt, NULL, NULL, sum(t.lines) - {fixed}, {none} FROM t WHERE t.kind = 'code'"
+        " GROUP BY t.cpt"
+        f" UNION ALL SELECT 'npi', t.npi, fa.name, t.facilitator_id, sum(t.lines), {none} FROM t"
+        " LEFT OUTER JOIN facilitator fa ON fa.id = t.facilitator_id WHERE t.kind = 'npi'"
+        " GROUP BY t.npi, t.facilitator_id, fa.name"
     )
 
 
@@ -138,28 +187,39 @@ def _summarize(rows, purpose: str, page: int) -> ps.Summary:
                       PATIENTS_PER_PAGE)
 
 
-def _run(batch: bool, params: dict, excluded: list[int], purpose: str, page: int | None) -> ps.Summary:
+def _run(source: str, params: dict, excluded: list[int], purpose: str, page: int | None) -> ps.Summary:
     conn = db.session.connection()
     pages_seen = max(page or 1, 1)
-    stmt = sa.text(_statement(conn.dialect.name, batch, bool(excluded)))
+    stmt = sa.text(_statement(conn.dialect.name, source, bool(excluded)))
     if excluded:
         stmt = stmt.bindparams(sa.bindparam("excluded", excluded, expanding=True))
     rows = conn.execute(stmt, {**params, "limit": PATIENTS_PER_PAGE,
                                "offset": (pages_seen - 1) * PATIENTS_PER_PAGE}).all()
     summary = _summarize(rows, purpose, pages_seen)
     if summary.patient_page != pages_seen and summary.patient_total:  # past the last page: show the last
-        return _run(batch, params, excluded, purpose, summary.patient_page)
+        return _run(source, params, excluded, purpose, summary.patient_page)
     return summary
 
 
+def keep_tally(batch_id: int) -> None:
+    """Count the batch's new rows once and keep the counts (one statement; a second caller at the same
+    moment adds nothing)."""
+    conn = db.session.connection()
+    conn.execute(sa.text(_keep_tally_sql(conn.dialect.name)), {"batch_id": batch_id})
+
+
 def batch_summary(batch_id: int, purpose: str = pf.X12, page: int | None = None) -> ps.Summary:
-    """What keeps a batch's rows off a valid claim file (void rows already on a kept claim need nothing)."""
+    """What keeps a batch's rows off a valid claim file (void rows already on a kept claim need nothing).
+    The first call counts the batch's new rows and keeps the counts; later calls read them."""
     from roster.services.claims import _claimed_line_ids
 
+    if db.session.scalar(sa.select(PreflightTally.lines).where(
+            PreflightTally.export_batch_id == batch_id, PreflightTally.kind == "all")) is None:
+        keep_tally(batch_id)
     excluded = sorted(_claimed_line_ids(batch_id)) if purpose == pf.X12 else []
-    return _run(True, {"batch_id": batch_id}, excluded, purpose, page)
+    return _run("kept", {"batch_id": batch_id}, excluded, purpose, page)
 
 
 def range_summary(date_from: date, date_to: date, purpose: str = pf.X12, page: int | None = None) -> ps.Summary:
     """What keeps the ready lines of a range off a valid claim file."""
-    return _run(False, {"date_from": date_from, "date_to": date_to}, [], purpose, page)
+    return _run("ready", {"date_from": date_from, "date_to": date_to}, [], purpose, page)
