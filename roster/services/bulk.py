@@ -26,9 +26,11 @@ def _is_json(column: sa.Column) -> bool:
     return isinstance(column.type, sa.JSON)
 
 
-def _recordset(table: sa.Table, names: tuple[str, ...], name: str, param: str):
+def _recordset(table: sa.Table, names: tuple[str, ...], name: str, param: str, extra: tuple = ()):
+    """The rows' recordset: ``names`` typed as ``table``'s columns, then ``extra`` ((name, type) pairs)."""
     columns = [sa.column(_POSITION, sa.Integer())] + [
-        sa.column(n, _NESTED if _is_json(table.c[n]) else table.c[n].type) for n in names]
+        sa.column(n, _NESTED if _is_json(table.c[n]) else table.c[n].type) for n in names] + [
+        sa.column(n, type_) for n, type_ in extra]
     rows = sa.func.json_to_recordset(sa.cast(sa.bindparam(param, type_=sa.Text()), sa.JSON))
     return rows.table_valued(*columns).render_derived(name=name, with_types=True)
 

@@ -24,7 +24,6 @@ from roster.models import BillingLine, Finding, utcnow
 from roster.services import audit
 from roster.services.billing.facts import HeldSession
 from roster.services.billing.statements import kind, one_of, per_kind, run
-from roster.services.bulk import insert_from_json, rows_param
 from roster.services.billing import day_totals, writes
 
 # What an exported line is compared on (S6): a difference voids it and adds a replacement.
@@ -33,6 +32,7 @@ CLAIM_IDENTITY = ("patient_mrn", "patient_last_name", "patient_first_name", "pat
 LINE_CONTENT = ("date_of_service", "units", "modifiers", "place_of_service", "diagnosis_codes",
                 "rendering_npi", "facilitator_id") + CLAIM_IDENTITY
 assert writes.UPDATED == ("status",) + LINE_CONTENT  # what an update writes
+assert writes.NEW_LINE == ("session_id", "patient_id", "cpt", "status") + LINE_CONTENT  # and a new line
 
 
 LINE_COLUMNS = ("id", "session_id", "patient_id", "cpt", "status") + LINE_CONTENT
@@ -110,10 +110,8 @@ _VOID = per_kind(lambda kind: sa.update(_LINE).where(one_of(kind, _LINE.c.id, "i
                  .values(status=LineStatus.VOID, voided_at=sa.bindparam("at")))
 _UPDATE = sa.update(_LINE).where(_LINE.c.id == sa.bindparam("line_id"))  # executemany: the SET from the rows
 _DELETE_LINES = per_kind(lambda kind: sa.delete(_LINE).where(one_of(kind, _LINE.c.id, "ids")))
-_NEW_LINE = ("session_id", "patient_id", "cpt", "status") + LINE_CONTENT
 _NEW_LINE_KEYS = (_LINE.c.id, _LINE.c.session_id, _LINE.c.patient_id, _LINE.c.cpt)
-_INSERT_LINES = {"sqlite": sa.insert(_LINE).returning(*_NEW_LINE_KEYS),
-                 "postgresql": insert_from_json(_LINE, _NEW_LINE).returning(*_NEW_LINE_KEYS)}
+_INSERT_LINES = {"sqlite": sa.insert(_LINE).returning(*_NEW_LINE_KEYS)}  # PostgreSQL's is part of `writes`
 _INSERT_FINDINGS = sa.insert(Finding.__table__)  # SQLite's (PostgreSQL's is part of `writes`)
 _DELETE_FINDINGS = per_kind(lambda kind: sa.delete(Finding.__table__).where(one_of(kind, Finding.__table__.c.id, "ids")))
 
@@ -127,6 +125,9 @@ class Reconciliation:
     before its replacement enters), the audit records (which need the new lines' ids), and
     the findings (stale ones deleted, new ones inserted). Re-evaluating 50 sessions costs a
     handful of statements, not 50 rounds of them, and so does closing a session of 16 patients.
+    On PostgreSQL, once the voids and deletes are done, the new lines go in the one statement
+    that writes the rest (`writes`): their audit records and findings name them by their key
+    (`writes.NewLine`), which that statement turns into their ids.
     """
 
     def __init__(self, events: Iterable[dict] = ()) -> None:
@@ -161,7 +162,7 @@ class Reconciliation:
                 self._new.append(row)
                 self._sums.add(row, 1)
                 self._audits.append(lambda row=row: _event(
-                    "line.create", self._new_ids[_row_key(row)], row["session_id"], None, _line_picture(row)))
+                    "line.create", self._line_id(row), row["session_id"], None, _line_picture(row)))
                 kept[draft.key] = row
                 continue
             if _content(line) != wanted or line.status != draft.status:
@@ -194,9 +195,8 @@ class Reconciliation:
         if self._deletes:
             self._delete_findings(self._stale_findings)
             run(_DELETE_LINES, {"ids": self._deletes})
-        if self._new:  # one live line per (session, patient, code): the key finds each new id
-            added = (execute(_INSERT_LINES["postgresql"], rows_param(_LINE, self._new, _NEW_LINE)) if pg
-                     else execute(_INSERT_LINES["sqlite"], self._new))
+        if self._new and not pg:  # one live line per (session, patient, code): the key finds each new id
+            added = execute(_INSERT_LINES["sqlite"], self._new)
             self._new_ids = {(sid, pid, cpt): line_id for line_id, sid, pid, cpt in added.tuples().all()}
         events = [event() for event in self._audits]
         stale, new_findings = [], []
@@ -204,9 +204,10 @@ class Reconciliation:
             gone, new = _replace_findings(*args, self._line_id)
             stale += gone
             new_findings += new
-        if pg:  # the rest in one statement, the shared day sums with it (writes.py)
-            writes.write_all(db.session.connection(), updates=self._updates, sums=self._sums.rows(),
-                             events=events, stale=stale, findings=new_findings)
+        if pg:  # the new lines and the rest in one statement, the shared day sums with it (writes.py)
+            writes.write_all(db.session.connection(), new=self._new, updates=self._updates,
+                             sums=self._sums.rows(), events=[writes.keyed(e, "entity_id") for e in events],
+                             stale=stale, findings=[writes.keyed(f, "line_id") for f in new_findings])
         else:
             audit.record_all(events)
             self._delete_findings(stale)
@@ -219,8 +220,13 @@ class Reconciliation:
         if ids:
             run(_DELETE_FINDINGS, {"ids": ids})
 
-    def _line_id(self, line: sa.Row | dict) -> int:
-        return self._new_ids[_row_key(line)] if isinstance(line, dict) else line.id
+    def _line_id(self, line: sa.Row | dict) -> int | writes.NewLine:
+        """A line's id; a new line's on PostgreSQL is known only inside the statement that adds it: its key
+        (`writes.NewLine`), which that statement turns into the id."""
+        if not isinstance(line, dict):
+            return line.id
+        key = _row_key(line)
+        return self._new_ids[key] if key in self._new_ids else writes.NewLine(*key)
 
     def _void(self, line: sa.Row) -> None:
         self._voids.append(line.id)
