@@ -114,16 +114,24 @@ _CODES = ("no_address", "no_sex", "no_dob", "no_member_id", "no_payer", "no_diag
 def _statement(dialect: str, source: str, excluded: bool = False) -> str:
     """One statement: every kind of row the summary needs (``kind`` says which). ``source``: ``kept`` (a batch:
     its new rows as counted in preflight_tally, its void rows counted now) or ``ready`` (a range)."""
-    per_patient = "patient_id, lines, row_held, no_dob, no_member_id, no_payer, no_diagnosis"
+    sums = ("sum(lines) AS lines, sum(row_held) AS row_held, sum(no_dob) AS no_dob, sum(no_member_id) AS no_member_id,"
+            " sum(no_payer) AS no_payer, sum(no_diagnosis) AS no_diagnosis")
     if source == "ready":
         ctes, fixed = f"t AS ({_tally_sql(dialect, 'ready')})", "0"
-        patients = "SELECT * FROM t WHERE kind = 'patient'"
+        patients = f"SELECT patient_id, {sums} FROM t WHERE kind = 'patient' GROUP BY patient_id"
     else:
         ctes = (f"tv AS ({_tally_sql(dialect, 'voids' if excluded else 'void')}),"
-                f" t AS ({_KEPT} UNION ALL SELECT * FROM tv)")
-        # the kept rows read straight from the table: its statistics give PostgreSQL a hash join with patients
-        patients = (f"SELECT {per_patient} FROM preflight_tally WHERE export_batch_id = :batch_id AND kind = 'patient'"
-                    f" UNION ALL SELECT {per_patient} FROM tv WHERE kind = 'patient'")
+                f" t AS ({_KEPT} AND kind <> 'patient' UNION ALL SELECT * FROM tv WHERE kind <> 'patient')")
+        # the kept rows (one a patient) read straight from the table, the few void rows added to them: no
+        # grouping of ten thousand rows, and statistics that give PostgreSQL a hash join with patients
+        both = ", ".join(f"k.{c} + coalesce(v.{c}, 0) AS {c}" for c in
+                         ("lines", "row_held", "no_dob", "no_member_id", "no_payer", "no_diagnosis"))
+        patients = (
+            f"SELECT k.patient_id, {both} FROM preflight_tally k LEFT OUTER JOIN tv v ON v.kind = 'patient'"
+            " AND v.patient_id = k.patient_id WHERE k.export_batch_id = :batch_id AND k.kind = 'patient'"
+            " UNION ALL SELECT patient_id, lines, row_held, no_dob, no_member_id, no_payer, no_diagnosis FROM tv v"
+            " WHERE v.kind = 'patient' AND NOT EXISTS (SELECT 1 FROM preflight_tally k WHERE"
+            " k.export_batch_id = :batch_id AND k.kind = 'patient' AND k.key = CAST(v.patient_id AS TEXT))")
         # a line whose charge was fixed on a claim needs no fee (asked only of a code without one; CROSS JOIN:
         # SQLite goes from the fixed charges, not through the batch's lines, PostgreSQL picks by its statistics)
         fixed = ("CASE WHEN EXISTS (SELECT 1 FROM fee WHERE fee.cpt = t.cpt) THEN 0 ELSE (SELECT count(*)"
@@ -135,16 +143,14 @@ def _statement(dialect: str, source: str, excluded: bool = False) -> str:
     none = ", ".join(f"NULL AS {c}" for c in _CODES)
     return (
         f"WITH {ctes},"
-        " pt AS (SELECT patient_id, sum(lines) AS lines, sum(row_held) AS row_held, sum(no_dob) AS no_dob,"
-        " sum(no_member_id) AS no_member_id, sum(no_payer) AS no_payer, sum(no_diagnosis) AS no_diagnosis"
-        f" FROM ({patients}) AS x GROUP BY patient_id),"
+        f" pt AS ({patients}),"
         " pp AS (SELECT pt.*, p.mrn, p.first_name, p.last_name,"
         f" {_flag(address)} AS a, CASE WHEN p.sex IN ('F', 'M', 'U') THEN 0 ELSE 1 END AS s"
         " FROM pt JOIN patient p ON p.id = pt.patient_id),"
         " h AS (SELECT patient_id, mrn, first_name, last_name, CASE WHEN a = 1 OR s = 1 THEN lines ELSE row_held END"
         " AS held, a * lines AS no_address, s * lines AS no_sex, no_dob, no_member_id, no_payer, no_diagnosis FROM pp)"
-        " SELECT * FROM (SELECT 'patient' AS kind, mrn AS name, first_name || ' ' || last_name AS label,"
-        f" patient_id AS ref, held AS lines, {', '.join(_CODES)} FROM h WHERE held > 0"
+        " SELECT 'patient' AS kind, mrn AS name, first_name || ' ' || last_name AS label,"
+        f" patient_id AS ref, held AS lines, {', '.join(_CODES)} FROM (SELECT * FROM h WHERE held > 0"
         " ORDER BY held DESC, last_name, first_name, mrn LIMIT :limit OFFSET :offset) AS page"
         f" UNION ALL SELECT 'patients', NULL, NULL, count(*), sum(held), {', '.join(f'sum({c})' for c in _CODES)}"
         " FROM h WHERE held > 0"

@@ -123,6 +123,17 @@ def test_the_summary_and_the_line_by_line_preflight_agree_on_every_rule(app, api
         found = _agree(claims.preflight_batch(batch), preflight_summary.batch_summary(batch))
         assert found == EVERY_RULE - {"NO_ADDRESS", "PAYER_WITHOUT_ID", "NO_FEE", "CLINIC_INCOMPLETE"}
 
+        # a correcting batch: the void rows of two corrected identities (counted as they are) and their new lines
+        db.session.commit()
+        for mrn in (mrns[1], mrns[5]):
+            clinic.call("patch", f"/patients/{mrn}", {"member_id": f"9ZZ{mrn}"})
+        correction = clinic.export("2026-02-01", "2026-02-28")["id"]
+        db.session.expire_all()
+        assert db.session.scalar(sa.select(sa.func.count()).where(BillingLine.void_batch_id == correction)) == 2
+        for purpose in (pf.X12, pf.HL7):
+            for _ in range(2):  # counted now, then read from the kept counts
+                _agree(claims.preflight_batch(correction, purpose), preflight_summary.batch_summary(correction, purpose))
+
 
 def test_the_pages_show_a_page_of_things_to_fix_and_of_messages_and_read_no_line(app, api, client, login,
                                                                                  count_queries, monkeypatch):
