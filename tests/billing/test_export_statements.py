@@ -178,3 +178,28 @@ def test_a_large_export_on_postgresql_is_claimed_in_parts_and_gives_way_while_ot
             BillingLine.status == "ready", BillingLine.date_of_service.between(first, last))) == 0
         assert db.session.scalar(sa.select(sa.func.count(BillingLine.id)).where(
             BillingLine.status == "exported", BillingLine.exported_row.is_(None))) == 0
+
+
+def test_a_paced_export_sees_a_desk_that_starts_working_after_its_first_part(app, request, count_queries, monkeypatch):
+    """PostgreSQL keeps pg_stat_activity as the transaction first saw it: the export drops that snapshot
+    before each look, so a desk that starts after the first part still makes the later parts pause."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        pytest.skip("SQLite is never paced")
+    from roster.services.billing import export, frozen
+
+    first, last = request.getfixturevalue("year")
+    pauses: list[float] = []
+    monkeypatch.setattr(export.time, "sleep", pauses.append)
+    app.config.update(EXPORT_PACED_ABOVE=0, EXPORT_SHARE=0.5)
+    claim, parts = frozen.claim_ready_lines, []
+    with app.app_context(), db.engine.connect() as desk:
+        def claim_then_a_desk_starts(*args):
+            parts.append(args)
+            if len(parts) == 2:  # after the first part's look: a desk opens its transaction
+                desk.execute(sa.select(sa.func.count(BillingLine.id)))
+            return claim(*args)
+
+        monkeypatch.setattr(frozen, "claim_ready_lines", claim_then_a_desk_starts)
+        _export(app, count_queries, first, last)
+        desk.rollback()
+    assert len(parts) == export.PARTS and len(pauses) == export.PARTS - 2, pauses  # every part from the second

@@ -91,6 +91,17 @@ _OTHERS_AT_WORK = sa.text(
     "AND state IN ('active', 'idle in transaction')")
 
 
+def _others_at_work() -> bool:
+    """Whether other connections are at work now. A transaction sees pg_stat_activity as it was at its first
+    look (a snapshot kept to its end), so the snapshot is dropped first: each part asks anew."""
+    conn = db.session.connection()
+    conn.execute(_FRESH_ACTIVITY)
+    return bool(conn.execute(_OTHERS_AT_WORK).scalar_one())
+
+
+_FRESH_ACTIVITY = sa.text("SELECT pg_stat_clear_snapshot()")
+
+
 def _claim(batch_id: int, date_from: date, date_to: date, count: int,
            progress: Callable[[int, str], None]) -> list[int]:
     """PostgreSQL: claim the range's ready lines; a large range gives way to other work as it goes.
@@ -118,7 +129,7 @@ def _claim(batch_id: int, date_from: date, date_to: date, count: int,
         started = time.perf_counter()
         ids += frozen.claim_ready_lines(batch_id, first, after - timedelta(days=1))
         progress(10 + 50 * n // (len(cuts) - 1), f"{len(ids)} of about {count} lines taken.")
-        if after <= date_to and pauses_left > 0 and db.session.connection().execute(_OTHERS_AT_WORK).scalar_one():
+        if after <= date_to and pauses_left > 0 and _others_at_work():
             pause = min(pauses_left, (time.perf_counter() - started) * (1 - share) / share)
             pauses_left -= pause
             time.sleep(pause)
