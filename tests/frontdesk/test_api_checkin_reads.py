@@ -115,6 +115,7 @@ def test_a_double_tap_that_waited_for_the_other_check_in_answers_with_it(app, ap
             for _ in range(200):
                 if watch.execute(waiting).scalar():
                     break
+                watch.rollback()  # pg_stat_activity is a snapshot kept until the transaction ends
                 time.sleep(0.02)
             else:
                 pytest.fail("the call never waited for the other INSERT")
