@@ -107,6 +107,9 @@ def _stamp_line(dtstamp: datetime) -> bytes:
     return lines[1] + b"\r\n"
 
 
+_KEPT_LINE = _stamp_line(_STAMP_KEPT)  # what each kept block holds, replaced by the feed's own
+
+
 @lru_cache(maxsize=64)
 def _vtimezone_for_years(tzid: str, first: int, last: int) -> icalendar.Timezone:
     return icalendar.Timezone.from_tzid(tzid, first_date=date(first, 1, 1), last_date=date(last + 1, 1, 1))
@@ -144,5 +147,5 @@ def build_calendar(name: str, events: list[FeedEvent], dtstamp: datetime) -> byt
     head = calendar.to_ical()
     end = b"END:VCALENDAR\r\n"
     assert head.endswith(end), head[-40:]
-    kept, stamp = _stamp_line(_STAMP_KEPT), _stamp_line(dtstamp)
-    return b"".join([head[:-len(end)], *(block.replace(kept, stamp, 1) for block, _ in blocks), end])
+    stamp = _stamp_line(dtstamp)
+    return b"".join([head[:-len(end)], *(block.replace(_KEPT_LINE, stamp, 1) for block, _ in blocks), end])

@@ -85,6 +85,8 @@ def export_range(date_from: date, date_to: date, user: User | None,
     return batch
 
 
+# A transaction sees pg_stat_activity as it first looked, until this drops that snapshot
+_FRESH_ACTIVITY = sa.text("SELECT pg_stat_clear_snapshot()")
 # Other connections to this database in the middle of a request (a statement running, or a transaction open)
 _OTHERS_AT_WORK = sa.text(
     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
@@ -97,9 +99,6 @@ def _others_at_work() -> bool:
     conn = db.session.connection()
     conn.execute(_FRESH_ACTIVITY)
     return bool(conn.execute(_OTHERS_AT_WORK).scalar_one())
-
-
-_FRESH_ACTIVITY = sa.text("SELECT pg_stat_clear_snapshot()")
 
 
 def _claim(batch_id: int, date_from: date, date_to: date, count: int,

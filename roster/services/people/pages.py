@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -92,8 +92,7 @@ def _attendance(patient_id: int, page: int | None, per_page: int) -> Page[Attend
     names: dict[int, list[str]] = defaultdict(list)
     for row in came:
         names[row.session_id].append(f"{row.first_name} {row.last_name}")
-    return Page([Attendance(s, tuple(names[s.id]), s.id in present) for s in sessions.items], sessions.page,
-                sessions.pages, sessions.total, sessions.more)
+    return replace(sessions, items=[Attendance(s, tuple(names[s.id]), s.id in present) for s in sessions.items])
 
 
 def _patient_lines(patient_id: int, page: int | None, per_page: int) -> Page[BillingLine]:
