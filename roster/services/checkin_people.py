@@ -9,7 +9,7 @@ from functools import lru_cache
 import sqlalchemy as sa
 
 from roster.extensions import db
-from roster.models import Caregiver, CaregiverLink, Patient
+from roster.models import Caregiver, CaregiverLink, Patient, mrn_key
 from roster.services import ServiceError
 
 
@@ -35,10 +35,11 @@ def resolve_patient_for(caregiver: Person, linked: list[tuple[Person, str]],
     if patient_mrn:
         if not isinstance(patient_mrn, str):
             raise ServiceError("The patient is not valid.", {"patient_mrn": "Must be text."})
+        wanted = mrn_key(patient_mrn)  # MRNs are unique without regard to case, as the undo and lookups read them
         for patient, relationship in linked:
-            if patient.mrn == patient_mrn:
+            if mrn_key(patient.mrn) == wanted:
                 return patient, relationship
-        patient = db.session.scalar(sa.select(Patient).where(Patient.mrn == patient_mrn))
+        patient = db.session.scalar(sa.select(Patient).where(Patient.mrn_key == wanted))
         if patient is None:
             raise ServiceError("The patient is not valid.", {"patient_mrn": f"No patient with MRN {patient_mrn}."})
         raise ServiceError(

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import OperationalError
 
 from roster.extensions import db
-from roster.models import AuditEvent, CheckIn
+from roster.models import AuditEvent, CaregiverLink, CheckIn
 from roster.services import attendance
 
 
@@ -125,3 +125,24 @@ def test_a_double_tap_that_waited_for_the_other_check_in_answers_with_it(app, ap
     assert (answers[0].get_json()["id"], answers[0].get_json()["created"]) == (other_id, False)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.action == "checkin.create")) == 0
+
+
+def test_a_check_in_finds_its_patient_by_mrn_without_regard_to_case(app, api, build, scene):
+    """MRNs are unique without regard to case (the undo, the patient look-ups): a check-in reads them so too."""
+    desk = scene(sets=1)
+    caregiver, patient = desk.caregivers[0], desk.patients[0]
+    other = build.patient(mrn=f"x{patient.mrn.lower()}")  # a second patient of this caregiver
+    with app.app_context():
+        db.session.add(CaregiverLink(caregiver_id=caregiver.id, patient_id=other.id, relationship="son"))
+        db.session.commit()
+    desk_api = api("front_desk")
+    path = f"/sessions/{desk.session_id}/checkins"
+    came = desk_api.post(path, json={"caregiver_id": caregiver.id, "patient_mrn": f" {patient.mrn.lower()} "})
+    assert came.status_code == 201 and came.get_json()["patient_mrn"] == patient.mrn, came.get_json()
+    unknown = desk_api.post(path, json={"caregiver_id": caregiver.id, "patient_mrn": "no-such-mrn"})
+    assert unknown.status_code == 422 and unknown.get_json()["error"]["fields"] == {
+        "patient_mrn": "No patient with MRN no-such-mrn."}
+    stranger = build.patient()
+    apart = desk_api.post(path, json={"caregiver_id": caregiver.id, "patient_mrn": stranger.mrn.lower()})
+    assert apart.status_code == 422 and apart.get_json()["error"]["fields"] == {
+        "patient_mrn": "This caregiver is not linked to that patient."}
