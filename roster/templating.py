@@ -40,15 +40,22 @@ def navigation_for_user() -> tuple[tuple[str, str, str], ...]:
     user = current_user
     if not user or not user.is_authenticated:
         return ()
-    key, known = (user.role, request.script_root), current_app.extensions.setdefault("roster.navigation", {})
-    links = known.get(key)
-    if links is None:
-        links = tuple((label, ep, url_for(ep)) for label, ep in NAVIGATION
-                      if (perm := permission_of(ep)) and role_can(user.role, perm))
-        if len(known) > 64:  # roles x prefixes: a handful
+    role = user.role
+    return _remembered("roster.navigation", (role, request.script_root), 65, lambda: tuple(  # roles x prefixes
+        (label, ep, url_for(ep)) for label, ep in NAVIGATION if (perm := permission_of(ep)) and role_can(role, perm)))
+
+
+def _remembered(name: str, key, limit: int, make: Callable):
+    """``make()``, remembered per app under ``name`` by ``key``; the memo starts over when it holds ``limit``
+    answers (its keys are few by nature: roles, path prefixes, the addresses pages use)."""
+    known = current_app.extensions.setdefault(name, {})
+    value = known.get(key)
+    if value is None:
+        value = make()
+        if len(known) >= limit:
             known.clear()
-        known[key] = links
-    return links
+        known[key] = value
+    return value
 
 
 def clinic_locale() -> str:
@@ -105,17 +112,9 @@ def cached_url(endpoint: str, **values) -> str:
     """``url_for(endpoint, **values)``, remembered per app by the path prefix, the endpoint and the values (which
     must be hashable). A relative address follows from these alone, as the navigation's do: every page wrote the
     same stylesheet, script and account links anew (``url_for`` costs ~15-50 µs)."""
-    key = (request.script_root, endpoint, *values.items())
-    known = current_app.extensions.get("roster.addresses")
-    if known is None:
-        known = current_app.extensions["roster.addresses"] = {}
-    address = known.get(key)
-    if address is None:
-        address = url_for(endpoint, **values)
-        if len(known) >= 1024:  # prefixes x endpoints x the values pages use (days, sessions)
-            known.clear()
-        known[key] = address
-    return address
+    # prefixes x endpoints x the values pages use (days, sessions)
+    return _remembered("roster.addresses", (request.script_root, endpoint, *values.items()), 1024,
+                       lambda: url_for(endpoint, **values))
 
 
 class AddressById(NamedTuple):
