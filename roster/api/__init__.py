@@ -11,7 +11,8 @@ bp = Blueprint("api", __name__)
 def authenticate_token():
     """Every API call carries `Authorization: Bearer <token>`; cookies are not used here."""
     from roster.services import clock
-    from roster.services.tokens import TOKEN_AND_USER, read_with_token
+    from roster.services.tokens import TOKEN_AND_USER
+    from roster.services.tokens import read_with_token as user_and_rows  # (not this module's decorator)
 
     if request.endpoint == "api.openapi":
         return
@@ -21,7 +22,7 @@ def authenticate_token():
         abort(401)
     reader = getattr(current_app.view_functions.get(request.endpoint), "_roster_read_with_token", None)
     statement, params = reader(request) if reader is not None else (TOKEN_AND_USER, None)
-    user, rows = read_with_token(raw.strip(), clock.now(), statement, params)
+    user, rows = user_and_rows(raw.strip(), clock.now(), statement, params)
     if user is None:
         abort(401)
     g.api_user = user

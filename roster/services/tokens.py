@@ -17,6 +17,7 @@ from roster.services import ServiceError, audit
 # last_used_at is written at most this often per token (no write on every API call)
 TOUCH_EVERY = timedelta(minutes=1)
 
+
 @dataclass(frozen=True)
 class ApiUser:
     """Who an API call acts for, as the API reads them: id and e-mail (the audit's actor, who checked in,
@@ -101,7 +102,6 @@ def read_with_token(raw: str, now: datetime, statement: sa.Select = TOKEN_AND_US
     if last_used_at is None or last_used_at <= now - TOUCH_EVERY:
         db.session.execute(TOUCH, {"token_id": token_id, "now": now, "stale": now - TOUCH_EVERY})
     return ApiUser(user_id, email, role), rows
-
 
 
 def with_token(columns: list, joined: sa.FromClause, onclause) -> sa.Select:
