@@ -240,12 +240,13 @@ def close_session(session_id: int):
     ended = parse_local(data.get("ended_at"), "ended_at", errors, "Actual end")
     if errors:
         raise ServiceError("The session could not be closed.", errors)
+    answer = billing.SessionAnswer(session)  # made from what the close wrote, not read back
     attendance.close_session(
         session, facilitator_id=data.get("facilitator_id"), started_at=started, ended_at=ended,
         patients_present=data.get("patients_present") if data.get("patients_present") is not None else [],
-        user=g.api_user,
+        user=g.api_user, answer=answer,
     )
-    return jsonify(billing.session_billing(session))
+    return jsonify(answer.billing())
 
 
 @bp.post("/sessions/<int:session_id>/reopen")

@@ -19,6 +19,7 @@ from roster.domain.statuses import SessionStatus
 from roster.extensions import db
 from roster.models import ClassSession, Facilitator, Patient, PatientPresence, User, utcnow
 from roster.services import Conflict, ServiceError, audit, billing, clock
+from roster.services.billing.evaluate import PairsRead, closed_pairs, closing_returns
 from roster.services.billing.locks import read_for_change
 
 
@@ -49,11 +50,13 @@ def close_session(
     ended_at: datetime,
     patients_present: list[str],
     user: User | None,
+    answer: billing.SessionAnswer | None = None,
 ):
     """Record who ran the session and when; mark it held; evaluate its billing.
 
     ``started_at``/``ended_at`` are wall-clock times in the class's zone.
     Closing again replaces these facts and re-evaluates (R15, R16).
+    ``answer``: the session's billing as the API answers it, made from what its re-evaluation wrote.
     """
     named = _named(facilitator_id)
     # patients, then the session, read again: before any check (on PostgreSQL with the facilitator named)
@@ -105,48 +108,53 @@ def close_session(
         changes |= billing.class_facts_to_keep(session)  # closing again keeps the facts it was held with (S8)
     if before["status"] != SessionStatus.HELD:
         changes["sequence"] = session.sequence + 1
-    marks = _write_closed(session, changes, facilitator)
+    marks, pairs = _write_closed(session, changes, facilitator)
     _replace_presence(session, {p.id for p in present}, user, marks)
     db.session.flush()  # the presence marks added, and their audit records
     closed = {"action": "session.close", "entity_type": "class_session", "entity_id": session.id,
               "session_id": session.id, "before": before,
               "after": audit.snapshot(session, CLOSE_AUDIT_FIELDS) | {"patients_present": sorted(patients_present)}}
     # its audit record written with the lines' own; its facts as it stands (flushed, locked)
-    billing.facts_changed(session_ids=[session.id], audit_events=[closed], written=[session])
+    billing.facts_changed(session_ids=[session.id], audit_events=[closed], written=[session], answer=answer,
+                          pairs_read=pairs)
     return session
 
 
-def _write_closed(session: ClassSession, changes: dict, facilitator: Facilitator | None) -> dict[int, int] | None:
+def _write_closed(session: ClassSession, changes: dict, facilitator: Facilitator | None
+                  ) -> tuple[dict[int, int] | None, PairsRead | None]:
     """UPDATE the session's row with these column values (and its ``updated_at``), as ONE Core statement,
     and make the loaded object say the same, as written (its facilitator too, so a caller that had loaded
     the old one does not bill with it): the ORM's unit of work cost more than the UPDATE. The row is
     locked already (`billing.lock_before_change`). On PostgreSQL the UPDATE also returns the session's
-    patient-present marks (patient -> mark id: `_replace_presence`; None: ask for them)."""
+    patient-present marks (patient -> mark id: `_replace_presence`) and what re-evaluation reads first, its
+    (patient, date) pairs and their sessions (`evaluate.PairsRead`; None, None: ask for them)."""
     changes = changes | {"updated_at": utcnow()}
     connection = db.session.connection()
     pg = connection.dialect.name == "postgresql"
-    written = connection.execute(_update_session(tuple(changes), pg), changes | {"session_id": session.id})
+    day = utc_to_local(changes["actual_start"], changes.get("held_timezone") or billing.session_timezone(session)).date()
+    written = connection.execute(_update_session(tuple(changes), pg), changes | {"session_id": session.id, "new_day": day})
     for key, value in (changes | {"actual_facilitator": facilitator}).items():
         set_committed_value(session, key, value)
     if not pg:
-        return None
-    mark_ids, patient_ids = written.one()
-    return dict(zip(patient_ids, mark_ids))
+        return None, None
+    mark_ids, patient_ids, *pairs = written.one()
+    return dict(zip(patient_ids, mark_ids)), closed_pairs(pairs, day)
 
 
 @lru_cache(maxsize=16)
-def _update_session(columns: tuple[str, ...], marks: bool) -> sa.Update:
+def _update_session(columns: tuple[str, ...], returns: bool) -> sa.Update:
     """The UPDATE of these columns of a session (built once per set: a close writes one of a few);
-    ``marks`` (PostgreSQL): returning its presence marks' ids and patients (two arrays, in id order)."""
+    ``returns`` (PostgreSQL): returning its presence marks' ids and patients (two arrays, in id order), then
+    its pairs (`evaluate.closing_returns`)."""
     table, presence = ClassSession.__table__, PatientPresence.__table__
     stmt = (sa.update(table).where(table.c.id == sa.bindparam("session_id"))
             .values({name: sa.bindparam(name, type_=table.c[name].type) for name in columns}))
-    if not marks:
+    if not returns:
         return stmt
     return stmt.returning(*(
         sa.func.array(sa.select(column).where(presence.c.session_id == table.c.id).order_by(presence.c.id)
                       .scalar_subquery(), type_=ARRAY(sa.Integer()))
-        for column in (presence.c.id, presence.c.patient_id)))
+        for column in (presence.c.id, presence.c.patient_id)), *closing_returns())
 
 
 def _replace_presence(session: ClassSession, patient_ids: set[int], user: User | None,

@@ -42,6 +42,7 @@ from roster.services.billing.facts import (
 from roster.services.billing.locks import lock_before_change
 from roster.services.billing.reading import (
     MAX_RANGE_DAYS,
+    SessionAnswer,
     finding_dict,
     line_dict,
     lines_between,
@@ -64,7 +65,7 @@ __all__ = [
     "HELD_FROM_CLASS", "SHOWN_TO_OTHERS", "class_fact", "class_facts_to_keep", "facts_changed", "lock_before_change", "forget_class_facts",
     "session_timezone",
     "CSV_CHUNK", "LINE_CONTENT", "LINE_STATUS_ORDER", "MAX_RANGE_DAYS", "NO_FACILITATOR_LABEL",
-    "ExportPage", "Review", "SessionFinding", "Total",
+    "ExportPage", "Review", "SessionAnswer", "SessionFinding", "Total",
     "date_of_service", "export_history", "export_page", "export_range", "finding_dict",
     "iter_batch_csv", "line_dict", "lines_between", "load_facts", "parse_range", "range_problems",
     "reevaluate_for_caregiver", "reevaluate_for_facilitator", "reevaluate_for_patients",

@@ -28,9 +28,10 @@ SQLite has one writer at a time (BEGIN IMMEDIATE): nothing to lock.
 from __future__ import annotations
 
 from datetime import date
-from typing import Iterable
+from typing import Iterable, NamedTuple, Sequence
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from roster.domain import billing as rules
 from roster.domain.recurrence import utc_to_local
@@ -42,6 +43,7 @@ from roster.services.billing import locks
 from roster.services.billing.facts import (HeldSession, held_session_rows, held_sessions, held_sessions_select,
                                            load_facts, sort_key)
 from roster.services.billing import stored
+from roster.services.billing.reading import SessionAnswer
 from roster.services.billing.reconcile import Reconciliation
 from roster.services.billing.statements import kind, one_of, per_kind, run
 
@@ -61,6 +63,8 @@ def facts_changed(
     own_facts_of: Iterable[int] = (),
     audit_events: Iterable[dict] = (),
     written: Iterable[ClassSession] = (),
+    answer: SessionAnswer | None = None,
+    pairs_read: PairsRead | None = None,
 ) -> list[int]:
     """Re-derive the lines of the sessions these changes touch; returns the ids evaluated.
 
@@ -72,6 +76,8 @@ def facts_changed(
     (on PostgreSQL in the one statement that ends the re-evaluation, `writes`). ``written``: named
     sessions the caller has just changed and flushed under their lock (`lock_before_change`): billing
     takes their facts from them as they stand (`HeldSession.of`) instead of reading them again.
+    ``answer``: a named session's billing as the API answers it, filled from what is read and written here.
+    ``pairs_read``: the named sessions' (patient, date) pairs and neighbours, read under their locks (`PairsRead`).
     """
     db.session.flush()
     direct = set(session_ids)
@@ -94,7 +100,11 @@ def facts_changed(
         # (A check-in another desk inserts meanwhile is evaluated again by that desk, which waits
         # for our locks.)
         settled = not locks.unlocked(ClassSession, direct)
-        own_pairs, lines_near = _pairs_and_lines_near(direct)
+        near_read = None
+        if pairs_read is not None and settled:
+            (own_pairs, near_read), lines_near, pairs_read = pairs_read, None, None
+        else:
+            own_pairs, lines_near = _pairs_and_lines_near(direct)
         found = pairs | own_pairs
         concerned = {p for p, _ in found}
         # The patients before the sessions: two desks changing two different sessions of one
@@ -104,8 +114,9 @@ def facts_changed(
         # so do the lines read with the pairs when every patient of theirs was locked already
         # (lock_before_change; SQLite), else they are read again below, under the lock.
         neighbours = None
-        if lines_near is not None and not pairs and not locks.unlocked(Patient, concerned):
-            neighbours = {sid for sid, pid, day in lines_near if (pid, day) in found}
+        if (lines_near, near_read) != (None, None) and not pairs and not locks.unlocked(Patient, concerned):
+            neighbours = near_read if near_read is not None else {
+                sid for sid, pid, day in lines_near if (pid, day) in found}
         locks.lock(Patient, patient_ids | concerned)
         targets, loaded = _targets(direct, patient_ids, facilitator_ids, found, neighbours)
         locks.lock(ClassSession, targets)
@@ -115,7 +126,7 @@ def facts_changed(
     covered = (patient_ids, found)
     # the caller's sessions as they stand: flushed, and locked since before they were read
     loaded |= {s.id: HeldSession.of(s) for s in written if s.id in direct and not locks.unlocked(ClassSession, [s.id])}
-    return _evaluate(sorted(targets), only, covered, loaded, events)
+    return _evaluate(sorted(targets), only, covered, loaded, events, answer)
 
 
 def reevaluate_sessions(session_ids: Iterable[int]) -> list[int]:
@@ -277,6 +288,46 @@ def _pairs_and_lines_near(session_ids: set[int]) -> tuple[set[tuple[int, date]],
     return pairs, near
 
 
+class PairsRead(NamedTuple):
+    """The (patient, date of service) pairs of the sessions a change names (`_pairs_of`) and the held sessions
+    with a live line for one of them (`_sessions_with_lines_for`), read in a statement that ran after those
+    sessions were locked (`lock_before_change`): the UPDATE that closes a session (`closing_returns`)."""
+
+    pairs: set[tuple[int, date]]
+    sessions: set[int]
+
+
+def closing_returns() -> list[sa.ColumnElement]:
+    """PostgreSQL: what the UPDATE of a session that closes it (parameters ``session_id`` and ``new_day``, its
+    date of service now) returns for `PairsRead` (`closed_pairs`): its check-ins' patients, its live lines'
+    patients and dates (in id order), and the held sessions with a live line for one of those pairs (the
+    check-ins' patients on the new day, the lines' own). Its own row is held now: it bills its check-ins."""
+    session, day = sa.bindparam("session_id", type_=sa.Integer()), sa.bindparam("new_day", type_=sa.Date())
+    own, other, held = BillingLine.__table__.alias("own"), BillingLine.__table__.alias("other"), ClassSession.__table__.alias("held")
+    checked_in = sa.select(CheckIn.patient_id).where(CheckIn.session_id == session).distinct()
+    live = (own.c.session_id == session, own.c.status != LineStatus.VOID)
+    of_held = (other.c.status != LineStatus.VOID, held.c.status == SessionStatus.HELD)
+    sessions = sa.union(
+        sa.select(other.c.session_id).join(held, held.c.id == other.c.session_id)
+        .where(other.c.patient_id == sa.any_(sa.func.array(checked_in.scalar_subquery())),
+               other.c.date_of_service == day, *of_held),
+        sa.select(other.c.session_id).select_from(own).join(other, sa.and_(
+            other.c.patient_id == own.c.patient_id, other.c.date_of_service == own.c.date_of_service))
+        .join(held, held.c.id == other.c.session_id).where(*live, *of_held),
+    )
+    return [sa.func.array(stmt.scalar_subquery(), type_=ARRAY(type_)) for stmt, type_ in (
+        (checked_in, sa.Integer()),
+        (sa.select(own.c.patient_id).where(*live).order_by(own.c.id), sa.Integer()),
+        (sa.select(own.c.date_of_service).where(*live).order_by(own.c.id), sa.Date()),
+        (sessions, sa.Integer()))]
+
+
+def closed_pairs(returned: Sequence, day: date) -> PairsRead:
+    """`PairsRead` from what `closing_returns` returned (``day``: the ``new_day`` it was given)."""
+    checked_in, patients, dates, sessions = returned
+    return PairsRead({(patient, day) for patient in checked_in} | set(zip(patients, dates)), set(sessions))
+
+
 def _sessions_with_lines_for(pairs: set[tuple[int, date]]) -> set[int]:
     """Held sessions with a live line for one of these (patient, date of service) pairs."""
     if not pairs:
@@ -290,9 +341,10 @@ def _sessions_with_lines_for(pairs: set[tuple[int, date]]) -> set[int]:
 
 def _evaluate(ids: list[int], only: frozenset[int] | None = None,
               covered: tuple[set[int], set[tuple[int, date]]] = (set(), set()),
-              loaded: dict[int, HeldSession | None] | None = None, events: list[dict] = ()) -> list[int]:
+              loaded: dict[int, HeldSession | None] | None = None, events: list[dict] = (),
+              answer: SessionAnswer | None = None) -> list[int]:
     """Evaluate these sessions together; with ``only``, just those patients' lines and findings
-    (``loaded``: sessions already read under their lock)."""
+    (``loaded``: sessions already read under their lock; ``answer``: see `facts_changed`)."""
     if not ids:
         audit.record_all(list(events))
         return []
@@ -312,7 +364,7 @@ def _evaluate(ids: list[int], only: frozenset[int] | None = None,
     others = _same_day_lines(held, set(sessions), only, covered)
     evaluations.update(rules.evaluate_day(held, policy, others=others, only=only))
     existing, old_findings = read.lines, read.findings
-    writes = Reconciliation(events)
+    writes = Reconciliation(events, answer)
     for sid in ids:
         if sid in sessions:
             writes.add(sessions[sid], facts[sid], evaluations[sid], existing.get(sid, []), old_findings.get(sid, []))

@@ -65,19 +65,25 @@ def session_billing(session: ClassSession) -> dict:
     """A session's billing as the API answers it: its lines (void ones too) with their findings, and
     its findings once per patient and code, all in id order; each with its patient's MRN as it is now."""
     line_rows, finding_rows = _SESSION_BILLING.apart({"session": session.id})
+    return billing_answer(session, sorted(line_rows), [row[1:] for row in sorted(finding_rows)])
+
+
+def billing_answer(session: ClassSession, lines: list[tuple], findings: list[tuple]) -> dict:
+    """`session_billing`'s answer from the session's lines ((id, session, date, cpt, units, modifiers, place,
+    diagnoses, npi, status, export batch, void batch, its patient's MRN), in id order) and findings ((line,
+    patient, code, severity, rule, message, its patient's MRN), in id order)."""
     on_line: dict[int, list[dict]] = {}
     seen, top = set(), []
-    for f_id, line_id, patient_id, code, severity, rule, message, mrn in sorted(finding_rows):
+    for line_id, patient_id, code, severity, rule, message, mrn in findings:
         shown = {"code": code, "severity": severity, "rule": rule, "patient_mrn": mrn, "message": message}
         if line_id is not None:
             on_line.setdefault(line_id, []).append(shown)
         if (patient_id, code) not in seen:
             seen.add((patient_id, code))
             top.append(shown)
-    lines = []
-    for (line_id, session_id, day, cpt, units, modifiers, place, diagnoses, npi, status, batch, void_batch,
-         mrn) in sorted(line_rows):
-        lines.append({
+    out = []
+    for line_id, session_id, day, cpt, units, modifiers, place, diagnoses, npi, status, batch, void_batch, mrn in lines:
+        out.append({
             "id": line_id, "session_id": session_id, "date_of_service": day.isoformat(), "patient_mrn": mrn,
             "cpt": cpt, "units": units, "modifiers": list(modifiers or []), "place_of_service": place,
             "diagnosis_codes": list(diagnoses or []), "rendering_npi": npi, "status": status,
@@ -89,9 +95,36 @@ def session_billing(session: ClassSession) -> dict:
         "session_id": session.id,
         "status": session.status,
         "date_of_service": date_of_service(session).isoformat(),
-        "lines": lines,
+        "lines": out,
         "findings": top,
     }
+
+
+class SessionAnswer:
+    """One session's billing as `session_billing` answers it, made from what a re-evaluation of the session
+    read and wrote (`facts_changed(answer=…)`: the API close) instead of read back. Re-evaluation hands over
+    the session's lines and findings as they now stand, in id order, each with its patient (`fill`), and the
+    MRNs of the patients it read (their facts: as stored now, read in this transaction); another patient's
+    (a void line's, no longer attending) is asked for. Not filled (the session was not evaluated): read."""
+
+    def __init__(self, session: ClassSession) -> None:
+        self.session = session
+        self._filled: tuple[list[tuple], list[tuple], dict[int, str]] | None = None
+
+    def fill(self, lines: list[tuple], findings: list[tuple], mrns: dict[int, str]) -> None:
+        """``lines`` as `billing_answer` takes them and ``findings`` without their MRNs, each ending with its
+        patient's id instead (a finding's may be None); ``mrns``: patient -> MRN."""
+        self._filled = (lines, findings, mrns)
+
+    def billing(self) -> dict:
+        if self._filled is None:
+            return session_billing(self.session)
+        lines, findings, mrns = self._filled
+        missing = {row[-1] for row in lines + findings if row[-1] is not None} - mrns.keys()
+        if missing:
+            mrns = mrns | dict(db.session.execute(sa.select(Patient.id, Patient.mrn).where(Patient.id.in_(missing))).tuples().all())
+        return billing_answer(self.session, [row[:-1] + (mrns[row[-1]],) for row in lines],
+                              [row[:-1] + (None if row[-1] is None else mrns[row[-1]],) for row in findings])
 
 
 def lines_between(

@@ -23,6 +23,7 @@ from roster.extensions import db
 from roster.models import BillingLine, Finding, utcnow
 from roster.services import audit
 from roster.services.billing.facts import HeldSession
+from roster.services.billing.reading import SessionAnswer
 from roster.services.billing.statements import kind, one_of, per_kind, run
 from roster.services.billing import day_totals, writes
 
@@ -35,7 +36,7 @@ assert writes.UPDATED == ("status",) + LINE_CONTENT  # what an update writes
 assert writes.NEW_LINE == ("session_id", "patient_id", "cpt", "status") + LINE_CONTENT  # and a new line
 
 
-LINE_COLUMNS = ("id", "session_id", "patient_id", "cpt", "status") + LINE_CONTENT
+LINE_COLUMNS = ("id", "session_id", "patient_id", "cpt", "status") + LINE_CONTENT + ("export_batch_id", "void_batch_id")
 FINDING_COLUMNS = ("id", "session_id", "line_id", "patient_id", "code", "severity", "rule", "message",
                    "date_of_service")
 
@@ -130,8 +131,11 @@ class Reconciliation:
     (`writes.NewLine`), which that statement turns into their ids.
     """
 
-    def __init__(self, events: Iterable[dict] = ()) -> None:
-        """``events``: audit records (`audit.record_all`'s dicts) to write first, with the lines' own."""
+    def __init__(self, events: Iterable[dict] = (), answer: SessionAnswer | None = None) -> None:
+        """``events``: audit records (`audit.record_all`'s dicts) to write first, with the lines' own;
+        ``answer``: a session whose billing, as written, is handed to it (`SessionAnswer.fill`)."""
+        self._answer = answer
+        self._answered: tuple | None = None  # what `add` did to that session's lines
         self._audits: list[Callable[[], dict]] = [lambda event=event: event for event in events]
         self._findings: list[tuple[HeldSession, date, rules.Evaluation, dict, list[sa.Row]]] = []
         self._voids: list[int] = []
@@ -144,6 +148,15 @@ class Reconciliation:
 
     def add(self, session: HeldSession, facts: rules.SessionFacts, evaluation: rules.Evaluation,
             lines: list[sa.Row], old_findings: list[sa.Row]) -> None:
+        if self._answer is not None and session.id == self._answer.session.id:
+            done = (len(self._voids), len(self._updates), len(self._deletes), len(self._new))
+            self._add(session, facts, evaluation, lines, old_findings)
+            self._answered = (lines, *done, {pid: p.mrn for pid, p in facts.patients.items()})
+        else:
+            self._add(session, facts, evaluation, lines, old_findings)
+
+    def _add(self, session: HeldSession, facts: rules.SessionFacts, evaluation: rules.Evaluation,
+             lines: list[sa.Row], old_findings: list[sa.Row]) -> None:
         dos = facts.date_of_service
         live = {(l.patient_id, l.cpt): l for l in lines if l.status != LineStatus.VOID}
         kept: dict[tuple[int, str], sa.Row | dict] = {}
@@ -200,14 +213,18 @@ class Reconciliation:
             self._new_ids = {(sid, pid, cpt): line_id for line_id, sid, pid, cpt in added.tuples().all()}
         events = [event() for event in self._audits]
         stale, new_findings = [], []
+        answered = None
         for args in self._findings:
             gone, new = _replace_findings(*args, self._line_id)
             stale += gone
             new_findings += new
+            if self._answered is not None and args[0].id == self._answer.session.id:
+                answered = ([f for f in args[4] if f.id not in gone], new)
         if pg:  # the new lines and the rest in one statement, the shared day sums with it (writes.py)
-            writes.write_all(db.session.connection(), new=self._new, updates=self._updates,
-                             sums=self._sums.rows(), events=[writes.keyed(e, "entity_id") for e in events],
-                             stale=stale, findings=[writes.keyed(f, "line_id") for f in new_findings])
+            added = writes.write_all(db.session.connection(), new=self._new, updates=self._updates,
+                                     sums=self._sums.rows(), events=[writes.keyed(e, "entity_id") for e in events],
+                                     stale=stale, findings=[writes.keyed(f, "line_id") for f in new_findings])
+            self._new_ids = {(sid, pid, cpt): line_id for line_id, sid, pid, cpt in added}
         else:
             audit.record_all(events)
             self._delete_findings(stale)
@@ -215,6 +232,36 @@ class Reconciliation:
                 execute(_INSERT_FINDINGS, new_findings)
             self._sums.apply()  # the shared sums last
         _forget_loaded({args[0].id for args in self._findings}, set(self._deletes))
+        if answered is not None:
+            self._fill_answer(*answered)
+
+    def _fill_answer(self, kept_findings: list[sa.Row], new_findings: list[dict]) -> None:
+        """Hand the answered session's lines and findings, as now written, to its `SessionAnswer`: its stored
+        lines less those deleted, voided or updated as written, then the new ones (ids above every stored
+        one); the findings kept, then the new ones (inserted in this order, after every stored one)."""
+        lines, voids, updates, deletes, new, mrns = self._answered
+        voided, deleted = set(self._voids[voids:]), set(self._deletes[deletes:])
+        updated = {row["line_id"]: row for row in self._updates[updates:]}
+        out = []
+        for line in lines:
+            if line.id in deleted:
+                continue
+            now = updated.get(line.id, line._mapping)
+            out.append((line.id, line.session_id, now["date_of_service"], line.cpt, now["units"], now["modifiers"],
+                        now["place_of_service"], now["diagnosis_codes"], now["rendering_npi"],
+                        LineStatus.VOID if line.id in voided else now["status"], line.export_batch_id,
+                        line.void_batch_id, line.patient_id))
+        for row in self._new[new:]:
+            out.append((self._new_ids[_row_key(row)], row["session_id"], row["date_of_service"], row["cpt"], row["units"],
+                        row["modifiers"], row["place_of_service"], row["diagnosis_codes"], row["rendering_npi"],
+                        row["status"], None, None, row["patient_id"]))
+        findings = [(f.line_id, f.patient_id, f.code, f.severity, f.rule, f.message, f.patient_id) for f in kept_findings]
+        for f in new_findings:
+            line_id = f["line_id"]
+            if isinstance(line_id, writes.NewLine):
+                line_id = self._new_ids[tuple(line_id)]
+            findings.append((line_id, f["patient_id"], f["code"], f["severity"], f["rule"], f["message"], f["patient_id"]))
+        self._answer.fill(sorted(out, key=lambda row: row[0]), findings, mrns)
 
     def _delete_findings(self, ids: list[int]) -> None:
         if ids:

@@ -3,8 +3,9 @@
 Once the new lines are in (their ids are known), what is left — the lines' updates, the review's
 sums by day (`day_totals`), the audit records, the findings no longer found and the new ones —
 touches five different sets of rows with nothing between them to order: one statement of
-data-modifying CTEs (``WITH … AS (UPDATE …), … INSERT …``) writes them all, each part with its rows
-as one JSON parameter (`services/bulk.py`; a part with no rows gets ``[]`` and writes nothing).
+data-modifying CTEs (``WITH … AS (UPDATE …), … SELECT``) writes them all, each part with its rows
+as one JSON parameter (`services/bulk.py`; a part with no rows gets ``[]`` and writes nothing), and
+answers the new lines' ids (`reconcile` hands them to the API close's answer).
 Four round trips fewer per re-evaluation, and the sums a day's closes all add to are locked by the
 last statement before the commit, for the shortest time (each upsert locks its keys in key order).
 
@@ -74,8 +75,8 @@ _PARTS = (
     ("sums", day_totals.upsert("sums")),
     ("events", _insert_keyed(_EVENT, audit.EVENT_COLUMNS, "entity_id", "events")),
     ("stale", sa.delete(_FINDING).where(one_of("postgresql", _FINDING.c.id, "stale"))),
+    ("findings", _insert_keyed(_FINDING, NEW_FINDING, "line_id", "findings")),
 )
-_LAST = ("findings", _insert_keyed(_FINDING, NEW_FINDING, "line_id", "findings"))
 
 
 @cache
@@ -83,19 +84,20 @@ def _sql(dialect: sa.Dialect) -> str:
     def text(stmt: sa.Executable) -> str:
         return stmt.compile(dialect=dialect).string
     parts = ", ".join(f"{name}_written AS ({text(stmt)})" for name, stmt in _PARTS)
-    return f"WITH {parts} {text(_LAST[1])}"
+    return f"WITH {parts} SELECT id, session_id, patient_id, cpt FROM new_written"
 
 
 def write_all(connection: sa.Connection, *, new: list[dict], updates: list[dict], sums: list[dict],
-              events: list[dict], stale: list[int], findings: list[dict]) -> None:
+              events: list[dict], stale: list[int], findings: list[dict]) -> list[tuple[int, int, int, str]]:
     """Lines added (rows of `NEW_LINE`, in their order), lines updated (rows with ``line_id`` and the
     `UPDATED` columns), day sums moved (`day_totals.Moves.rows`), audit records (`audit.record_all`'s
     dicts, made by `keyed` on ``entity_id``), findings deleted (ids) and added (rows of `NEW_FINDING`, made
-    by `keyed` on ``line_id``): one statement, nothing sent when there is nothing to write."""
+    by `keyed` on ``line_id``): one statement, nothing sent when there is nothing to write. Returns the new
+    lines' (id, session, patient, code)."""
     if not (new or updates or sums or events or stale or findings):
-        return
+        return []
     key, now = tuple(name for name, _ in _KEY), utcnow()
-    connection.exec_driver_sql(_sql(connection.dialect), {
+    return connection.exec_driver_sql(_sql(connection.dialect), {
         "new": bulk.rows_json(_LINE, new, NEW_LINE),
         "created_at": now,  # the new lines' defaults
         "updates": bulk.rows_json(_LINE, updates, ("id",) + UPDATED, {"id": "line_id"}),
@@ -104,4 +106,4 @@ def write_all(connection: sa.Connection, *, new: list[dict], updates: list[dict]
         "events": bulk.rows_json(_EVENT, audit.event_rows(events), audit.EVENT_COLUMNS + key),
         "stale": stale,
         "findings": bulk.rows_json(_FINDING, findings, NEW_FINDING + key),
-    })
+    }).all()
