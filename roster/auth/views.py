@@ -107,10 +107,13 @@ def login():
     status = 200
     if form.validate_on_submit():
         attempt, candidate = signin.admit_password(form.email.data, request.remote_addr or "", utcnow(), limits())
-        # The one early commit of a view: the attempt is counted, and its throttle rows released,
+        # The early commits of this view: the attempt is counted, and its throttle rows released,
         # before the slow password hash runs outside any transaction. The rest commits as usual.
         db.session.commit()
         outcome = signin.check_password(attempt, candidate, form.email.data, form.password.data)
+        # And once more straight after it: a success takes back its charge on the rows every sign-in
+        # shares (this address, everyone), which are then not held while the session starts.
+        db.session.commit()
         if outcome.status == "ok":
             return after_sign_in(outcome.user, request.args.get("next"))
         if outcome.status == "code":

@@ -67,11 +67,12 @@ def admit_password(email: str, addr: str, now: datetime, limits=None) -> tuple[t
     """
     throttle.clean_stale(now)
     email = normalise_email(email)
-    attempt = throttle.admit(throttle.password_buckets(email, addr, limits or throttle.DEFAULT_LIMITS), now)
     row = db.session.execute(
         sa.select(User.id, User.password_hash, User.active).where(User.email == email)
-    ).first() if attempt.admitted else None
-    return attempt, Candidate(*row) if row else None
+    ).first()
+    # The charge comes last, so the throttle's shared rows are held only until the caller's commit.
+    attempt = throttle.admit(throttle.password_buckets(email, addr, limits or throttle.DEFAULT_LIMITS), now)
+    return attempt, Candidate(*row) if row and attempt.admitted else None
 
 
 def check_password(attempt: throttle.Attempt, candidate: Candidate | None, email: str, password: str) -> Outcome:
@@ -85,8 +86,8 @@ def check_password(attempt: throttle.Attempt, candidate: Candidate | None, email
                          after={"email": normalise_email(email)[:254]})
             return Outcome("delayed", wait=attempt.wait)
         return Outcome("invalid")
-    throttle.forgive(attempt)
     user = db.session.get(User, candidate.user_id)
+    throttle.forgive(attempt)  # last: the caller commits straight after, releasing the shared rows
     return Outcome("code" if user.two_factor_enabled else "ok", user)
 
 

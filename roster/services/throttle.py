@@ -1,10 +1,9 @@
 """Attempt throttling that holds under parallel requests.
 
 Every attempt is counted *before* the secret is checked, by one atomic
-``UPDATE … WHERE unlocked RETURNING`` per bucket (rows are created with
-``INSERT … ON CONFLICT DO NOTHING``), so sixteen parallel guesses cannot
-read the same count and all slip through: the database serialises them on
-the row. The attempt that reaches a bucket's limit sets ``locked_until`` in
+``INSERT … ON CONFLICT DO UPDATE … WHERE unlocked RETURNING`` over all its
+buckets, so sixteen parallel guesses cannot read the same count and all slip
+through: the database serialises them on the rows. The attempt that reaches a bucket's limit sets ``locked_until`` in
 the same statement; each further counted failure doubles the delay up to a
 cap, and failures older than the bucket's window are forgotten, so no one
 holds a lock forever. A success forgives what it was charged.
@@ -89,9 +88,34 @@ def _insert():
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(LoginThrottle)
 
 
+def _charge_values(name: str, limit: Limit, now: datetime) -> dict:
+    """A bucket's row as a first failure makes it (what the upsert inserts when the row is new)."""
+    first_delay = limit.delay(1)
+    return {"bucket": name, "failures": 1, "last_failure_at": now,
+            "locked_until": None if first_delay is None else now + first_delay}
+
+
+def _charged(table: sa.Table, limit: Limit, now: datetime) -> tuple:
+    """One more failure on an existing row: its new count (a stale count starts again) and delay."""
+    stale = sa.or_(table.c.last_failure_at.is_(None), table.c.last_failure_at < now - limit.window)
+    new_count = sa.case((stale, 1), else_=table.c.failures + 1)
+    steps = limit.delay_steps()
+    new_lock = sa.case(
+        (new_count < limit.free, sa.null()),
+        *[(new_count == n, now + limit.delay(n)) for n in steps[:-1]],
+        else_=now + limit.cap,
+    )
+    return new_count, new_lock
+
+
 def admit(buckets: dict[str, Limit], now: datetime) -> Attempt:
     """Charge one attempt to every bucket, or refuse it without charging when any is delayed.
 
+    All buckets are charged by one ``INSERT … ON CONFLICT DO UPDATE … WHERE unlocked RETURNING``:
+    its rows are taken in the order written (sorted, so parallel attempts lock them the same way
+    round) and the shared ones (this address, everyone) are held for one statement, not one round
+    trip per bucket: sixteen desks signing in at once queued behind each other's locks otherwise.
+    A bucket delayed meanwhile is locked but not updated, so it is missing from what comes back.
     The caller commits at once (before checking the secret) so the rows are not
     held while a password hash is computed.
     """
@@ -103,39 +127,29 @@ def admit(buckets: dict[str, Limit], now: datetime) -> Attempt:
     ).all()
     if waiting:
         return Attempt(False, buckets, max(row.locked_until for row in waiting) - now)
-    db.session.execute(
-        _insert().values([{"bucket": name, "failures": 0} for name in names])
-        .on_conflict_do_nothing(index_elements=["bucket"])
-    )
-    charged: list[str] = []
-    until = None
+    counts, locks = [], []
     for name in names:
-        limit = buckets[name]
-        stale = sa.or_(table.c.last_failure_at.is_(None), table.c.last_failure_at < now - limit.window)
-        new_count = sa.case((stale, 1), else_=table.c.failures + 1)
-        steps = limit.delay_steps()
-        new_lock = sa.case(
-            (new_count < limit.free, sa.null()),
-            *[(new_count == n, now + limit.delay(n)) for n in steps[:-1]],
-            else_=now + limit.cap,
-        )
-        row = db.session.execute(
-            table.update()
-            .where(table.c.bucket == name,
-                   sa.or_(table.c.locked_until.is_(None), table.c.locked_until <= now))
-            .values(failures=new_count, locked_until=new_lock, last_failure_at=now)
-            .returning(table.c.failures, table.c.locked_until)
-        ).first()
-        if row is None:  # another attempt locked it a moment ago: undo what this one was charged
-            _uncharge(charged, buckets)
-            until = db.session.scalar(sa.select(table.c.locked_until).where(table.c.bucket == name))
-            return Attempt(False, buckets, (until - now) if until else timedelta(0))
-        charged.append(name)
-        if row.locked_until is not None:
-            until = max(until or row.locked_until, row.locked_until)
-    if until is None:
+        new_count, new_lock = _charged(table, buckets[name], now)
+        counts.append((table.c.bucket == name, new_count))
+        locks.append((table.c.bucket == name, new_lock))
+    insert = _insert().values([_charge_values(name, buckets[name], now) for name in names])
+    rows = db.session.execute(
+        insert.on_conflict_do_update(
+            index_elements=["bucket"],
+            set_={"failures": sa.case(*counts), "locked_until": sa.case(*locks), "last_failure_at": now},
+            where=sa.or_(table.c.locked_until.is_(None), table.c.locked_until <= now),
+        ).returning(table.c.bucket, table.c.failures, table.c.locked_until)
+    ).all()
+    charged = {row.bucket for row in rows}
+    missed = [name for name in names if name not in charged]
+    if missed:  # another attempt locked one a moment ago: undo what this one was charged
+        _uncharge(sorted(charged), buckets)
+        until = db.session.scalar(sa.select(sa.func.max(table.c.locked_until)).where(table.c.bucket.in_(missed)))
+        return Attempt(False, buckets, (until - now) if until else timedelta(0))
+    locked = [row.locked_until for row in rows if row.locked_until is not None]
+    if not locked:
         return Attempt(True, buckets)
-    return Attempt(True, buckets, wait=until - now, locked_now=True)
+    return Attempt(True, buckets, wait=max(locked) - now, locked_now=True)
 
 
 def forgive(attempt: Attempt, clear: tuple[str, ...] = ("pair:", "email:", "code:")) -> None:

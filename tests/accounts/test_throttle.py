@@ -138,3 +138,18 @@ def test_passwords_are_hashed_with_scrypt_unless_configured(app, monkeypatch):
         assert hash_password("a-long-password").startswith("pbkdf2:sha256:1000$")
         monkeypatch.delitem(app.config, "PASSWORD_HASH_METHOD")
         assert hash_password("a-long-password").startswith("scrypt:")
+
+
+def test_a_sign_in_charges_every_bucket_in_one_statement_after_reading_the_account(app, build, count_queries):
+    """Sixteen desks signing in at once queue on the rows every sign-in shares (this address,
+    everyone): the charge holds them for one statement, the last before the early commit, not
+    one round trip per bucket followed by the account's read."""
+    user = build.user("biller")
+    with app.test_request_context(method="POST"), count_queries() as counter:
+        attempt, candidate = signin.admit_password(user.email, "198.51.100.7", utcnow())
+        assert attempt.admitted and candidate is not None and candidate.user_id == user.id
+        db.session.rollback()
+    touching = [s for s in counter.statements if "login_throttle" in s]
+    writes = [s for s in touching if not s.lstrip().upper().startswith(("SELECT", "DELETE"))]
+    assert len(writes) == 1 and "ON CONFLICT" in writes[0].upper(), touching
+    assert "login_throttle" in counter.statements[-1]  # nothing runs between the charge and the commit
