@@ -36,11 +36,24 @@ with ``BEGIN IMMEDIATE``, like a request that lost a race, so no write ever runs
 timeout runs out answers 503 with Retry-After and says Roster is busy (``is_busy``), never
 "database is locked". The journal is in
 WAL mode so readers outside a transaction are never blocked.
+
+PostgreSQL: a GET or HEAD request reads without a transaction (``postgresql_readers``): the
+connection is in autocommit, so its plain SELECTs cost no BEGIN and no COMMIT (a round trip each).
+At READ COMMITTED, PostgreSQL's level, each statement of a transaction sees the data as it stands
+when the statement starts, which is what a statement run on its own sees: a page reads the same
+rows either way. The first statement that is not a plain read (``plain_read``: a write, a row
+lock, ``set_config``, a sequence, an advisory lock, a savepoint, a server-side cursor, anything but
+SELECT or a reading WITH) turns the connection back to transactions before it runs: psycopg begins
+one with it, the request goes on in it, and it commits (or rolls back) as any request's. Nothing
+ran before it but plain reads, which a transaction would have seen alike, so the request is not run
+again (a ``SET LOCAL``, or ``set_config(…, true)``, begins the transaction the statements after it
+read it in). A view marked ``writes_when_read`` runs in a transaction from the start.
 """
 
 from __future__ import annotations
 
 import random
+import re
 import select
 import time
 
@@ -67,6 +80,8 @@ def init_engines(app: Flask) -> None:
                 sqlite_transactions(engine, app.config.get("SQLITE_BUSY_TIMEOUT_MS", SQLITE_BUSY_TIMEOUT_MS))
             elif engine.dialect.name == "postgresql":
                 event.listen(engine, "checkout", drop_closed_connection)
+                event.listen(engine, "checkout", no_reader_left)
+                postgresql_readers(engine)
 
 
 def drop_closed_connection(dbapi_connection, connection_record, connection_proxy) -> None:
@@ -81,6 +96,65 @@ def drop_closed_connection(dbapi_connection, connection_record, connection_proxy
     poll.register(dbapi_connection.fileno(), select.POLLIN | select.POLLPRI)
     if poll.poll(0):
         raise DisconnectionError("the server ended the connection")
+
+
+def no_reader_left(dbapi_connection, connection_record, connection_proxy) -> None:
+    """A pooled connection never starts a request in autocommit (``postgresql_readers`` ends it with the
+    reader's commit or rollback; this is the belt to those braces)."""
+    if connection_record.info.pop(READER, None):
+        _transactions_again(dbapi_connection)
+
+
+def postgresql_readers(engine: Engine) -> None:
+    """A GET reads without BEGIN and COMMIT (autocommit) until a statement needs a transaction (the module's
+    docstring)."""
+
+    @event.listens_for(engine, "begin")
+    def on_begin(conn):
+        if _reads_only():
+            conn.connection.dbapi_connection.autocommit = True  # idle: psycopg only notes it
+            conn.info[READER] = True
+        else:
+            conn.info.pop(READER, None)  # the info outlives a checkout: never let a writer inherit it
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def on_end(conn):  # before the driver's commit or rollback: a reader's connection is idle, nothing to end
+        if conn.info.pop(READER, None):
+            _transactions_again(conn.connection.dbapi_connection)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def before_statement(conn, cursor, statement, parameters, context, executemany):
+        if conn.info.get(READER) and (executemany or not plain_read(statement)
+                                      or context.execution_options.get("stream_results")):
+            del conn.info[READER]  # from this statement on, the request runs in a transaction
+            _transactions_again(conn.connection.dbapi_connection)
+
+
+def _transactions_again(dbapi_connection) -> None:
+    if dbapi_connection.autocommit:
+        dbapi_connection.autocommit = False
+
+
+_NOT_PLAIN = re.compile(
+    r"\b(INSERT|UPDATE|DELETE|MERGE|SHARE|INTO)\b"  # writes, row locks (FOR UPDATE/SHARE), SELECT INTO
+    r"|\b(set_config|nextval|setval|pg_advisory\w*|pg_try_advisory\w*|txid_current\w*|pg_current_xact_id\w*"
+    r"|pg_notify|lo_\w+)\s*\(",
+    re.IGNORECASE)
+_READ_HEAD = re.compile(r"[\s(]*(SELECT|WITH)\b", re.IGNORECASE)
+_PLAIN_READS: dict[str, bool] = {}  # by statement text: a request's statements are the same few strings
+
+
+def plain_read(statement: str) -> bool:
+    """A SELECT (or a WITH of SELECTs) that writes nothing, locks no row and sets nothing: PostgreSQL runs it
+    alike in a transaction or on its own. When in doubt, not (it then runs in a transaction, as before)."""
+    known = _PLAIN_READS.get(statement)
+    if known is None:
+        known = bool(_READ_HEAD.match(statement)) and not _NOT_PLAIN.search(statement)
+        if len(_PLAIN_READS) >= 4096:
+            _PLAIN_READS.clear()
+        _PLAIN_READS[statement] = known
+    return known
 
 
 def sqlite_transactions(engine: Engine, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> None:

@@ -8,6 +8,7 @@ and one waitlisted.
 from __future__ import annotations
 
 import sqlite3
+from contextlib import contextmanager
 import threading
 
 import pytest
@@ -244,3 +245,93 @@ def test_on_sqlite_a_read_never_waits_for_the_write_lock_and_a_get_that_writes_t
     assert client.get("/api/v1/writing", headers=headers).status_code == 200 and audited() == 1
     with impatient.app_context():
         db.engine.dispose()
+
+
+@contextmanager
+def on_the_wire(app):
+    """PostgreSQL: what each request sends, in order: ("SQL", statement) and ("CMD", BEGIN/COMMIT/ROLLBACK), each a
+    round trip; and whether every connection went back to the pool out of autocommit."""
+    import psycopg
+
+    sent: list[tuple[str, str]] = []
+    checked_in: list[bool] = []
+    with app.app_context():
+        engine = db.engine
+    command = psycopg.Connection._exec_command
+
+    def exec_command(self, cmd, *args, **kwargs):
+        sent.append(("CMD", bytes(cmd).decode().split()[0]))
+        return command(self, cmd, *args, **kwargs)
+
+    def statement(conn, cursor, text, parameters, context, executemany):
+        sent.append(("SQL", text))
+
+    def checkin(dbapi_connection, record):
+        checked_in.append(dbapi_connection.autocommit)
+
+    psycopg.Connection._exec_command = exec_command
+    sa.event.listen(engine, "before_cursor_execute", statement)
+    sa.event.listen(engine.pool, "checkin", checkin)
+    try:
+        yield sent, checked_in
+    finally:
+        psycopg.Connection._exec_command = command
+        sa.event.remove(engine, "before_cursor_execute", statement)
+        sa.event.remove(engine.pool, "checkin", checkin)
+
+
+@pytest.mark.postgres_only
+def test_on_postgresql_a_get_reads_without_begin_and_commit_and_begins_a_transaction_when_it_writes(
+        app, build, failing_app):
+    """A GET's plain reads run in autocommit (no BEGIN, no COMMIT: two round trips fewer); its first statement that
+    is not a plain read begins a transaction (psycopg sends BEGIN with it), which commits when the view returns and
+    rolls back, with what it wrote, when it raises; no connection goes back to the pool in autocommit."""
+    from roster.services import audit
+    from roster.transactions import plain_read
+    from tests.builders import PASSWORD
+
+    user = build.user(role="front_desk")
+    scene = make_scene(build, sets=1)
+
+    def read_then_write(how: str):
+        db.session.get(ClassSession, scene.session_id)
+        audit.record("test.get_that_writes", "user", user.id)
+        db.session.flush()
+        if how == "crash":
+            raise _Boom("after writing")
+        return "written"
+
+    failing_app.add_url_rule("/test/read-then-write/<how>", "read_then_write", read_then_write)
+    client = failing_app.test_client()
+    assert client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 302
+
+    def audited() -> int:
+        with app.app_context():
+            return db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)
+                                     .where(AuditEvent.action == "test.get_that_writes"))
+
+    with on_the_wire(failing_app) as (sent, checked_in):
+        assert client.get("/healthz").status_code == 200
+        assert client.get("/frontdesk/today").status_code == 200
+        reads = list(sent)
+        sent.clear()
+        assert client.get("/test/read-then-write/crash").status_code == 500
+        crashed = list(sent)
+        sent.clear()
+        assert client.get("/test/read-then-write/keep").status_code == 200
+    kinds = [kind for kind, _ in reads]
+    assert kinds == ["SQL", "SQL", "SQL"], reads  # the user; the user and the day: no BEGIN, no COMMIT
+    # the user, the session, then the INSERT, which psycopg sends after a BEGIN (this listener hears it first)
+    assert [kind if kind == "SQL" else text for kind, text in crashed] == ["SQL", "SQL", "SQL", "BEGIN", "ROLLBACK"]
+    assert crashed[2][1].lstrip().upper().startswith("INSERT") and audited() == 1  # only the kept one is left
+    assert [kind if kind == "SQL" else text for kind, text in sent] == ["SQL", "SQL", "SQL", "BEGIN", "COMMIT"]
+    assert checked_in and not any(checked_in), checked_in
+
+    assert plain_read('SELECT "user".id FROM "user" WHERE "user".id = %(id)s')
+    assert plain_read("WITH day AS (SELECT 1 AS x) SELECT x FROM day")
+    for statement in ("SELECT id FROM billing_line WHERE id = 1 FOR UPDATE", "SELECT 1 FOR KEY SHARE",
+                      "WITH gone AS (DELETE FROM check_in RETURNING id) SELECT id FROM gone",
+                      "SELECT set_config('plan_cache_mode', 'force_generic_plan', true)", "SELECT nextval('s')",
+                      "SELECT pg_advisory_xact_lock(1)", "SET LOCAL jit = off", "SAVEPOINT sa_1",
+                      "INSERT INTO audit_event (action) VALUES ('x')", "SELECT id INTO copy FROM patient"):
+        assert not plain_read(statement), statement
