@@ -58,6 +58,15 @@ class BillingLine(TimestampMixin, db.Model):
         ),
         # the review's counts and totals of a range read this index alone (no table rows)
         sa.Index("ix_billing_line_totals", "date_of_service", "status", "cpt", "facilitator_id", "units"),
+        # A batch's lines and voids are found by these; a line outside a batch has no entry (a line is
+        # written without them, and an export's claim, which rewrites every line it takes, writes one
+        # index entry fewer). Every reader asks for a batch (`= :id`), which implies IS NOT NULL.
+        sa.Index("ix_billing_line_export_batch_id", "export_batch_id",
+                 sqlite_where=sa.text("export_batch_id IS NOT NULL"),
+                 postgresql_where=sa.text("export_batch_id IS NOT NULL")),
+        sa.Index("ix_billing_line_void_batch_id", "void_batch_id",
+                 sqlite_where=sa.text("void_batch_id IS NOT NULL"),
+                 postgresql_where=sa.text("void_batch_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -76,13 +85,9 @@ class BillingLine(TimestampMixin, db.Model):
         sa.ForeignKey("facilitator.id", ondelete="SET NULL")
     )
     status: Mapped[str] = mapped_column(sa.String(10))
-    export_batch_id: Mapped[Optional[int]] = mapped_column(
-        sa.ForeignKey("export_batch.id", ondelete="RESTRICT"), index=True
-    )
+    export_batch_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("export_batch.id", ondelete="RESTRICT"))
     voided_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    void_batch_id: Mapped[Optional[int]] = mapped_column(
-        sa.ForeignKey("export_batch.id", ondelete="RESTRICT"), index=True
-    )
+    void_batch_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("export_batch.id", ondelete="RESTRICT"))
     # The patient's claim identity the line was derived with (S6): a change voids an exported line.
     patient_mrn: Mapped[Optional[str]] = mapped_column(sa.String(40))
     patient_last_name: Mapped[Optional[str]] = mapped_column(sa.String(80))
