@@ -112,6 +112,7 @@ def _check_in_pair(session: ClassSession, caregiver: Person, patient: Person, re
     connection = db.session.connection()
     audited = connection.dialect.name == "postgresql"
     if audited:  # the record as audit.record_all writes it, for a walk-in and for an enrolled pair
+        billing.enter_gate([session.id], exclusive=False)  # a close under way ends first (locks.SESSION_GATE)
         walk_in, enrolled = audit.event_rows([_created(session, caregiver, patient, kind, values["relationship"], late)
                                               for kind in (True, False)])
         values |= {"audit_at": walk_in["at"], "audit_actor_id": walk_in["actor_id"],
@@ -123,7 +124,7 @@ def _check_in_pair(session: ClassSession, caregiver: Person, patient: Person, re
     if not audited:  # written now, through Core: the ORM's unit of work cost more than the INSERT
         audit.record_all([_created(session, caregiver, patient, checkin.walk_in, checkin.relationship, late,
                                    checkin.id)])
-    _after_attendance_change(session)
+    _after_attendance_change(session, checkin.session_status if audited else None)
     return CheckInResult(checkin, True, caregiver, patient)
 
 
@@ -156,6 +157,7 @@ def undo_check_in(
     audited = connection.dialect.name == "postgresql"
     after = after_the_fact(session) or None
     if audited:  # the records as audit.record_all writes them
+        billing.enter_gate([session.id], exclusive=False)  # a close under way ends first (locks.SESSION_GATE)
         record, = audit.event_rows([{}])
         params |= {"audit_at": record["at"], "audit_actor_id": record["actor_id"],
                    "audit_actor_label": record["actor_label"], "audit_after": json.dumps(after)}
@@ -175,7 +177,7 @@ def undo_check_in(
                        "checked_in_at": row.checked_in_at.isoformat(), "checked_in_by_id": row.checked_in_by_id},
             "after": after,
         } for row in sorted(rows, key=lambda r: r.id)])
-    _after_attendance_change(session)
+    _after_attendance_change(session, rows[0].session_status if audited else None)
     return len(rows)
 
 
@@ -207,6 +209,12 @@ def set_present(session: ClassSession, patient: Patient, present: bool, user: Us
     return True
 
 
-def _after_attendance_change(session: ClassSession) -> None:
-    if session.status == SessionStatus.HELD:
+def _after_attendance_change(session: ClassSession, status: str | None = None) -> None:
+    """Re-evaluate the session's billing if it is held: ``status`` as the change's own statement read it
+    after the session's gate (PostgreSQL); else read again after the gate, or (SQLite, whose one writer
+    read it under the write lock) as loaded."""
+    if status is None and db.session.get_bind().dialect.name == "postgresql":
+        billing.enter_gate([session.id], exclusive=False)
+        status = db.session.scalar(sa.select(ClassSession.status).where(ClassSession.id == session.id))
+    if (status or session.status) == SessionStatus.HELD:
         billing.facts_changed(session_ids=[session.id])

@@ -11,7 +11,7 @@ from functools import lru_cache
 
 import sqlalchemy as sa
 
-from roster.models import AuditEvent, CheckIn, Patient
+from roster.models import AuditEvent, CheckIn, ClassSession, Patient
 
 _CHECKIN = CheckIn.__table__
 # what a check-in's caller reads of its row (the API's answer, the desk's message, the audit on SQLite)
@@ -19,6 +19,9 @@ ANSWER = ("id", "caregiver_id", "checked_in_at", "walk_in", "relationship")
 _NAMES = ", ".join(ANSWER)
 _PAIR = "session_id = :session_id AND caregiver_id = :caregiver_id AND patient_id = :patient_id"
 CREATED = sa.column("created", sa.Boolean())  # a check-in's row: made by this statement, or the one that stood
+# PostgreSQL: the session's status as the statement reads it, after the session's gate (`billing.enter_gate`)
+SESSION_STATUS = sa.column("session_status", sa.String())
+_STATUS = "(SELECT status FROM class_session WHERE class_session.id = :session_id)"
 
 
 @lru_cache(maxsize=2)
@@ -57,11 +60,11 @@ def check_in_insert(audited: bool) -> sa.TextClause:
         "added.id, CAST(:session_id AS INTEGER), CAST(CAST(:audit_before AS TEXT) AS JSON), "
         "CAST(CASE WHEN added.walk_in THEN CAST(:after_walk_in AS TEXT) ELSE CAST(:after_enrolled AS TEXT) END AS JSON) "
         "FROM added) "
-        f"SELECT {_NAMES}, true AS created FROM added UNION ALL SELECT {_NAMES}, false FROM check_in "
-        f"WHERE {_PAIR} AND NOT EXISTS (SELECT 1 FROM added)"
+        f"SELECT {_NAMES}, true AS created, {_STATUS} AS session_status FROM added UNION ALL "
+        f"SELECT {_NAMES}, false, NULL FROM check_in WHERE {_PAIR} AND NOT EXISTS (SELECT 1 FROM added)"
     )
     types.append(sa.bindparam("audit_at", type_=AuditEvent.__table__.c.at.type))
-    return sa.text(statement).bindparams(*types).columns(*answer, CREATED)
+    return sa.text(statement).bindparams(*types).columns(*answer, CREATED, SESSION_STATUS)
 
 
 @lru_cache(maxsize=1)
@@ -116,7 +119,9 @@ def undo_delete(by: str, audited: bool) -> sa.Executable:
     audited_cte = sa.insert(audit).from_select(
         ["at", "actor_id", "actor_label", "action", "entity_type", "entity_id", "session_id", "before", "after"],
         records).cte("audited")
-    return sa.select(*(r[name] for name in UNDONE)).add_cte(audited_cte)
+    status = sa.select(ClassSession.__table__.c.status).where(
+        ClassSession.__table__.c.id == sa.bindparam("session_id", type_=sa.Integer)).scalar_subquery()
+    return sa.select(*(r[name] for name in UNDONE), status.label("session_status")).add_cte(audited_cte)
 
 
 def _text(value: str):

@@ -39,7 +39,7 @@ from roster.services.billing.facts import (
     load_facts,
     session_timezone,
 )
-from roster.services.billing.locks import lock_before_change
+from roster.services.billing.locks import enter_gate, lock_before_change
 from roster.services.billing.reading import (
     MAX_RANGE_DAYS,
     SessionAnswer,
@@ -62,7 +62,7 @@ from roster.services.billing.review import (
 )
 
 __all__ = [
-    "HELD_FROM_CLASS", "SHOWN_TO_OTHERS", "class_fact", "class_facts_to_keep", "facts_changed", "lock_before_change", "forget_class_facts",
+    "HELD_FROM_CLASS", "SHOWN_TO_OTHERS", "class_fact", "class_facts_to_keep", "facts_changed", "enter_gate", "lock_before_change", "forget_class_facts",
     "session_timezone",
     "CSV_CHUNK", "LINE_CONTENT", "LINE_STATUS_ORDER", "MAX_RANGE_DAYS", "NO_FACILITATOR_LABEL",
     "ExportPage", "Review", "SessionAnswer", "SessionFinding", "Total",

@@ -114,6 +114,46 @@ def lock_selected(model, built: dict[str, sa.Select], params: dict) -> list[sa.R
 
 _LOCKING: dict[int, tuple[dict, sa.Select]] = {}
 
+# A session's attendance gate (PostgreSQL): a transaction-scoped advisory lock per session, taken
+# before anything else by what changes whether a session is held (a close, a re-open, a cancel:
+# exclusive) and by what changes who came (a check-in, an undo, a patient's presence: shared).
+# A check-in's row only key-share locks its session, which a close's lock does not stop; without
+# the gate a check-in committed while a close was under way was billed by neither (the close had
+# read who came; the desk had seen the session not yet held), and an undo left its line standing.
+# With it, a change of attendance either waits for the close and then reads the session held (and
+# evaluates its billing), or the close waits for it and then reads it. It is taken in a statement
+# of its own: what follows reads with a snapshot taken after it was granted. Advisory locks stand
+# outside the rows' order (patients, sessions, lines) and come first, so they add no deadlock.
+SESSION_GATE = 0x52_53  # advisory-lock class ("RS")
+_GATE = {
+    True: sa.text("SELECT pg_advisory_xact_lock(:gate, s) FROM unnest(CAST(:ids AS INTEGER[])) AS s"),
+    False: sa.text("SELECT pg_advisory_xact_lock_shared(:gate, s) FROM unnest(CAST(:ids AS INTEGER[])) AS s"),
+}
+
+
+def _gates() -> dict[int, bool]:
+    return db.session.info.setdefault(_HELD, {}).setdefault("session_gate", {})  # id -> exclusive
+
+
+def enter_gate(session_ids: Iterable[int], exclusive: bool) -> None:
+    """Take these sessions' attendance gates (see ``SESSION_GATE``), in id order, unless this transaction
+    holds them already (as strongly); nothing on SQLite, whose one writer at a time orders the same."""
+    if not _locking():
+        return
+    gates = _gates()
+    new = sorted(i for i in set(session_ids) if i not in gates or (exclusive and not gates[i]))
+    if new:
+        db.session.execute(_GATE[exclusive], {"gate": SESSION_GATE, "ids": new}).all()
+        entered_gate(new, exclusive)
+
+
+def entered_gate(session_ids: Iterable[int], exclusive: bool) -> None:
+    """A statement of this transaction took these gates (the API check-in's first read): remember it."""
+    if _locking():
+        gates = _gates()
+        for i in session_ids:
+            gates[i] = exclusive or gates.get(i, False)
+
 
 def lock_before_change(session_ids: Iterable[int], facilitator_id: int | None = None) -> Facilitator | None:
     """Take, before a service updates these sessions' rows (closing, re-opening, cancelling), the
@@ -130,6 +170,7 @@ def lock_before_change(session_ids: Iterable[int], facilitator_id: int | None = 
     if not ids or not _locking():
         return None
     read = _read_under_lock()
+    enter_gate(ids, exclusive=True)  # first: a check-in under way ends before the patients are read
     if all((ClassSession, i) in read for i in ids):  # already, earlier in this transaction (the API close's view)
         if facilitator_id is None:
             return None

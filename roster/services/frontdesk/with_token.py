@@ -9,9 +9,11 @@ caregiver with their linked patients (each a round trip of its own before, with 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Request, g
+from flask import Request, g, request
 
+from roster.extensions import db
 from roster.models import ClassSession
+from roster.services.billing.locks import SESSION_GATE, entered_gate
 from roster.services.checkin_people import CAREGIVER_COLUMNS, CAREGIVER_FROM, ORDER_BY, caregiver_param, on_caregiver
 from roster.services.frontdesk.sessions import DESK_SESSION_COLUMNS, DESK_SESSION_FROM, DeskSession, desk_session
 from roster.services.tokens import TOKEN_COLUMNS, with_token
@@ -21,23 +23,37 @@ _SESSION_END = TOKEN_COLUMNS + len(DESK_SESSION_COLUMNS)
 
 UNDO_READ = with_token(list(DESK_SESSION_COLUMNS), DESK_SESSION_FROM, _ON_SESSION)
 CHECKIN_READ = UNDO_READ.add_columns(*CAREGIVER_COLUMNS).outerjoin(CAREGIVER_FROM, on_caregiver).order_by(ORDER_BY)
+# PostgreSQL: the same reads take the session's attendance gate (`billing.locks.SESSION_GATE`, shared) in
+# their round trip: the check-in's or undo's own statement, next, reads the session's status after it.
+_GATE = (sa.select(sa.func.pg_advisory_xact_lock_shared(SESSION_GATE, sa.bindparam("session_id", type_=sa.Integer))
+                   .label("gate")).cte("session_gate").prefix_with("MATERIALIZED"))
+_GATED = {id(UNDO_READ): UNDO_READ.join(_GATE, sa.true()), id(CHECKIN_READ): CHECKIN_READ.join(_GATE, sa.true())}
+
+
+def _read(statement: sa.Select) -> sa.Select:
+    return _GATED[id(statement)] if db.session.get_bind().dialect.name == "postgresql" else statement
 
 
 def undo(request: Request) -> tuple[sa.Select, dict]:
     """An undo's read: its session."""
-    return UNDO_READ, {"session_id": request.view_args["session_id"]}
+    return _read(UNDO_READ), {"session_id": request.view_args["session_id"]}
 
 
 def check_in(request: Request) -> tuple[sa.Select, dict]:
     """A check-in's read: its session, and the caregiver its body names with their linked patients."""
     data = request.get_json(silent=True)
     caregiver_id = data.get("caregiver_id") if isinstance(data, dict) else None
-    return CHECKIN_READ, {"session_id": request.view_args["session_id"], "caregiver_id": caregiver_param(caregiver_id)}
+    return _read(CHECKIN_READ), {"session_id": request.view_args["session_id"],
+                                 "caregiver_id": caregiver_param(caregiver_id)}
 
 
 def taken() -> list[sa.Row] | None:
-    """The rows read with the call's token, once (None: read again, on its own)."""
-    return g.pop("api_rows", None)
+    """The rows read with the call's token, once (None: read again, on its own); with them, on PostgreSQL,
+    the session's gate was taken (`entered_gate`)."""
+    rows = g.pop("api_rows", None)
+    if rows:
+        entered_gate([request.view_args["session_id"]], exclusive=False)
+    return rows
 
 
 def session_of(rows: list[sa.Row]) -> DeskSession | None:
