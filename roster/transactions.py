@@ -57,6 +57,7 @@ import re
 import select
 import time
 
+import psycopg
 from flask import Flask, current_app, g, has_request_context, request, session
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -80,7 +81,6 @@ def init_engines(app: Flask) -> None:
                 sqlite_transactions(engine, app.config.get("SQLITE_BUSY_TIMEOUT_MS", SQLITE_BUSY_TIMEOUT_MS))
             elif engine.dialect.name == "postgresql":
                 event.listen(engine, "checkout", drop_closed_connection)
-                event.listen(engine, "checkout", no_reader_left)
                 postgresql_readers(engine)
 
 
@@ -98,42 +98,60 @@ def drop_closed_connection(dbapi_connection, connection_record, connection_proxy
         raise DisconnectionError("the server ended the connection")
 
 
-def no_reader_left(dbapi_connection, connection_record, connection_proxy) -> None:
-    """A pooled connection never starts a request in autocommit (``postgresql_readers`` ends it with the
-    reader's commit or rollback; this is the belt to those braces)."""
-    if connection_record.info.pop(READER, None):
+def postgresql_readers(engine: Engine) -> None:
+    """A GET reads without BEGIN and COMMIT (autocommit) until a statement needs a transaction (the module's
+    docstring). Pool and driver hooks only: an engine event (begin, commit, a statement's) makes SQLAlchemy
+    dispatch events on every connection of every request (~100 Python calls a request)."""
+    event.listen(engine, "connect", _reader_cursors)
+    event.listen(engine, "checkout", _begin_as_reader)
+
+
+def _begin_as_reader(dbapi_connection, connection_record, connection_proxy) -> None:
+    """Each checkout decides: a GET's connection reads in autocommit; any other use (a write, a command, a test
+    outside a request) gets transactions, whatever the connection's last user did."""
+    if _reads_only():
+        dbapi_connection._roster_reader = True
+        if not dbapi_connection.autocommit:
+            dbapi_connection.autocommit = True  # idle: psycopg only notes it
+    elif getattr(dbapi_connection, "_roster_reader", False):
         _transactions_again(dbapi_connection)
 
 
-def postgresql_readers(engine: Engine) -> None:
-    """A GET reads without BEGIN and COMMIT (autocommit) until a statement needs a transaction (the module's
-    docstring)."""
-
-    @event.listens_for(engine, "begin")
-    def on_begin(conn):
-        if _reads_only():
-            conn.connection.dbapi_connection.autocommit = True  # idle: psycopg only notes it
-            conn.info[READER] = True
-        else:
-            conn.info.pop(READER, None)  # the info outlives a checkout: never let a writer inherit it
-
-    @event.listens_for(engine, "commit")
-    @event.listens_for(engine, "rollback")
-    def on_end(conn):  # before the driver's commit or rollback: a reader's connection is idle, nothing to end
-        if conn.info.pop(READER, None):
-            _transactions_again(conn.connection.dbapi_connection)
-
-    @event.listens_for(engine, "before_cursor_execute")
-    def before_statement(conn, cursor, statement, parameters, context, executemany):
-        if conn.info.get(READER) and (executemany or not plain_read(statement)
-                                      or context.execution_options.get("stream_results")):
-            del conn.info[READER]  # from this statement on, the request runs in a transaction
-            _transactions_again(conn.connection.dbapi_connection)
-
-
 def _transactions_again(dbapi_connection) -> None:
+    """From the next statement on, a transaction (psycopg sends BEGIN with it)."""
+    dbapi_connection._roster_reader = False
     if dbapi_connection.autocommit:
         dbapi_connection.autocommit = False
+
+
+def _reader_cursors(dbapi_connection, connection_record) -> None:
+    dbapi_connection._roster_reader = False
+    dbapi_connection.cursor_factory = ReaderCursor
+    dbapi_connection.server_cursor_factory = ReaderServerCursor
+
+
+class ReaderCursor(psycopg.Cursor):
+    """psycopg's cursor, which on a reader's connection begins a transaction before a statement that is not a
+    plain read (``plain_read``) or that runs many times."""
+
+    def execute(self, query, params=None, **kwargs):
+        if self._conn._roster_reader and not plain_read(query):
+            _transactions_again(self._conn)
+        return super().execute(query, params, **kwargs)
+
+    def executemany(self, query, params_seq, **kwargs):
+        if self._conn._roster_reader:
+            _transactions_again(self._conn)
+        return super().executemany(query, params_seq, **kwargs)
+
+
+class ReaderServerCursor(psycopg.ServerCursor):
+    """A server-side cursor (``yield_per``) lives in a transaction: a reader's connection begins one first."""
+
+    def execute(self, query, params=None, **kwargs):
+        if self._conn._roster_reader:
+            _transactions_again(self._conn)
+        return super().execute(query, params, **kwargs)
 
 
 _NOT_PLAIN = re.compile(
