@@ -2,61 +2,52 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import ClassVar
 
-import sqlalchemy as sa
-from flask import session
+from flask import current_app, g, request, session
 from flask_login import current_user, login_user
 
 from roster.extensions import db
 from roster.models import User
+from roster.services.page_user import USER_BY_ID, PageUser, page_user  # noqa: F401 (PageUser: as before)
 
 PENDING_KEY = "pending_second_factor"
 PENDING_SECONDS = 300
 
 
-@dataclass(frozen=True, slots=True)
-class PageUser:
-    """Who a signed-in page request is from, as every request reads them: ``current_user`` of a page. The
-    columns pages, permissions, the account steps and the audit's actor read, as plain values: an ORM ``User``
-    of every column cost about as much as the read itself, on every page. Frozen: nothing changes it; a view
-    that changes its own account, or reads its secrets, takes ``signed_in_user()``."""
-    id: int
-    email: str
-    name: str
-    role: str
-    session_version: int
-    must_change_password: bool
-    two_factor_enabled: bool
-    facilitator_id: int | None
-    is_authenticated: ClassVar[bool] = True  # as Flask-Login's users say it
-    is_active: ClassVar[bool] = True  # an inactive user is never loaded
-    is_anonymous: ClassVar[bool] = False
-
-    def get_id(self) -> str:  # as User.get_id: the session remembers id *and* version
-        return f"{self.id}:{self.session_version}"
-
-
-_u = User.__table__.c
-# Run by every signed-in request: built once (``session.get`` builds and keys a new statement per call),
-# run as Core (plain values)
-USER_BY_ID = sa.select(
-    _u.id, _u.email, _u.name, _u.role, _u.session_version, _u.must_change_password,
-    _u.totp_secret.is_not(None), _u.facilitator_id, _u.active,
-).where(_u.id == sa.bindparam("user_id"))
-
-
 def load_user(user_id: str) -> PageUser | None:
-    """Flask-Login's loader, run on every request: refused once the user's version moved on, or inactive."""
+    """Flask-Login's loader, run on every request: refused once the user's version moved on, or inactive. A view
+    marked ``read_with_user`` has its own first read made in the same statement (its rows: ``taken()``)."""
     ident, _, version = (user_id or "").partition(":")
     if not ident.isdigit() or not version.isdigit():
         return None  # a cookie from before session versions: sign in again
-    row = db.session.connection().execute(USER_BY_ID, {"user_id": int(ident)}).first()
-    if row is None or not row[8] or row[4] != int(version):
-        return None
-    return PageUser(row[0], row[1], row[2], row[3], row[4], bool(row[5]), bool(row[6]), row[7])
+    reader = getattr(current_app.view_functions.get(request.endpoint), "_roster_read_with_user", None)
+    if reader is None:
+        row = db.session.connection().execute(USER_BY_ID, {"user_id": int(ident)}).first()
+        return page_user(row, int(version))
+    statement, params = reader(request)
+    rows = db.session.connection().execute(statement, {**params, "user_id": int(ident)}).all()
+    user = page_user(rows[0] if rows else None, int(version))
+    if user is not None:
+        g.page_rows = rows
+    return user
+
+
+def read_with_user(reader):
+    """The page view's own first read is made in its user's statement (one round trip): ``reader(request)``
+    gives that statement (``page_user.with_user``) and its bound values; the view takes the rows once with
+    ``taken()`` (a request run again reads on its own). Put below ``@requires`` (its wrapper keeps the mark)."""
+
+    def mark(view):
+        view._roster_read_with_user = reader
+        return view
+
+    return mark
+
+
+def taken() -> list | None:
+    """The rows read with the signed-in user, once (None: read them on your own)."""
+    return g.pop("page_rows", None)
 
 
 def signed_in_user() -> User:

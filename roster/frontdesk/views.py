@@ -9,8 +9,8 @@ from typing import NamedTuple
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from roster.auth.sessions import read_with_user, taken
 from roster.domain.recurrence import utc_to_local
-from roster.domain.validators import session_window
 from roster.extensions import db
 from roster.forms import show_service_error
 from roster.frontdesk import bp
@@ -19,7 +19,6 @@ from roster.models import Caregiver, Patient
 from roster.permissions import can, requires
 from roster.services import ServiceError, attendance, clock, frontdesk
 from roster.services.attendance import CheckInResult
-from roster.services.validation import parse_date
 from roster.templating import AddressById, cached_macro, format_clock
 from roster.transactions import discard_changes
 
@@ -69,17 +68,18 @@ _day_cards = cached_macro("frontdesk/_day_card.html", "day_card")
 
 @bp.get("/today")
 @requires("frontdesk.checkin")
+@read_with_user(frontdesk.with_user.today)
 def today():
     errors: dict[str, str] = {}
-    day = parse_date(request.args.get("date"), "date", errors, "Date", session_window)
+    day = frontdesk.with_user.asked_day(request, errors)
     if errors:
         flash(f"{errors['date']} Showing today instead.", "error")
     clinic_today = _clinic_today()
-    day = day or clinic_today
     # A facilitator whose account is linked to their Facilitator record sees their own sessions first
     mine = current_user.facilitator_id if current_user.role == "facilitator" else None
     show_all = mine is None or request.args.get("show") == "all"
-    rows = frontdesk.day_sessions(day, current_app.config["CLINIC_TIMEZONE"], None if show_all else mine)
+    rows = frontdesk.day_sessions(day, current_app.config["CLINIC_TIMEZONE"], None if show_all else mine,
+                                  frontdesk.with_user.day_of(taken(), day))
     links = _DayLinks(*map(AddressById.of, ("frontdesk.session", "frontdesk.sign_in_sheet", "frontdesk.close_session")))
     return render_template("frontdesk/today.html", rows=rows, links=links, day_cards=_day_cards, day=day,
                            clinic_today=clinic_today,
@@ -108,10 +108,11 @@ def session_page(session_id: int):
 
 @bp.get("/sessions/<int:session_id>/search")
 @requires("frontdesk.checkin")
+@read_with_user(frontdesk.with_user.fragment)
 def search(session_id: int):
     """The walk-in results as an HTML fragment, for frontdesk.js to show as the desk types."""
     query = request.args.get("q", "").strip()
-    session, hits = frontdesk.walk_in_fragment(session_id, query)
+    session, hits = frontdesk.walk_in_fragment(session_id, query, taken())
     return render_template("frontdesk/_search_results.html", session=session, query=query, hits=hits)
 
 

@@ -132,3 +132,46 @@ def test_a_page_asked_again_builds_no_address_and_each_path_prefix_keeps_its_own
     assert 'href="/static/roster.css"' in pages[""] and 'href="/clinic/static/roster.css"' in pages["/clinic"]
     assert 'action="/clinic/logout"' in pages["/clinic"] and 'action="/logout"' in pages[""]
     assert pages["/clinic"].count('="/clinic/') == pages[""].count('="/') > 10
+
+
+
+def test_the_desks_pages_read_their_own_first_rows_in_their_users_statement_and_pg_sends_no_begin_for_a_read(
+        app, build, client, login):
+    """Issue 12, the desk's busiest GETs (make load: the today page 8%, the walk-in fragment 40%): the today page
+    reads the day's sessions, the fragment its session, in the signed-in user's statement (``read_with_user``); on
+    PostgreSQL a plain read sends no BEGIN and no COMMIT, and the fragment's one-word search, which asks for the
+    walk-in statement's generic plan (transaction-local), runs in a transaction begun with that statement. Round
+    trips on PostgreSQL: /healthz 1, today 1, the fragment 4 (a query of short words: 2 or 3); before: 3, 4, 5."""
+    from roster.auth.sessions import USER_BY_ID
+    from roster.services.frontdesk.with_user import FRAGMENT_READ, FRAGMENT_READ_GENERIC, TODAY_READ
+    from tests.frontdesk.desk import make_scene
+    from tests.wire import on_the_wire
+
+    desk = make_scene(build, sets=2)
+    build.caregiver([desk.patients[0]], first_name="Wanda", last_name="Walker")
+    login("front_desk")
+    with app.app_context():
+        postgresql = db.engine.dialect.name == "postgresql"
+    fragment = f"/frontdesk/sessions/{desk.session_id}/search"
+
+    def sent_by(path: str, **query) -> tuple[list[str], list, str]:
+        client.get(path, query_string=query)  # the second time, as a desk's morning sees it
+        with on_the_wire(app) as sent, statements_run(app) as run:
+            response = client.get(path, query_string=query)
+        return [kind if kind == "SQL" else text for kind, text in sent], run, response.get_data(as_text=True)
+
+    begun = ["BEGIN"] if postgresql else []
+    ended = ["COMMIT"] if postgresql else []
+    assert sent_by("/healthz")[:2] == (["SQL"], [USER_BY_ID])
+    kinds, run, html = sent_by("/frontdesk/today")
+    assert (kinds, run) == (["SQL"], [TODAY_READ]) and desk.group_class.title in html
+    kinds, run, html = sent_by(fragment, q="walker")
+    # psycopg sends the BEGIN with the first statement (after this listener heard it)
+    assert kinds == ["SQL"] + begun + ["SQL"] + ended, kinds
+    assert run[0] is (FRAGMENT_READ_GENERIC if postgresql else FRAGMENT_READ) and len(run) == 2, run
+    assert "Wanda Walker" in html
+    kinds, run, html = sent_by(fragment, q="wa w")  # short words: custom plans, no transaction
+    assert run[0] is FRAGMENT_READ and kinds == ["SQL"] * len(run) and len(run) in (2, 3), (kinds, run)
+    assert "Wanda Walker" in html
+    kinds, run, _ = sent_by(f"/frontdesk/sessions/{desk.session_id + 999}/search", q="walker")
+    assert len(run) == 1 and kinds == ["SQL"] + begun + ["ROLLBACK"] * postgresql, kinds  # no such session: 404

@@ -9,6 +9,7 @@ from roster.services.frontdesk.checkin import (  # noqa: F401
     CheckinPage, PatientSet, Row, SearchHit, SearchOption, checkin_page, walk_in_fragment, walk_in_search,
     warm_walk_in_search,
 )
+from roster.services.frontdesk import with_user  # noqa: F401
 from roster.services.frontdesk.closing import ClosePage, close_page, local_moment  # noqa: F401
 from roster.services.frontdesk.sessions import (  # noqa: F401
     OPEN_SESSIONS_LIMIT, DayRow, OpenRow, arrivals, day_sessions, facilitator_of, load_session,

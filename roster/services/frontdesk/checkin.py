@@ -20,7 +20,10 @@ from roster.models import Caregiver, CaregiverLink, CheckIn, ClassSession, Enrol
 from roster.models import Facilitator, Patient, PatientPresence
 from roster.services import attendance, billing, clock, search
 from roster.services.checkin_people import Person
-from roster.services.frontdesk.sessions import DeskSession, facilitator_of, load_session, load_session_and_class
+from roster.services.frontdesk import with_user
+from roster.services.frontdesk.sessions import (
+    DeskSession, facilitator_of, found_desk_session, load_session, load_session_and_class,
+)
 
 
 # --------------------------------------------------------------------------- a session's check-in list
@@ -243,12 +246,16 @@ def walk_in_search(session: ClassSession | DeskSession, query: str) -> list[Sear
     return _walk_in_hits(session, *found)
 
 
-def walk_in_fragment(session_id: int, query: str) -> tuple[DeskSession, list[SearchHit]]:
+def walk_in_fragment(session_id: int, query: str, rows: list | None = None) -> tuple[DeskSession, list[SearchHit]]:
     """The search fragment's session (``NotFound`` when there is none) and ``walk_in_search``'s hits: on
     PostgreSQL the session's read asks for the generic plan ``search.plan_once`` would (one round trip fewer
-    a keystroke)."""
+    a keystroke). ``rows``: what the user's statement read for the fragment (``with_user.fragment``: the
+    session, and the generic plan asked for); None: the session is read here."""
     found = search.walk_in_ids(query)
-    session = load_session_and_class(session_id, generic_plans=found is not None and search.generic_plan(found[0]))
+    if rows is None:
+        session = load_session_and_class(session_id, generic_plans=found is not None and search.generic_plan(found[0]))
+    else:
+        session = found_desk_session(session_id, with_user.session_of(rows))
     return session, [] if found is None else _walk_in_hits(session, *found)
 
 

@@ -138,22 +138,31 @@ class DayRow(NamedTuple):
     checked_in: int  # distinct caregivers checked in (walk-ins too)
 
 
-def day_sessions(day: date, tz: str, facilitator_id: int | None = None) -> list[DayRow]:
+def day_sessions(day: date, tz: str, facilitator_id: int | None = None, read: list | None = None) -> list[DayRow]:
     """The sessions of a local day in zone ``tz``, with enrolment and arrival counts, in one query.
 
     With ``facilitator_id``: only the sessions that facilitator runs (planned, or recorded once held).
+    ``read``: the day's rows as the signed-in user's statement read them (``with_user.today``; the whole clinic's
+    day), used when they are the ones asked for.
     """
-    start, end = scheduling.local_day_bounds(day, tz)
-    params = scheduling.overlap_params(start, end)
-    if facilitator_id is not None:
-        params["facilitator_id"] = facilitator_id
+    if read is not None and facilitator_id is None:
+        return read
     # Core: plain rows, fetched at once (iterating the result fetched them one by one)
-    rows = db.session.connection().execute(_day_statement(facilitator_id is not None), params).all()
+    rows = db.session.connection().execute(day_statement(facilitator_id is not None),
+                                           day_params(day, tz, facilitator_id)).all()
     return list(map(DayRow._make, rows))
 
 
+def day_params(day: date, tz: str, facilitator_id: int | None = None) -> dict:
+    """The day statement's bound values: the local day's bounds (and whose sessions)."""
+    params = scheduling.overlap_params(*scheduling.local_day_bounds(day, tz))
+    if facilitator_id is not None:
+        params["facilitator_id"] = facilitator_id
+    return params
+
+
 @lru_cache(maxsize=2)
-def _day_statement(of_facilitator: bool) -> sa.Select:
+def day_statement(of_facilitator: bool) -> sa.Select:
     """Built once (with and without the facilitator's filter): building it cost more than running it.
     The day's bounds are bound values (``scheduling.overlapping_bound``), run with ``overlap_params``."""
     s, c, who = ClassSession, GroupClass, aliased(Facilitator)
