@@ -25,7 +25,8 @@ class CheckIn(db.Model):
     __table_args__ = (sa.UniqueConstraint("session_id", "caregiver_id", "patient_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    session_id: Mapped[int] = cascade_fk("class_session")
+    # no index of its own: the unique constraint's index (session_id first) serves look-ups by session
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("class_session.id", ondelete="CASCADE"))
     caregiver_id: Mapped[int] = cascade_fk("caregiver")
     patient_id: Mapped[int] = cascade_fk("patient")
     checked_in_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -511,3 +511,15 @@ def test_a_desk_mornings_statements_are_compiled_once(app, api, client, login, s
         sa.event.remove(engine, "before_cursor_execute", before)
     assert len(seen) >= 8  # 9 on PostgreSQL, 12 on SQLite (the API calls read with their tokens, the pages with their users)
     assert [s for hit, s in seen if hit is not CacheStats.CACHE_HIT] == []
+
+
+def test_a_check_in_writes_no_index_entry_that_another_index_already_serves(app):
+    """Issue 12: every index of check_in is one more entry per check-in. Look-ups by session (a session's
+    check-ins, the cascade from its session) use the unique (session, caregiver, patient) index, whose first
+    column is the session: an index of the session alone (migrations 0001 to 0022) served nothing else."""
+    with app.app_context():
+        inspector = sa.inspect(db.engine)
+        indexes = [i["column_names"] for i in inspector.get_indexes("check_in") if not i["unique"]]
+        unique = [u["column_names"] for u in inspector.get_unique_constraints("check_in")]
+    assert ["session_id", "caregiver_id", "patient_id"] in unique
+    assert sorted(indexes) == [["caregiver_id"], ["patient_id"]]
