@@ -11,7 +11,6 @@ from datetime import datetime
 from functools import lru_cache
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm.attributes import set_committed_value
 
 from roster.domain.recurrence import local_to_utc, utc_to_local
@@ -19,7 +18,9 @@ from roster.domain.statuses import SessionStatus
 from roster.extensions import db
 from roster.models import ClassSession, Facilitator, Patient, PatientPresence, User, utcnow
 from roster.services import Conflict, ServiceError, audit, billing, clock
-from roster.services.billing.evaluate import PairsRead, closed_pairs, closing_returns
+from roster.services.billing.closed import PairsRead, closed_pairs, closing_read, closing_returns
+from roster.services.billing.statements import RawArray, Together
+from roster.services.billing.stored import of_rows
 from roster.services.billing.locks import read_for_change
 
 
@@ -109,7 +110,8 @@ def close_session(
     if before["status"] != SessionStatus.HELD:
         changes["sequence"] = session.sequence + 1
     marks, pairs = _write_closed(session, changes, facilitator)
-    _replace_presence(session, {p.id for p in present}, user, marks)
+    if _replace_presence(session, {p.id for p in present}, user, marks) and pairs is not None:
+        pairs = pairs._replace(stored=None)  # its attendance changed: read again
     db.session.flush()  # the presence marks added, and their audit records
     closed = {"action": "session.close", "entity_type": "class_session", "entity_id": session.id,
               "session_id": session.id, "before": before,
@@ -125,43 +127,53 @@ def _write_closed(session: ClassSession, changes: dict, facilitator: Facilitator
     """UPDATE the session's row with these column values (and its ``updated_at``), as ONE Core statement,
     and make the loaded object say the same, as written (its facilitator too, so a caller that had loaded
     the old one does not bill with it): the ORM's unit of work cost more than the UPDATE. The row is
-    locked already (`billing.lock_before_change`). On PostgreSQL the UPDATE also returns the session's
-    patient-present marks (patient -> mark id: `_replace_presence`) and what re-evaluation reads first, its
-    (patient, date) pairs and their sessions (`evaluate.PairsRead`; None, None: ask for them)."""
+    locked already (`billing.lock_before_change`). On PostgreSQL the same statement returns the session's
+    patient-present marks (patient -> mark id: `_replace_presence`) and reads what its re-evaluation reads
+    (`billing.closed`: its (patient, date) pairs, their sessions and, usually, its attendance, lines and
+    findings; None, None: ask for them)."""
     changes = changes | {"updated_at": utcnow()}
     connection = db.session.connection()
-    pg = connection.dialect.name == "postgresql"
+    params = changes | {"session_id": session.id}
+    if connection.dialect.name != "postgresql":
+        connection.execute(_update_session(tuple(changes)), params)
+        _set_written(session, changes, facilitator)
+        return None, None
     day = utc_to_local(changes["actual_start"], changes.get("held_timezone") or billing.session_timezone(session)).date()
-    written = connection.execute(_update_session(tuple(changes), pg), changes | {"session_id": session.id, "new_day": day})
+    returned, *read = _closing(tuple(changes)).apart(params | {"new_day": day, "ids": [session.id], "sessions": [session.id]})
+    _set_written(session, changes, facilitator)
+    mark_ids, patient_ids, *pairs = returned[0]
+    return dict(zip(patient_ids, mark_ids)), closed_pairs(pairs, day, of_rows(*read))
+
+
+def _set_written(session: ClassSession, changes: dict, facilitator: Facilitator | None) -> None:
     for key, value in (changes | {"actual_facilitator": facilitator}).items():
         set_committed_value(session, key, value)
-    if not pg:
-        return None, None
-    mark_ids, patient_ids, *pairs = written.one()
-    return dict(zip(patient_ids, mark_ids)), closed_pairs(pairs, day)
 
 
 @lru_cache(maxsize=16)
-def _update_session(columns: tuple[str, ...], returns: bool) -> sa.Update:
-    """The UPDATE of these columns of a session (built once per set: a close writes one of a few);
-    ``returns`` (PostgreSQL): returning its presence marks' ids and patients (two arrays, in id order), then
-    its pairs (`evaluate.closing_returns`)."""
-    table, presence = ClassSession.__table__, PatientPresence.__table__
-    stmt = (sa.update(table).where(table.c.id == sa.bindparam("session_id"))
+def _update_session(columns: tuple[str, ...]) -> sa.Update:
+    """The UPDATE of these columns of a session (built once per set: a close writes one of a few)."""
+    table = ClassSession.__table__
+    return (sa.update(table).where(table.c.id == sa.bindparam("session_id"))
             .values({name: sa.bindparam(name, type_=table.c[name].type) for name in columns}))
-    if not returns:
-        return stmt
-    return stmt.returning(*(
+
+
+@lru_cache(maxsize=16)
+def _closing(columns: tuple[str, ...]) -> Together:
+    """PostgreSQL: that UPDATE returning the session's presence marks' ids and patients (two arrays, in id
+    order) and its pairs (`closed.closing_returns`), with what re-evaluation reads (`closed.closing_read`)."""
+    table, presence = ClassSession.__table__, PatientPresence.__table__
+    return closing_read(_update_session(columns).returning(*(
         sa.func.array(sa.select(column).where(presence.c.session_id == table.c.id).order_by(presence.c.id)
-                      .scalar_subquery(), type_=ARRAY(sa.Integer()))
-        for column in (presence.c.id, presence.c.patient_id)), *closing_returns())
+                      .scalar_subquery(), type_=RawArray(sa.Integer())).label(name)
+        for name, column in (("mark_ids", presence.c.id), ("mark_patients", presence.c.patient_id))), *closing_returns()))
 
 
 def _replace_presence(session: ClassSession, patient_ids: set[int], user: User | None,
-                      have: dict[int, int] | None) -> None:
+                      have: dict[int, int] | None) -> bool:
     """The session's patient-present marks become these patients'. Its marks (``have``: patient -> mark id,
     as `_write_closed` read them; None: read them here) are read as rows, as Core (a close usually changes
-    none of them); one to remove is deleted by its id."""
+    none of them); one to remove is deleted by its id. Returns whether any changed."""
     connection = db.session.connection()
     if have is None:
         have = {patient_id: mark_id for mark_id, patient_id in connection.execute(_MARKS, {"session_id": session.id})}
@@ -179,6 +191,7 @@ def _replace_presence(session: ClassSession, patient_ids: set[int], user: User |
         db.session.add(PatientPresence(session_id=session.id, patient_id=pid, marked_by_id=actor_id(user)))
         audit.record("presence.mark", "patient", pid, session_id=session.id,
                      before={"present": False}, after={"present": True})
+    return bool(gone) or bool(patient_ids - set(have))
 
 
 _MARKS = sa.select(PatientPresence.id, PatientPresence.patient_id).where(

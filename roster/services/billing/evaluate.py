@@ -28,10 +28,9 @@ SQLite has one writer at a time (BEGIN IMMEDIATE): nothing to lock.
 from __future__ import annotations
 
 from datetime import date
-from typing import Iterable, NamedTuple, Sequence
+from typing import Iterable
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
 
 from roster.domain import billing as rules
 from roster.domain.recurrence import utc_to_local
@@ -43,6 +42,7 @@ from roster.services.billing import locks
 from roster.services.billing.facts import (HeldSession, held_session_rows, held_sessions, held_sessions_select,
                                            load_facts, sort_key)
 from roster.services.billing import stored
+from roster.services.billing.closed import PairsRead
 from roster.services.billing.reading import SessionAnswer
 from roster.services.billing.reconcile import Reconciliation
 from roster.services.billing.statements import kind, one_of, per_kind, run
@@ -94,6 +94,7 @@ def facts_changed(
     targets: set[int] = set()
     found: set[tuple[int, date]] = set()
     loaded: dict[int, HeldSession | None] = {}
+    read_first = None  # what the caller read of its one named session, with the pairs (`PairsRead.stored`)
     for _ in range(LOCK_ROUNDS):
         # The named sessions already locked (by lock_before_change, or the round before; on SQLite
         # everything is): their lines and times read below cannot move, and this round settles it.
@@ -102,7 +103,7 @@ def facts_changed(
         settled = not locks.unlocked(ClassSession, direct)
         near_read = None
         if pairs_read is not None and settled:
-            (own_pairs, near_read), lines_near, pairs_read = pairs_read, None, None
+            (own_pairs, near_read, read_first), lines_near, pairs_read = pairs_read, None, None
         else:
             own_pairs, lines_near = _pairs_and_lines_near(direct)
         found = pairs | own_pairs
@@ -126,7 +127,9 @@ def facts_changed(
     covered = (patient_ids, found)
     # the caller's sessions as they stand: flushed, and locked since before they were read
     loaded |= {s.id: HeldSession.of(s) for s in written if s.id in direct and not locks.unlocked(ClassSession, [s.id])}
-    return _evaluate(sorted(targets), only, covered, loaded, events, answer)
+    if targets != direct or len(direct) != 1 or only is not None:
+        read_first = None  # read for that session alone
+    return _evaluate(sorted(targets), only, covered, loaded, events, answer, read_first)
 
 
 def reevaluate_sessions(session_ids: Iterable[int]) -> list[int]:
@@ -288,46 +291,6 @@ def _pairs_and_lines_near(session_ids: set[int]) -> tuple[set[tuple[int, date]],
     return pairs, near
 
 
-class PairsRead(NamedTuple):
-    """The (patient, date of service) pairs of the sessions a change names (`_pairs_of`) and the held sessions
-    with a live line for one of them (`_sessions_with_lines_for`), read in a statement that ran after those
-    sessions were locked (`lock_before_change`): the UPDATE that closes a session (`closing_returns`)."""
-
-    pairs: set[tuple[int, date]]
-    sessions: set[int]
-
-
-def closing_returns() -> list[sa.ColumnElement]:
-    """PostgreSQL: what the UPDATE of a session that closes it (parameters ``session_id`` and ``new_day``, its
-    date of service now) returns for `PairsRead` (`closed_pairs`): its check-ins' patients, its live lines'
-    patients and dates (in id order), and the held sessions with a live line for one of those pairs (the
-    check-ins' patients on the new day, the lines' own). Its own row is held now: it bills its check-ins."""
-    session, day = sa.bindparam("session_id", type_=sa.Integer()), sa.bindparam("new_day", type_=sa.Date())
-    own, other, held = BillingLine.__table__.alias("own"), BillingLine.__table__.alias("other"), ClassSession.__table__.alias("held")
-    checked_in = sa.select(CheckIn.patient_id).where(CheckIn.session_id == session).distinct()
-    live = (own.c.session_id == session, own.c.status != LineStatus.VOID)
-    of_held = (other.c.status != LineStatus.VOID, held.c.status == SessionStatus.HELD)
-    sessions = sa.union(
-        sa.select(other.c.session_id).join(held, held.c.id == other.c.session_id)
-        .where(other.c.patient_id == sa.any_(sa.func.array(checked_in.scalar_subquery())),
-               other.c.date_of_service == day, *of_held),
-        sa.select(other.c.session_id).select_from(own).join(other, sa.and_(
-            other.c.patient_id == own.c.patient_id, other.c.date_of_service == own.c.date_of_service))
-        .join(held, held.c.id == other.c.session_id).where(*live, *of_held),
-    )
-    return [sa.func.array(stmt.scalar_subquery(), type_=ARRAY(type_)) for stmt, type_ in (
-        (checked_in, sa.Integer()),
-        (sa.select(own.c.patient_id).where(*live).order_by(own.c.id), sa.Integer()),
-        (sa.select(own.c.date_of_service).where(*live).order_by(own.c.id), sa.Date()),
-        (sessions, sa.Integer()))]
-
-
-def closed_pairs(returned: Sequence, day: date) -> PairsRead:
-    """`PairsRead` from what `closing_returns` returned (``day``: the ``new_day`` it was given)."""
-    checked_in, patients, dates, sessions = returned
-    return PairsRead({(patient, day) for patient in checked_in} | set(zip(patients, dates)), set(sessions))
-
-
 def _sessions_with_lines_for(pairs: set[tuple[int, date]]) -> set[int]:
     """Held sessions with a live line for one of these (patient, date of service) pairs."""
     if not pairs:
@@ -342,9 +305,10 @@ def _sessions_with_lines_for(pairs: set[tuple[int, date]]) -> set[int]:
 def _evaluate(ids: list[int], only: frozenset[int] | None = None,
               covered: tuple[set[int], set[tuple[int, date]]] = (set(), set()),
               loaded: dict[int, HeldSession | None] | None = None, events: list[dict] = (),
-              answer: SessionAnswer | None = None) -> list[int]:
+              answer: SessionAnswer | None = None, read: stored.Stored | None = None) -> list[int]:
     """Evaluate these sessions together; with ``only``, just those patients' lines and findings
-    (``loaded``: sessions already read under their lock; ``answer``: see `facts_changed`)."""
+    (``loaded``: sessions already read under their lock; ``answer``: see `facts_changed`; ``read``: what
+    `stored.read` gives for them, read already)."""
     if not ids:
         audit.record_all(list(events))
         return []
@@ -353,7 +317,8 @@ def _evaluate(ids: list[int], only: frozenset[int] | None = None,
         sessions |= {s.id: s for s in held_sessions([i for i in ids if i not in sessions])}
     sessions = {i: sessions[i] for i in ids if i in sessions}  # in id order, however they were read
     # the clinic's unit caps (R21) and payer list, the attendance, the stored lines and findings: one statement
-    read = stored.read(ids, list(sessions), only)
+    if read is None or list(sessions) != ids:
+        read = stored.read(ids, list(sessions), only)
     policy = read.policy
     facts = load_facts(list(sessions.values()), read.profiles, read.attendance)
     evaluations: dict[int, rules.Evaluation] = {}

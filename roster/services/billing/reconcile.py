@@ -41,16 +41,19 @@ FINDING_COLUMNS = ("id", "session_id", "line_id", "patient_id", "code", "severit
                    "date_of_service")
 
 
-def stored_rows(kind: str, some: bool) -> tuple[sa.Select | sa.CTE, sa.Select]:
+def stored_rows(kind: str, some: bool, when: sa.ColumnElement[bool] | None = None
+                ) -> tuple[sa.Select | sa.CTE, sa.Select]:
     """The statements reading some sessions' stored lines (void ones too) and findings (parameter
     ``sessions``; ``some``: of the patients ``patients`` only), in id order. On PostgreSQL the lines are
     locked as they are read (an export running now must not be overwritten): a CTE, to be read with
-    others in one statement (`billing.stored`)."""
+    others in one statement (`billing.stored`); ``when``: locked and read only when this holds."""
     def build(table: sa.Table, columns: tuple[str, ...]) -> sa.Select:
         stmt = (sa.select(*(table.c[name] for name in columns))
                 .where(one_of(kind, table.c.session_id, "sessions")).order_by(table.c.id))
         return stmt.where(one_of(kind, table.c.patient_id, "patients")) if some else stmt
     lines = build(BillingLine.__table__, LINE_COLUMNS)
+    if when is not None:
+        lines = lines.where(when)
     if kind == "postgresql":
         lines = lines.with_for_update().cte("locked_lines")
     return lines, build(Finding.__table__, FINDING_COLUMNS)

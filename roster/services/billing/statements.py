@@ -31,6 +31,18 @@ def one_of(kind: str, column, name: str, negate: bool = False) -> sa.ColumnEleme
     return column.not_in(values) if negate else column.in_(values)
 
 
+class RawArray(sa.TypeDecorator):
+    """An array column (of ``item_type``) read as psycopg reads it, a list of its items, without SQLAlchemy's
+    processing of every row's value: read with others in one statement (`Together`), it ran for every row
+    of every part."""
+
+    impl = ARRAY
+    cache_ok = True
+
+    def result_processor(self, dialect, coltype):
+        return None
+
+
 def per_kind(build: Callable[[str], sa.Executable]) -> Built:
     """A statement for each kind of database, ``build(kind)``."""
     return {kind: build(kind) for kind in KINDS}
@@ -52,18 +64,18 @@ class Together:
     typed as the slot), so a row is about as wide as the widest part, not all parts together.
     ``apart`` gives each part's rows back (in no particular order)."""
 
-    def __init__(self, parts: Callable[[str], list]) -> None:
+    def __init__(self, parts: Callable[[str], list], kinds: tuple[str, ...] = KINDS) -> None:
         self.built: Built = {}
         self._pick: dict[str, list[Callable[[tuple], tuple]]] = {}  # per kind: each part's columns of a row
-        for kind in KINDS:
+        for kind in kinds:
             froms = [p if isinstance(p, sa.CTE) else p.subquery(f"part_{i}") for i, p in enumerate(parts(kind))]
-            slots: dict[type, list] = {}  # type -> the slot types, in order
+            slots: dict[type | tuple, list] = {}  # key -> the slot types, in order
             places = []  # per part, per column: (type, k)
             for f in froms:
-                counts: dict[type, int] = {}
+                counts: dict[type | tuple, int] = {}
                 place = []
                 for column in f.c:
-                    key = type(column.type)
+                    key = _slot_key(column.type)
                     k = counts[key] = counts.get(key, -1) + 1
                     if k == len(slots.setdefault(key, [])):
                         slots[key].append(column.type)
@@ -86,6 +98,12 @@ class Together:
         for row in run(self.built, params).tuples().all():
             out[row[0]].append(pick[row[0]](row))
         return out
+
+
+def _slot_key(type_: sa.types.TypeEngine) -> type | tuple:
+    """Columns of one key share slots: their type's class (an array's, with its items')."""
+    item = getattr(getattr(type_, "impl", type_), "item_type", None)
+    return type(type_) if item is None else (type(type_), type(item))
 
 
 def _picker(positions: list[int]) -> Callable[[tuple], tuple]:

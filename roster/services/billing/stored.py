@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import sqlalchemy as sa
+
 from roster.domain import billing as rules
 from roster.domain.families import PayerProfile
 from roster.services.billing.facts import attendance_select
@@ -44,7 +46,20 @@ def read(session_ids: list[int], found: list[int], only: frozenset[int] | None) 
     params = {"ids": found, "sessions": session_ids}
     if only is not None:
         params["patients"] = sorted(only)
-    policy_rows, attendance, lines, findings = _READ[only is not None].apart(params)
+    return of_rows(*_READ[only is not None].apart(params))
+
+
+def of_rows(policy_rows: list, attendance: list, lines: list, findings: list) -> Stored:
+    """`Stored` from the rows of its four parts."""
     policy, profiles = policy_from_rows(policy_rows)
     return Stored(policy, profiles, attendance, by_session([LineRow._make(r) for r in lines]),
                   by_session([FindingRow._make(r) for r in findings]))
+
+
+def with_first(first: sa.CTE, alone: sa.ColumnElement[bool]) -> Together:
+    """PostgreSQL: ``first`` (a statement with RETURNING, as a CTE: the UPDATE that closes a session) and
+    what re-evaluation reads of one session (parameters ``ids`` and ``sessions``, that session), ONE
+    statement: its parts `first`'s rows, then `read`'s four; the lines locked and read only when ``alone``
+    holds (a condition on ``first``: no other session to evaluate with it, whose row would be locked first)."""
+    lines, findings = stored_rows("postgresql", False, when=alone)
+    return Together(lambda kind: [first, BOTH, attendance_select(kind), lines, findings], kinds=("postgresql",))
