@@ -20,10 +20,12 @@ forms and the API share.
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 from flask import Flask, abort, request
 from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import BadSignature
 from werkzeug.routing import IntegerConverter
 
 from roster.domain.validators import text_problem
@@ -57,12 +59,42 @@ def init_edge(app: Flask) -> None:
 class CookieSessions(SecureCookieSessionInterface):
     """Flask's signed cookie sessions. A request without the cookie (every API call, a first visit) gets its
     empty session as Flask gives it, without first making the cookie's signer (itsdangerous' serializer and
-    key derivation, on every call) only to find there is nothing to check."""
+    key derivation, on every call) only to find there is nothing to check.
+
+    A cookie this worker has verified before is not verified again: the same cookie under the same keys always
+    has the same signature verdict and the same contents, so what it held is remembered (by the keys and the
+    cookie, the last ``OPENED_MAX``) with the time it was signed at, and only its age is checked again, as
+    itsdangerous checks it (``0 <= now - signed <= the session's lifetime``). Only a cookie of plain values
+    (text, numbers: a signed-in desk's) is remembered, so each request gets its own copy. A desk sends the same
+    cookie on every request: this spared the base64, zlib, HMAC and tagged JSON of each (~0.1 ms)."""
+
+    OPENED_MAX = 2048
 
     def open_session(self, app: Flask, request):
-        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+        cookie = request.cookies.get(self.get_cookie_name(app))
+        if not app.secret_key or not cookie:
+            return self.session_class() if app.secret_key else None
+        opened = app.extensions.setdefault("roster.opened_cookies", {})
+        key = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()), cookie)
+        known = opened.get(key)
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+        if known is not None:
+            signed_at, data = known
+            if 0 <= int(time.time()) - signed_at <= max_age:
+                return self.session_class(data)
+            return self.session_class()  # expired since: as itsdangerous says it
+        try:
+            data, signed = self.get_signing_serializer(app).loads(cookie, max_age=max_age, return_timestamp=True)
+        except BadSignature:
             return self.session_class()
-        return super().open_session(app, request)
+        if all(type(value) in _PLAIN for value in data.values()):
+            if len(opened) >= self.OPENED_MAX:
+                opened.clear()
+            opened[key] = (int(signed.timestamp()), data)
+        return self.session_class(data)
+
+
+_PLAIN = (str, int, float, bool, type(None))  # values a copy of the dict does not share
 
 
 def check_request() -> None:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
 from typing import NamedTuple
 
-from flask import Flask, current_app, g, request, url_for
+from flask import Flask, current_app, g, request, session, url_for
 from flask_login import current_user
 from flask_babel import get_locale
+from flask_wtf.csrf import generate_csrf
+from itsdangerous.encoding import base64_decode, bytes_to_int
 from markupsafe import Markup, escape
 
 from roster.domain import locale_format as lf
@@ -162,6 +165,28 @@ def with_csrf_token(html: Markup, token: str) -> Markup:
     return Markup(str.replace(html, CSRF_SLOT, escape(token)))
 
 
+def csrf_token() -> str:
+    """Flask-WTF's ``generate_csrf`` (the template global ``csrf_token()``), remembered: its token is the session's
+    raw token signed with the current second, so within a second it is the same bytes for the same raw token and
+    key. A desk's pages and keystrokes come several a second: each signed it anew (serializer, key derivation,
+    HMAC). The raw token is made and kept by ``generate_csrf`` as before, and forms check tokens as before."""
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    token = g.get(field)
+    if token is not None:
+        return token
+    secret, raw = current_app.config.get("WTF_CSRF_SECRET_KEY", current_app.secret_key), session.get(field)
+    tokens = current_app.extensions.setdefault("roster.csrf_tokens", {})
+    token = tokens.get((secret, raw, int(time.time()))) if isinstance(raw, str) else None
+    if token is not None:
+        setattr(g, field, token)
+        return token
+    token = generate_csrf()
+    if len(tokens) >= 1024:  # desks x seconds: kept only for the second it was signed in
+        tokens.clear()
+    tokens[(secret, session.get(field), bytes_to_int(base64_decode(token.rsplit(".", 2)[1])))] = token
+    return token
+
+
 def _call_macro(source, name: str, locale: str, *args) -> Markup:
     return getattr(source.module, name)(*args)  # ``locale``: part of the key (the macro's filters read it)
 
@@ -169,11 +194,17 @@ def _call_macro(source, name: str, locale: str, *args) -> Markup:
 def init_templating(app: Flask) -> None:
     app.jinja_env.globals.update(
         can=can,
+        csrf_token=csrf_token,  # in place of Flask-WTF's generate_csrf, which it calls
         cached_url=cached_url,
         csrf_slot=CSRF_SLOT,
         navigation_for_user=navigation_for_user,
         role_label=lambda role: ROLE_LABELS.get(role, role),
     )
+    # Flask-WTF also hands every template its generate_csrf through a context processor, which would hide the
+    # global: that processor goes (one call less a page), the global stands
+    app.template_context_processors[None] = [
+        processor for processor in app.template_context_processors[None]
+        if getattr(processor, "__module__", None) != "flask_wtf.csrf"]
     app.jinja_env.globals.update(html_lang=html_lang, date_hint=lambda: lf.date_pattern_hint(clinic_locale()))
     app.jinja_env.filters.update(
         local_time=local_time,

@@ -175,3 +175,64 @@ def test_the_desks_pages_read_their_own_first_rows_in_their_users_statement_and_
     assert "Wanda Walker" in html
     kinds, run, _ = sent_by(f"/frontdesk/sessions/{desk.session_id + 999}/search", q="walker")
     assert len(run) == 1 and kinds == ["SQL"] + begun + ["ROLLBACK"] * postgresql, kinds  # no such session: 404
+
+
+def test_a_cookie_verified_once_is_remembered_yet_still_expires_and_a_changed_cookie_is_verified_again(
+        app, client, login, monkeypatch):
+    """edge.CookieSessions: a desk's cookie is verified (base64, zlib, HMAC, tagged JSON) once per worker, then only
+    its age is checked, as itsdangerous checks it; each request gets its own copy of what it held; a cookie
+    tampered with, or too old, is refused as before."""
+    import time
+
+    from itsdangerous import URLSafeTimedSerializer
+
+    login("front_desk")
+    verified = []
+    loads = URLSafeTimedSerializer.loads
+    monkeypatch.setattr(URLSafeTimedSerializer, "loads",
+                        lambda self, *a, **k: verified.append(k.get("salt", self.salt)) or loads(self, *a, **k))
+    assert client.get("/frontdesk/today").status_code == 200
+    assert client.get("/frontdesk/today").status_code == 200 and verified.count("cookie-session") <= 1
+    cookie = client.get_cookie("session").value
+
+    with client.session_transaction() as session:  # a request that changes its copy (flashes a message)...
+        session["_flashes"] = [("info", "Just once.")]
+    assert "Just once." in client.get("/frontdesk/today").get_data(as_text=True)
+    client.set_cookie("session", cookie)  # ...leaves the remembered cookie as it was
+    assert "Just once." not in client.get("/frontdesk/today").get_data(as_text=True)
+
+    client.set_cookie("session", cookie[:-2] + ("A" if cookie[-2] != "A" else "B") + cookie[-1])
+    assert client.get("/frontdesk/today").status_code == 302  # tampered: not signed in
+    client.set_cookie("session", cookie)
+    lifetime = int(app.permanent_session_lifetime.total_seconds())
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now + lifetime + 5)
+    assert client.get("/frontdesk/today").status_code == 302  # remembered, but too old now: not signed in
+    monkeypatch.setattr(time, "time", lambda: now)
+    client.set_cookie("session", cookie)  # (the refusal's sign-in message came in a new cookie)
+    assert client.get("/frontdesk/today").status_code == 200
+
+
+def test_a_csrf_token_signed_in_this_second_is_not_signed_again_and_is_accepted(app, client, login, monkeypatch):
+    """templating.csrf_token: within a second the signed token of one raw token is the same bytes; it is signed once."""
+    import flask_wtf.csrf
+
+    from roster import templating
+
+    login("front_desk")
+    signed = []
+    generate = flask_wtf.csrf.generate_csrf
+    monkeypatch.setattr(templating, "generate_csrf", lambda: signed.append(1) or generate())
+    token = re.compile(r'name="csrf_token" value="([^"]+)"')
+    now = int(__import__("time").time())
+    monkeypatch.setattr(__import__("time"), "time", lambda: now + 0.5)  # one second for the whole test
+    pages = [client.get("/frontdesk/today").get_data(as_text=True) for _ in range(3)]
+    assert len(signed) == 1 and len({token.search(page).group(1) for page in pages}) == 1
+    with app.test_request_context("/"):
+        from flask import session
+
+        with client.session_transaction() as kept:
+            session.update(kept)
+        assert generate() == token.search(pages[-1]).group(1)  # what Flask-WTF itself signs this second
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    assert client.post("/logout", data={"csrf_token": token.search(pages[-1]).group(1)}).status_code == 302
