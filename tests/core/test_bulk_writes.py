@@ -9,6 +9,7 @@ import json
 
 import sqlalchemy as sa
 
+from roster.config import json_loads
 from roster.extensions import db
 from roster.models import AuditEvent
 from roster.services import audit
@@ -34,4 +35,10 @@ def test_audit_records_written_together_keep_their_order_and_their_json_text(app
         assert [row[4] for row in stored] == [json.dumps(p) for p in pictures]
         assert [row[5] for row in stored] == [json.dumps(p) for p in reversed(pictures)]
         assert all(row[3] == "system" and row[6] is not None and row[6].tzinfo is not None for row in stored)
+        # read back as values through the engine's JSON loader (`config.json_loads`: the driver's UTF-8 bytes
+        # decoded without json.loads' look at their encoding), names, escapes and the emoji intact
+        assert db.engine.dialect._json_deserializer is json_loads
+        values = db.session.execute(sa.select(AuditEvent.before, AuditEvent.after)
+                                    .where(AuditEvent.action.like("line.test%")).order_by(AuditEvent.id)).all()
+        assert [tuple(row) for row in values] == list(zip(pictures, reversed(pictures)))
         db.session.rollback()
