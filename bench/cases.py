@@ -35,15 +35,22 @@ class Context:
 
     @classmethod
     def load(cls, app) -> "Context":
+        from roster.domain.recurrence import utc_to_local
         from roster.services import accounts, clock, scheduling
 
         today = clock.today_in(app.config["CLINIC_TIMEZONE"])
         first_dos = db.session.scalar(sa.select(sa.func.min(BillingLine.date_of_service)))
         month_end = today.replace(day=1) - timedelta(days=1)
         start, end = scheduling.local_day_bounds(today, app.config["CLINIC_TIMEZONE"])
-        sessions = db.session.scalars(
-            sa.select(ClassSession.id).where(ClassSession.starts_at >= start, ClassSession.starts_at < end,
-                                             ClassSession.status == "scheduled").order_by(ClassSession.id)).all()
+        # today's in their own class's zone too (after midnight in Chicago, a western class is still on yesterday
+        # there: a desk cannot check in to it yet), as make load picks them
+        now = clock.now()
+        sessions = [sid for sid, starts_at, zone in db.session.execute(
+            sa.select(ClassSession.id, ClassSession.starts_at, GroupClass.timezone)
+            .join(GroupClass, GroupClass.id == ClassSession.class_id)
+            .where(ClassSession.starts_at >= start, ClassSession.starts_at < end,
+                   ClassSession.status == "scheduled").order_by(ClassSession.id)).tuples()
+            if utc_to_local(starts_at, zone).date() == utc_to_local(now, zone).date()]
         pairs = db.session.execute(
             sa.select(ClassSession.id, EnrollmentCaregiver.caregiver_id, Patient.mrn)
             .join(Enrollment, Enrollment.class_id == ClassSession.class_id)
