@@ -19,6 +19,22 @@ from roster.models import (
 PASSWORD = "roster-demo-2026"
 
 
+def todays_sessions(start, end, now) -> list[tuple[int, int]]:
+    """(id, class id) of the scheduled sessions between the clinic's day bounds ``start``/``end`` (widened by a
+    day) that are today in their own class's zone: a desk checks in on the class's day there (after midnight in
+    Chicago a class in Los Angeles is still on yesterday, and its check-ins are rightly refused). In start order.
+    `make bench` and `make load` pick today's sessions so."""
+    from roster.domain.recurrence import utc_to_local
+
+    return [(sid, class_id) for sid, class_id, starts_at, zone in db.session.execute(
+        sa.select(ClassSession.id, ClassSession.class_id, ClassSession.starts_at, GroupClass.timezone)
+        .join(GroupClass, GroupClass.id == ClassSession.class_id)
+        .where(ClassSession.starts_at >= start - timedelta(days=1), ClassSession.starts_at < end + timedelta(days=1),
+               ClassSession.status == "scheduled")
+        .order_by(ClassSession.starts_at, ClassSession.id)).tuples()
+        if utc_to_local(starts_at, zone).date() == utc_to_local(now, zone).date()]
+
+
 @dataclass
 class Context:
     app: object
@@ -35,22 +51,13 @@ class Context:
 
     @classmethod
     def load(cls, app) -> "Context":
-        from roster.domain.recurrence import utc_to_local
         from roster.services import accounts, clock, scheduling
 
         today = clock.today_in(app.config["CLINIC_TIMEZONE"])
         first_dos = db.session.scalar(sa.select(sa.func.min(BillingLine.date_of_service)))
         month_end = today.replace(day=1) - timedelta(days=1)
         start, end = scheduling.local_day_bounds(today, app.config["CLINIC_TIMEZONE"])
-        # today's in their own class's zone too (after midnight in Chicago, a western class is still on yesterday
-        # there: a desk cannot check in to it yet), as make load picks them
-        now = clock.now()
-        sessions = [sid for sid, starts_at, zone in db.session.execute(
-            sa.select(ClassSession.id, ClassSession.starts_at, GroupClass.timezone)
-            .join(GroupClass, GroupClass.id == ClassSession.class_id)
-            .where(ClassSession.starts_at >= start, ClassSession.starts_at < end,
-                   ClassSession.status == "scheduled").order_by(ClassSession.id)).tuples()
-            if utc_to_local(starts_at, zone).date() == utc_to_local(now, zone).date()]
+        sessions = [sid for sid, _ in todays_sessions(start, end, clock.now())]
         pairs = db.session.execute(
             sa.select(ClassSession.id, EnrollmentCaregiver.caregiver_id, Patient.mrn)
             .join(Enrollment, Enrollment.class_id == ClassSession.class_id)

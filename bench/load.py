@@ -28,7 +28,6 @@ import sys
 import threading
 import time
 from collections import defaultdict
-from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -126,11 +125,12 @@ def p95(values):
 
 def prepare(database_url: str, desks: int):
     """Tokens for the desks and the biller; today's sessions and who may come (enrolled first)."""
+    from bench.cases import todays_sessions
     from roster import create_app
     from roster.domain.recurrence import utc_to_local
     from roster.extensions import db
     from roster.models import (
-        Caregiver, CaregiverLink, ClassSession, Enrollment, EnrollmentCaregiver, GroupClass, Patient, User, utcnow,
+        Caregiver, CaregiverLink, ClassSession, Enrollment, EnrollmentCaregiver, Patient, User, utcnow,
     )
     from roster.services import accounts, scheduling
 
@@ -139,17 +139,7 @@ def prepare(database_url: str, desks: int):
         tz = app.config["CLINIC_TIMEZONE"]
         today = utc_to_local(utcnow(), tz).date()
         start, end = scheduling.local_day_bounds(today, tz)
-        # today's sessions: a day either side in the clinic's zone, kept when they are today in their own
-        # class's zone (a desk checks in on the class's day there; a class in Los Angeles is still on
-        # yesterday when Chicago's day has begun, and its check-ins would rightly be refused as a later day's)
-        now = utcnow()
-        sessions = [(sid, class_id) for sid, class_id, starts_at, zone in db.session.execute(
-            sa.select(ClassSession.id, ClassSession.class_id, ClassSession.starts_at, GroupClass.timezone)
-            .join(GroupClass, GroupClass.id == ClassSession.class_id).where(
-                ClassSession.starts_at >= start - timedelta(days=1), ClassSession.starts_at < end + timedelta(days=1),
-                ClassSession.status == "scheduled")
-            .order_by(ClassSession.starts_at, ClassSession.id)).tuples()
-            if utc_to_local(starts_at, zone).date() == utc_to_local(now, zone).date()]
+        sessions = todays_sessions(start, end, utcnow())
         enrolled = set(db.session.execute(
             sa.select(Enrollment.class_id, EnrollmentCaregiver.caregiver_id, Enrollment.patient_id)
             .join(EnrollmentCaregiver, EnrollmentCaregiver.enrollment_id == Enrollment.id)
