@@ -3,10 +3,11 @@
 Every attempt is counted *before* the secret is checked, by one atomic
 ``INSERT … ON CONFLICT DO UPDATE … WHERE unlocked RETURNING`` over all its
 buckets, so sixteen parallel guesses cannot read the same count and all slip
-through: the database serialises them on the rows. The attempt that reaches a bucket's limit sets ``locked_until`` in
-the same statement; each further counted failure doubles the delay up to a
-cap, and failures older than the bucket's window are forgotten, so no one
-holds a lock forever. A success forgives what it was charged.
+through: the database serialises them on the rows. The attempt that reaches
+a bucket's limit sets ``locked_until`` in the same statement; each further
+counted failure doubles the delay up to a cap, and failures older than the
+bucket's window are forgotten, so no one holds a lock forever. A success
+forgives what it was charged.
 
 Buckets for a password: the e-mail from this client address (tight), the
 e-mail from anywhere, the client address for any e-mail, and everyone

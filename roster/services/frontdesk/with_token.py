@@ -27,23 +27,26 @@ CHECKIN_READ = UNDO_READ.add_columns(*CAREGIVER_COLUMNS).outerjoin(CAREGIVER_FRO
 # their round trip: the check-in's or undo's own statement, next, reads the session's status after it.
 _GATE = (sa.select(sa.func.pg_advisory_xact_lock_shared(SESSION_GATE, sa.bindparam("session_id", type_=sa.Integer))
                    .label("gate")).cte("session_gate").prefix_with("MATERIALIZED"))
-_GATED = {id(UNDO_READ): UNDO_READ.join(_GATE, sa.true()), id(CHECKIN_READ): CHECKIN_READ.join(_GATE, sa.true())}
+_READS = {  # dialect -> (undo's read, check-in's read)
+    "postgresql": (UNDO_READ.join(_GATE, sa.true()), CHECKIN_READ.join(_GATE, sa.true())),
+    "sqlite": (UNDO_READ, CHECKIN_READ),
+}
 
 
-def _read(statement: sa.Select) -> sa.Select:
-    return _GATED[id(statement)] if db.session.get_bind().dialect.name == "postgresql" else statement
+def _reads() -> tuple[sa.Select, sa.Select]:
+    return _READS[db.session.get_bind().dialect.name]
 
 
 def undo(request: Request) -> tuple[sa.Select, dict]:
     """An undo's read: its session."""
-    return _read(UNDO_READ), {"session_id": request.view_args["session_id"]}
+    return _reads()[0], {"session_id": request.view_args["session_id"]}
 
 
 def check_in(request: Request) -> tuple[sa.Select, dict]:
     """A check-in's read: its session, and the caregiver its body names with their linked patients."""
     data = request.get_json(silent=True)
     caregiver_id = data.get("caregiver_id") if isinstance(data, dict) else None
-    return _read(CHECKIN_READ), {"session_id": request.view_args["session_id"],
+    return _reads()[1], {"session_id": request.view_args["session_id"],
                                  "caregiver_id": caregiver_param(caregiver_id)}
 
 
