@@ -24,7 +24,7 @@ class Config:
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     # No pool_pre_ping (a round trip to the server on every request): a PostgreSQL connection the
     # server has closed is found by roster/transactions.py's checkout check, without a round trip.
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"json_deserializer": json_loads}
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"json_deserializer": json_loads}  # PostgreSQL adds POSTGRESQL_ENGINE_OPTIONS
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = True
@@ -54,6 +54,30 @@ class Config:
     EXPORT_PAUSE_LIMIT = 10.0
 
 
+# PostgreSQL's engine (added to SQLALCHEMY_ENGINE_OPTIONS when the database is PostgreSQL):
+# - psycopg prepares a statement the second time a connection runs it (``prepare_threshold`` 1; its default
+#   is 5): PostgreSQL then parses and plans it once per connection, not at every run. Each connection of a
+#   worker's pool sees few closes, and a close's statements (billing/closed.py's UPDATE and reads, the final
+#   write) take longer to plan than to run (~2 ms quiet, ~3.5 ms under load): under `make load` (08:20-08:24
+#   UTC, pg_stat_statements) the close's UPDATE was planned 14 times for 14 closes at the default, 8 at 1;
+#   every statement of a run 1,460-1,500 times against ~1,100 (960-990 at 0). Not 0: a statement run once
+#   in a transaction that then rolls back (a 404, a refused write, `make bench`'s runs) would pay a round
+#   trip to prepare it and one to forget it (psycopg forgets every prepared statement at a ROLLBACK).
+#   Statements a transaction runs with generic plans (a close's, `billing.locks._GATE`; the walk-in
+#   search's) then keep them on that connection.
+# - the pool hands out the connection last returned (``pool_use_lifo``): the few a worker's threads need
+#   stay busy, and with them what they have prepared and cached, instead of all five in turn.
+POSTGRESQL_ENGINE_OPTIONS = {"pool_use_lifo": True, "connect_args": {"prepare_threshold": 1}}
+
+
+def engine_options(url: str, options: dict) -> dict:
+    """The engine's options for this database: ``options``, and for PostgreSQL `POSTGRESQL_ENGINE_OPTIONS`
+    (the ones ``options`` names itself are kept)."""
+    if not url.startswith("postgresql"):
+        return options
+    return POSTGRESQL_ENGINE_OPTIONS | options
+
+
 def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     """Build the settings for one app, reading the environment now (not at import)."""
     settings = {k: getattr(Config, k) for k in dir(Config) if k.isupper()}
@@ -72,6 +96,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     if env.get("ROSTER_EXPORT_SHARE"):
         settings["EXPORT_SHARE"] = _share(env["ROSTER_EXPORT_SHARE"])
     settings.update(overrides or {})
+    settings["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(settings["SQLALCHEMY_DATABASE_URI"],
+                                                           settings["SQLALCHEMY_ENGINE_OPTIONS"])
     if not valid_locale(settings["CLINIC_LOCALE"]):
         raise ValueError(f"CLINIC_LOCALE {settings['CLINIC_LOCALE']!r} is not a locale Babel knows (e.g. en_US)")
     return settings
