@@ -231,9 +231,11 @@ def undo_check_in(session_id: int, caregiver_id: int):
 
 @bp.post("/sessions/<int:session_id>/close")
 @requires("session.close")
+@read_with_token(attendance.close_read)
 def close_session(session_id: int):
     data = request.get_json(silent=True)  # only to read the facilitator it names with the session
-    session = attendance.session_to_close(session_id, data.get("facilitator_id") if isinstance(data, dict) else None)
+    session = attendance.session_to_close(session_id, data.get("facilitator_id") if isinstance(data, dict) else None,
+                                          gated=g.pop("api_rows", None) is not None)
     data = body()
     errors: dict[str, str] = {}
     started = parse_local(data.get("started_at"), "started_at", errors, "Actual start")

@@ -29,6 +29,7 @@ from roster.services import checkin_statements as statements
 from roster.services.checkin_people import Person, caregiver_and_patients, resolve_patient_for
 from roster.services.closing import (  # noqa: F401 (closing and re-opening: attendance.close_session, …)
     CLOSE_AUDIT_FIELDS,
+    close_read,
     close_session,
     reopen_session,
     session_to_close,

@@ -21,7 +21,8 @@ from roster.services import Conflict, ServiceError, audit, billing, clock
 from roster.services.billing.closed import PairsRead, closed_pairs, closing_read, closing_returns
 from roster.services.billing.statements import RawArray, Together
 from roster.services.billing.stored import of_rows
-from roster.services.billing.locks import read_for_change
+from roster.services.billing.locks import entered_gate, exclusive_gate, read_for_change
+from roster.services.tokens import TOKEN_AND_USER
 
 
 def actor_id(user: User | None) -> int | None:
@@ -32,10 +33,25 @@ def actor_id(user: User | None) -> int | None:
 CLOSE_AUDIT_FIELDS = ("status", "actual_facilitator_id", "actual_start", "actual_end")
 
 
-def session_to_close(session_id: int, facilitator_id=None) -> ClassSession:
+# The API close's token read (`roster.api.read_with_token`): on PostgreSQL it also takes the session's attendance
+# gate, exclusively (`billing.locks.SESSION_GATE`), as columns of the token's row (so for a live token only): the
+# gate's own statement, a round trip, is saved; `lock_before_change`, next, reads with a snapshot taken after it.
+CLOSE_READS = {"postgresql": TOKEN_AND_USER.add_columns(*exclusive_gate(sa.bindparam("session_id", type_=sa.Integer()))),
+               "sqlite": TOKEN_AND_USER}
+
+
+def close_read(request) -> tuple[sa.Select, dict]:
+    """The close's token read and its bound values (``request``: the call's)."""
+    return CLOSE_READS[db.session.get_bind().dialect.name], {"session_id": request.view_args["session_id"]}
+
+
+def session_to_close(session_id: int, facilitator_id=None, gated: bool = False) -> ClassSession:
     """The session a close names (404 when there is none), read as `close_session` reads it, with its class
     and the facilitator named, in one statement (`billing.locks.read_for_change`; on PostgreSQL under its
-    lock, its patients locked first): the close then reads none of it again."""
+    lock, its patients locked first): the close then reads none of it again. ``gated``: this transaction's
+    token read took the session's gate (`close_read`; not a retried attempt's)."""
+    if gated:
+        entered_gate([session_id], exclusive=True)
     return read_for_change(session_id, _named(facilitator_id)) or db.get_or_404(ClassSession, session_id)
 
 
