@@ -31,28 +31,36 @@ class PairsRead(NamedTuple):
 
 
 def closing_returns() -> list[sa.ColumnElement]:
-    """PostgreSQL: what the UPDATE of a session that closes it (parameters ``session_id`` and ``new_day``, its
-    date of service now) returns for `PairsRead` (`closed_pairs`): its check-ins' patients, its live lines'
-    patients and dates (in id order), and the held sessions with a live line for one of those pairs (the
-    check-ins' patients on the new day, the lines' own). Its own row is held now: it bills its check-ins."""
-    session, day = sa.bindparam("session_id", type_=sa.Integer()), sa.bindparam("new_day", type_=sa.Date())
-    own, other, held = BillingLine.__table__.alias("own"), BillingLine.__table__.alias("other"), ClassSession.__table__.alias("held")
+    """PostgreSQL: what the UPDATE of a session that closes it (parameter ``session_id``) returns for `PairsRead`
+    (`closed_pairs`): its check-ins' patients and its live lines' patients and dates (in id order). The held
+    sessions with a live line for one of its pairs are read from them (`closing_read`, ``sessions``)."""
+    session = sa.bindparam("session_id", type_=sa.Integer())
+    own = BillingLine.__table__.alias("own")
     checked_in = sa.select(CheckIn.patient_id).where(CheckIn.session_id == session).distinct()
     live = (own.c.session_id == session, own.c.status != LineStatus.VOID)
-    of_held = (other.c.status != LineStatus.VOID, held.c.status == SessionStatus.HELD)
-    sessions = sa.union(
-        sa.select(other.c.session_id).join(held, held.c.id == other.c.session_id)
-        .where(other.c.patient_id == sa.any_(sa.func.array(checked_in.scalar_subquery())),
-               other.c.date_of_service == day, *of_held),
-        sa.select(other.c.session_id).select_from(own).join(other, sa.and_(
-            other.c.patient_id == own.c.patient_id, other.c.date_of_service == own.c.date_of_service))
-        .join(held, held.c.id == other.c.session_id).where(*live, *of_held),
-    )
     return [sa.func.array(stmt.scalar_subquery(), type_=RawArray(type_)).label(name) for name, stmt, type_ in (
         ("checked_in", checked_in, sa.Integer()),
         ("line_patients", sa.select(own.c.patient_id).where(*live).order_by(own.c.id), sa.Integer()),
-        ("line_dates", sa.select(own.c.date_of_service).where(*live).order_by(own.c.id), sa.Date()),
-        ("sessions", sessions, sa.Integer()))]
+        ("line_dates", sa.select(own.c.date_of_service).where(*live).order_by(own.c.id), sa.Date()))]
+
+
+def _with_sessions(closed: sa.CTE) -> sa.CTE:
+    """``closed``'s columns and ``sessions``: the held sessions with a live line for one of its (patient, date)
+    pairs (parameter ``new_day``, its date of service now): its check-ins' patients on that day (its own row is
+    held now: it bills its check-ins) and its live lines' own. One look-up by patient for all the pairs (a
+    UNION of the check-ins' and the lines' joins, three scans of the lines, took PostgreSQL longer to plan)."""
+    day = sa.bindparam("new_day", type_=sa.Date())
+    days = sa.func.array_cat(sa.func.array_fill(day, array([sa.func.cardinality(closed.c.checked_in)])),
+                             closed.c.line_dates)
+    pair = (sa.func.unnest(sa.func.array_cat(closed.c.checked_in, closed.c.line_patients), days)
+            .table_valued("patient_id", "day").render_derived(name="pair"))
+    other, held = BillingLine.__table__.alias("other"), ClassSession.__table__.alias("held")
+    sessions = (sa.select(other.c.session_id).distinct()
+                .join(held, held.c.id == other.c.session_id)
+                .join(pair, sa.and_(other.c.patient_id == pair.c.patient_id, other.c.date_of_service == pair.c.day))
+                .where(other.c.status != LineStatus.VOID, held.c.status == SessionStatus.HELD))
+    return sa.select(*closed.c, sa.func.array(sessions.scalar_subquery(), type_=RawArray(sa.Integer())).label(
+        "sessions")).cte("paired")
 
 
 def closed_pairs(returned: Sequence, day: date, read: Stored | None = None) -> PairsRead:
@@ -63,11 +71,12 @@ def closed_pairs(returned: Sequence, day: date, read: Stored | None = None) -> P
 
 
 def closing_read(update: sa.Update) -> Together:
-    """PostgreSQL: ``update`` (a session's UPDATE returning `closing_returns` last) and what re-evaluation reads
-    of that session (`stored.with_first`; parameters ``ids`` and ``sessions``: [the session]) as ONE statement.
+    """PostgreSQL: ``update`` (a session's UPDATE returning `closing_returns` last), the sessions billing its pairs
+    (`_with_sessions`) and what re-evaluation reads of that session (`stored.with_first`; parameters ``ids`` and
+    ``sessions``: [the session]) as ONE statement.
     Its lines are locked and read only when no other session bills its pairs (else they would be locked
     before that session's row, against the order; re-evaluation then reads them all, under the locks)."""
-    closed = update.cte("closed")
+    closed = _with_sessions(update.cte("closed"))
     alone = sa.exists(sa.select(1).select_from(closed).where(
         closed.c.sessions.contained_by(array([sa.bindparam("session_id", type_=sa.Integer())]))))
     return with_first(closed, alone)
