@@ -90,20 +90,32 @@ logger_class = AccessLog
 
 
 def when_ready(server):
-    """Before the first worker is forked: compile every template and configure the mappers, then move
-    all that out of the garbage collector's reach (gc.freeze), so forked workers share it unchanged."""
+    """Before the first worker is forked: compile every template and configure the mappers, compile the
+    statements of the desk's busiest requests (``warmup.warm``: the walk-in search's shapes, a check-in, double
+    tap, undo, presence mark and close, run in a transaction that is rolled back), then move all that out of the
+    garbage collector's reach (gc.freeze), so forked workers share it unchanged: every worker, and every worker
+    that replaces a recycled one, serves its first close as fast as its later ones (each first one compiled
+    ~50 ms of CPU, ~500 ms of wall under load). The master then closes its database connection: no worker
+    inherits one."""
     from sqlalchemy.orm import configure_mappers
+
+    from roster.extensions import db
+    from roster.services import warmup
 
     app = server.app.wsgi()
     configure_mappers()
     for name in app.jinja_env.list_templates():
         app.jinja_env.get_template(name)
+    warmup.warm(app)  # logs what failed (the database away): the workers then warm themselves
+    with app.app_context():
+        for engine in db.engines.values():
+            engine.dispose()
     gc.freeze()
 
 
 def post_fork(server, worker):
-    """A worker never uses a database connection its master opened (the master opens none; this
-    makes sure): the pools are emptied without closing the master's connections."""
+    """A worker never uses a database connection its master opened (the master closed its own before forking;
+    this makes sure): the pools are emptied without closing the master's connections."""
     from roster.extensions import db
 
     with server.app.wsgi().app_context():
@@ -112,18 +124,14 @@ def post_fork(server, worker):
 
 
 def post_worker_init(worker):
-    """Once the app is loaded, the walk-in search's statements are compiled (each shape a desk types, run once
-    against the database: ~10 ms of CPU each that the first search of that shape would otherwise wait for), then
-    its objects (modules, routes, mappers, templates, those statements) are moved out of the garbage collector's
-    reach: a full collection then walks only what requests made, not the whole app (a full pass over everything
-    took ~80 ms in the middle of a request)."""
-    from roster.extensions import db
-    from roster.services.frontdesk import warm_walk_in_search
+    """A worker whose master could not warm up (``when_ready``: the database was away when gunicorn started, or the
+    app is not preloaded) warms itself before it serves (``warmup.warm``, which never raises). Then its objects
+    (modules, routes, mappers, templates, compiled statements) are moved out of the garbage collector's reach: a
+    full collection then walks only what requests made, not the whole app (a full pass over everything took
+    ~80 ms in the middle of a request)."""
+    from roster.services import warmup
 
-    try:
-        with worker.wsgi.app_context():
-            warm_walk_in_search()
-            db.session.rollback()
-    except Exception:  # the database may not be up yet: the first searches then compile as they come
-        worker.log.exception("walk-in search statements not compiled ahead")
+    app = worker.wsgi
+    if not app.extensions.get(warmup.WARMED):
+        warmup.warm(app)
     gc.freeze()
