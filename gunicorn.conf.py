@@ -100,7 +100,7 @@ def when_ready(server):
     from sqlalchemy.orm import configure_mappers
 
     from roster.extensions import db
-    from roster.services import warmup
+    from roster import warmup
 
     app = server.app.wsgi()
     configure_mappers()
@@ -129,7 +129,7 @@ def post_worker_init(worker):
     (modules, routes, mappers, templates, compiled statements) are moved out of the garbage collector's reach: a
     full collection then walks only what requests made, not the whole app (a full pass over everything took
     ~80 ms in the middle of a request)."""
-    from roster.services import warmup
+    from roster import warmup
 
     app = worker.wsgi
     if not app.extensions.get(warmup.WARMED):

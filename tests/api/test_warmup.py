@@ -1,4 +1,4 @@
-"""The warm-up a server runs before it serves (`roster/services/warmup.py`, gunicorn.conf.py): its first check-in,
+"""The warm-up a server runs before it serves (`roster/warmup.py`, gunicorn.conf.py): its first check-in,
 double tap, undo and close compile no statement, and the warm-up leaves nothing behind, whatever happens."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine.interfaces import CacheStats
 
 from roster.extensions import db
-from roster.services import warmup
+from roster import warmup
 from tests.frontdesk.desk import make_scene
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,9 +37,10 @@ def _compiled_now(app):
     return compiled, lambda: sa.event.remove(engine, "after_cursor_execute", after)
 
 
-def test_after_the_warm_up_the_first_calls_compile_nothing_and_it_left_nothing(app, build, api):
+def test_after_the_warm_up_the_first_calls_compile_nothing_and_it_left_nothing(app, build, api, client, login):
     scene = make_scene(build, sets=2)
     desk, facilitator = api("front_desk"), api("facilitator")
+    login("front_desk")  # the desk's pages, signed in
     before = _row_counts(app)
     with app.app_context():
         db.engine._compiled_cache.clear()  # as in a server that has just started
@@ -58,13 +59,18 @@ def test_after_the_warm_up_the_first_calls_compile_nothing_and_it_left_nothing(a
             desk.post(path, json={"caregiver_id": c1.id, "patient_mrn": p1.mrn}).status_code,
             desk.post(path, json={"caregiver_id": c2.id, "patient_mrn": p2.mrn}).status_code,
         ]
+        page = f"/frontdesk/sessions/{scene.session_id}"  # the desk page's buttons: presence, undo, check-in
+        pages = [client.post(f"{page}/present", data={"patient_id": p1.id, "present": "yes"}).status_code,
+                 client.post(f"{page}/present", data={"patient_id": p1.id, "present": "no"}).status_code,
+                 client.post(f"{page}/checkins/undo", data={"caregiver_id": c2.id, "patient_id": p2.id}).status_code,
+                 client.post(f"{page}/checkins", data={"caregiver_id": c2.id, "patient_id": p2.id}).status_code]
         day = scene.day.isoformat()
         closed = facilitator.post(f"/sessions/{scene.session_id}/close", json={
             "facilitator_id": scene.facilitator.id, "patients_present": [],
             "started_at": f"{day}T09:00", "ended_at": f"{day}T10:00"})
     finally:
         stop()
-    assert statuses == [201, 200, 200, 201, 201]
+    assert statuses == [201, 200, 200, 201, 201] and pages == [302] * 4
     assert closed.status_code == 200 and [line["cpt"] for line in closed.get_json()["lines"]] == ["97552", "97552"]
     assert compiled == [], "\n".join(compiled)
 
@@ -85,7 +91,7 @@ def test_a_failing_warm_up_commits_nothing_and_the_server_serves(app, build, mon
         monkeypatch.setattr(warmup, "_run", failure)
         app.extensions.pop(warmup.WARMED, None)
         caplog.clear()
-        with caplog.at_level(logging.ERROR, logger="roster.services.warmup"):
+        with caplog.at_level(logging.ERROR, logger="roster.warmup"):
             assert warmup.warm_desk_writes(app) is False
             # the worker's hook: the master could not warm up, the worker tries, fails, and serves anyway
             hooks["post_worker_init"](SimpleNamespace(wsgi=app))

@@ -31,7 +31,6 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import partial
 
 import sqlalchemy as sa
 from flask import Flask, g
@@ -73,6 +72,7 @@ class _Scene:
     day: date
     sessions: list[int] = field(default_factory=list)  # the two sessions, each of its own class
     pairs: list[tuple[int, int, str]] = field(default_factory=list)  # (caregiver id, patient id, MRN)
+    page: tuple[dict, str] = ({}, "")  # a signed-in desk's session and CSRF token (`_page_session`)
 
 
 WARMED = "roster.warmed"  # in app.extensions once `warm` has compiled everything (a master's: its workers' too)
@@ -176,7 +176,8 @@ def _scene(tz: str) -> _Scene:
 def _run(app: Flask, scene: _Scene) -> None:
     """Each call as a desk makes it, each answered as it would be (else the warm-up fails, logged)."""
     first, second = scene.sessions
-    (cg1, p1, mrn1), (cg2, _, mrn2), (cg3, _, mrn3) = scene.pairs
+    (cg1, p1, mrn1), (cg2, _, mrn2), (cg3, p3, mrn3) = scene.pairs
+    scene.page = _page_session(app, scene)
 
     def check_in(sid: int, cg: int, mrn: str, status: int):
         return _api(app, scene, "POST", f"/api/v1/sessions/{sid}/checkins", {"caregiver_id": cg, "patient_mrn": mrn},
@@ -185,12 +186,22 @@ def _run(app: Flask, scene: _Scene) -> None:
     def undo(sid: int, cg: int, mrn: str):
         return _api(app, scene, "DELETE", f"/api/v1/sessions/{sid}/checkins/{cg}?patient_mrn={mrn}", None, 200)
 
+    def present(sid: int, patient: int, yes_no: str):
+        return _page(app, scene, f"/frontdesk/sessions/{sid}/present", {"patient_id": patient, "present": yes_no})
+
+    def page_check_in(sid: int, cg: int, patient: int):
+        return _page(app, scene, f"/frontdesk/sessions/{sid}/checkins", {"caregiver_id": cg, "patient_id": patient})
+
+    def page_undo(sid: int, cg: int, patient: int):
+        return _page(app, scene, f"/frontdesk/sessions/{sid}/checkins/undo", {"caregiver_id": cg, "patient_id": patient})
+
     calls = [
         check_in(first, cg1, mrn1, 201), check_in(first, cg1, mrn1, 200),  # a check-in, a double tap
         undo(first, cg1, mrn1), check_in(first, cg1, mrn1, 201), check_in(first, cg2, mrn2, 201),
-        partial(_mark_present, app, scene, second, p1, True), partial(_mark_present, app, scene, second, p1, False),
+        present(second, p1, "yes"), present(second, p1, "no"),  # the desk page's presence mark and unmark
         _close(app, scene, first),  # a session alone on its patients' day
         check_in(second, cg1, mrn1, 201), check_in(second, cg2, mrn2, 201),
+        page_check_in(second, cg3, p3), page_check_in(second, cg3, p3), page_undo(second, cg3, p3),  # the page's
         _close(app, scene, second),  # the other, its patients' other session held the same day
         check_in(first, cg3, mrn3, 201), undo(first, cg3, mrn3),  # on a held session: re-evaluated
     ]
@@ -233,15 +244,33 @@ def _call(app: Flask, method: str, path: str, body: dict | None, token: str) -> 
         return app.make_response(answer).status_code
 
 
-def _mark_present(app: Flask, scene: _Scene, session_id: int, patient_id: int, present: bool) -> None:
-    """The desk page's presence mark (`frontdesk.views.mark_present`, signed in: ``current_user`` a `PageUser`):
-    its session, its patient, the mark."""
-    from roster.services import attendance, frontdesk
+def _page_session(app: Flask, scene: _Scene) -> tuple[dict, str]:
+    """A signed-in desk's session cookie's contents (as `auth.sessions.start_session` leaves them, the user's
+    version for the loader) and a CSRF token for its forms."""
+    from flask import session
+    from flask_login import login_user
+    from flask_wtf.csrf import generate_csrf
+
     from roster.services.page_user import PageUser
 
-    with app.test_request_context(f"/frontdesk/sessions/{session_id}/present", method="POST"):
-        g._login_user = user = PageUser(scene.user_id, "warm-up@roster.invalid", "Warm-up", "admin", 0, False, False,
-                                        None)
-        session = frontdesk.load_session(session_id)
-        if not attendance.set_present(session, db.get_or_404(Patient, patient_id), present, user):
-            raise RuntimeError("the presence mark changed nothing")
+    with app.test_request_context("/"):
+        login_user(PageUser(scene.user_id, "", "", "front_desk", 0, False, False, None))
+        token = generate_csrf()
+        return dict(session), token
+
+
+def _page(app: Flask, scene: _Scene, path: str, form: dict):
+    """A desk page's form posted, as the browser does (its session cookie, its CSRF token; the user read by the
+    page's loader): the redirect back to the session's page."""
+    from flask import session
+
+    def call():
+        with app.test_request_context(path, method="POST", data=form | {"csrf_token": scene.page[1]}):
+            session.update(scene.page[0])
+            answer = app.preprocess_request()
+            if answer is None:
+                answer = Flask.dispatch_request(app)
+            answered = app.make_response(answer)
+            if answered.status_code != 302 or "/frontdesk/sessions/" not in answered.location:
+                raise RuntimeError(f"POST {path} answered {answered.status_code} {answered.location}")
+    return call
