@@ -39,7 +39,6 @@ from roster.domain.npi import npi_with_check_digit
 from roster.domain.recurrence import local_to_utc
 from roster.domain.text import caregiver_search_key, patient_search_key
 from roster.extensions import db
-from roster.services import clock
 from roster.models import (
     ApiToken,
     Caregiver,
@@ -53,6 +52,7 @@ from roster.models import (
     User,
     mrn_key,
 )
+from roster.services import clock
 
 log = logging.getLogger(__name__)
 # The warm-up's day, this many days back: past any day a desk still enters attendance for, on or after the day the
@@ -193,7 +193,8 @@ def _run(app: Flask, scene: _Scene) -> None:
         return _page(app, scene, f"/frontdesk/sessions/{sid}/checkins", {"caregiver_id": cg, "patient_id": patient})
 
     def page_undo(sid: int, cg: int, patient: int):
-        return _page(app, scene, f"/frontdesk/sessions/{sid}/checkins/undo", {"caregiver_id": cg, "patient_id": patient})
+        return _page(app, scene, f"/frontdesk/sessions/{sid}/checkins/undo",
+                     {"caregiver_id": cg, "patient_id": patient})
 
     calls = [
         check_in(first, cg1, mrn1, 201), check_in(first, cg1, mrn1, 200),  # a check-in, a double tap

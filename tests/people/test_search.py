@@ -239,8 +239,9 @@ def _assert_words_in_step() -> None:
 
 
 def test_a_worker_compiles_the_walk_in_shapes_before_it_serves(ctx, people, build):
-    """``warm_walk_in_search`` (gunicorn's post_worker_init) compiles the statement of each shape a desk types: a
-    surname's start, "Surname, First", phone digits are then SQLAlchemy cache hits, never compiled mid-search."""
+    """``warm_walk_in_search`` (`roster/warmup.py`, before a server serves) compiles the statement of each shape a desk
+    types: a surname's start, "Surname, First", phone digits are then SQLAlchemy cache hits, never compiled mid-search.
+    """
     from sqlalchemy.engine.interfaces import CacheStats
 
     from roster.services import frontdesk

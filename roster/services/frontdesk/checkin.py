@@ -283,9 +283,9 @@ _SHAPES_TYPED = ("zzz", "zzz yyy", "00000")
 
 
 def warm_walk_in_search() -> None:
-    """Build, compile and run once the walk-in statement of each shape a desk types (the caller rolls back). A worker
-    calls it before it serves (gunicorn.conf.py): SQLAlchemy compiles a shape's statement the first time it runs (~10 ms
-    of CPU), which the first desk to type that shape in each worker's life would otherwise wait for."""
+    """Build, compile and run once the walk-in statement of each shape a desk types (the caller rolls back). A server
+    calls it before it serves (`roster/warmup.py`): SQLAlchemy compiles a shape's statement the first time it runs (~10
+    ms of CPU), which the first desk to type that shape in each worker's life would otherwise wait for."""
     for query in _SHAPES_TYPED:
         stmts, params = search.walk_in_ids(query)
         search.plan_once(stmts)
