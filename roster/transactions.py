@@ -104,6 +104,22 @@ def postgresql_readers(engine: Engine) -> None:
     dispatch events on every connection of every request (~100 Python calls a request)."""
     event.listen(engine, "connect", _reader_cursors)
     event.listen(engine, "checkout", _begin_as_reader)
+    event.listen(engine, "do_execute", _prepare_at_once)
+
+
+# Execution option: psycopg prepares the statement at its first run on a connection (as a rule at its second,
+# config.POSTGRESQL_ENGINE_OPTIONS): for a few long ones run once a request on few of a worker's connections
+# (the close's), whose planning costs more than running them. Not for statements a rolled-back request runs
+# often: psycopg forgets its prepared statements at a ROLLBACK (a round trip to prepare, one to forget).
+PREPARE_AT_ONCE = "roster_prepare_at_once"
+
+
+def _prepare_at_once(cursor, statement, parameters, context) -> bool:
+    """The driver's execute for a statement marked ``PREPARE_AT_ONCE`` (a dialect event: False, the driver's own)."""
+    if not context.execution_options.get(PREPARE_AT_ONCE):
+        return False
+    cursor.execute(statement, parameters, prepare=True)
+    return True
 
 
 def _begin_as_reader(dbapi_connection, connection_record, connection_proxy) -> None:

@@ -23,6 +23,7 @@ from roster.services.billing.statements import RawArray, Together
 from roster.services.billing.stored import of_rows
 from roster.services.billing.locks import entered_gate, exclusive_gate, read_for_change
 from roster.services.tokens import TOKEN_AND_USER
+from roster.transactions import PREPARE_AT_ONCE
 
 
 def actor_id(user: User | None) -> int | None:
@@ -36,8 +37,9 @@ CLOSE_AUDIT_FIELDS = ("status", "actual_facilitator_id", "actual_start", "actual
 # The API close's token read (`roster.api.read_with_token`): on PostgreSQL it also takes the session's attendance
 # gate, exclusively (`billing.locks.SESSION_GATE`), as columns of the token's row (so for a live token only): the
 # gate's own statement, a round trip, is saved; `lock_before_change`, next, reads with a snapshot taken after it.
-CLOSE_READS = {"postgresql": TOKEN_AND_USER.add_columns(*exclusive_gate(sa.bindparam("session_id", type_=sa.Integer()))),
-               "sqlite": TOKEN_AND_USER}
+# Prepared at its first run on a connection (`transactions.PREPARE_AT_ONCE`), as the close's other long statements.
+CLOSE_READS = {"postgresql": TOKEN_AND_USER.add_columns(*exclusive_gate(sa.bindparam("session_id", type_=sa.Integer())))
+               .execution_options(**{PREPARE_AT_ONCE: True}), "sqlite": TOKEN_AND_USER}
 
 
 def close_read(request) -> tuple[sa.Select, dict]:

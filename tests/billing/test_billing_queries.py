@@ -134,6 +134,8 @@ def test_closing_a_session_costs_the_same_statements_for_2_or_5_patients_whateve
     caregivers = {mrn: clinic.caregiver(mrn) for mrn in (first, second)}
     for mrn, caregiver in caregivers.items():
         clinic.check_in(alone, caregiver, mrn)
+    with app.app_context():
+        db.engine.dispose()  # connections that have prepared nothing yet
     with count_queries() as plain:
         answer = clinic.close(alone, "2026-02-05T10:00", fid)
     with count_queries() as reading:
@@ -148,6 +150,12 @@ def test_closing_a_session_costs_the_same_statements_for_2_or_5_patients_whateve
     closing = [s for s in plain.statements if s.lstrip().startswith("WITH closed AS")]
     assert [s.count("billing_line AS other") for s in closing] == ([1] if pg else []), closing
     assert plain.count <= (4 if pg else 11) and reading.count <= 3, plain.statements + reading.statements
+    if pg:  # its token read and gate, its locks, its UPDATE and reads: prepared at their first run on a connection
+        with app.app_context():  # (the pool hands out the connection the requests used last)
+            prepared = db.session.execute(sa.text("SELECT statement FROM pg_prepared_statements")).scalars().all()
+            db.session.rollback()
+        marks = ("pg_advisory_xact_lock(", "WITH locked_patients AS", "WITH closed AS")
+        assert [sum(mark in s for s in prepared) for mark in marks] == [1, 1, 1], prepared
     # the answer is made from what the close wrote: after an export, the first patient's check-in undone and
     # its MRN changed, closed again with the second patient present (a void line of a patient no longer
     # attending, under its MRN as it is now; the second's held line deleted, a finding instead), it is still

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from roster.extensions import db
 from roster.models import BillingLine, CheckIn, ClassSession, Facilitator, Patient
+from roster.transactions import PREPARE_AT_ONCE
 
 _HELD = "billing.row_locks"  # Session.info: table name -> ids locked in this transaction
 
@@ -229,7 +230,8 @@ def _lock_before_change() -> sa.Select:
             .with_for_update(key_share=True, of=ClassSession))
 
 
-_LOCK_BEFORE_CHANGE = _lock_before_change()  # built once (PostgreSQL only)
+# built once (PostgreSQL only); prepared at its first run on a connection (a close's, a re-open's, a cancel's)
+_LOCK_BEFORE_CHANGE = _lock_before_change().execution_options(**{PREPARE_AT_ONCE: True})
 _READ_FOR_CHANGE = (  # SQLite's (`read_for_change`)
     sa.select(ClassSession, Facilitator).options(joinedload(ClassSession.group_class))
     .outerjoin(Facilitator, Facilitator.id == sa.bindparam("facilitator", type_=sa.Integer()))

@@ -62,9 +62,9 @@ class Together:
     each row its part's number, then its part's columns. Columns of one type share slots across parts
     (a part's k-th column of a type goes to that type's k-th slot; the others' rows have NULL there,
     typed as the slot), so a row is about as wide as the widest part, not all parts together.
-    ``apart`` gives each part's rows back (in no particular order)."""
+    ``apart`` gives each part's rows back (in no particular order). ``options``: the statement's execution options."""
 
-    def __init__(self, parts: Callable[[str], list], kinds: tuple[str, ...] = KINDS) -> None:
+    def __init__(self, parts: Callable[[str], list], kinds: tuple[str, ...] = KINDS, **options) -> None:
         self.built: Built = {}
         self._pick: dict[str, list[Callable[[tuple], tuple]]] = {}  # per kind: each part's columns of a row
         for kind in kinds:
@@ -89,7 +89,7 @@ class Together:
                 selects.append(sa.select(sa.literal_column(str(i), sa.Integer()).label("part"), *(
                     mine[slot] if slot in mine else sa.cast(sa.null(), slots[slot[0]][slot[1]])
                     for slot in order)).select_from(f))
-            self.built[kind] = sa.union_all(*selects)
+            self.built[kind] = sa.union_all(*selects).execution_options(**options)
             self._pick[kind] = [_picker([position[slot] for slot in place]) for place in places]
 
     def apart(self, params: dict) -> list[list[tuple]]:

@@ -56,10 +56,12 @@ def of_rows(policy_rows: list, attendance: list, lines: list, findings: list) ->
                   by_session([FindingRow._make(r) for r in findings]))
 
 
-def with_first(first: sa.CTE, alone: sa.ColumnElement[bool]) -> Together:
+def with_first(first: sa.CTE, alone: sa.ColumnElement[bool], **options) -> Together:
     """PostgreSQL: ``first`` (a statement with RETURNING, as a CTE: the UPDATE that closes a session) and
     what re-evaluation reads of one session (parameters ``ids`` and ``sessions``, that session), ONE
     statement: its parts `first`'s rows, then `read`'s four; the lines locked and read only when ``alone``
-    holds (a condition on ``first``: no other session to evaluate with it, whose row would be locked first)."""
+    holds (a condition on ``first``: no other session to evaluate with it, whose row would be locked first);
+    ``options``: its execution options."""
     lines, findings = stored_rows("postgresql", False, when=alone)
-    return Together(lambda kind: [first, BOTH, attendance_select(kind), lines, findings], kinds=("postgresql",))
+    return Together(lambda kind: [first, BOTH, attendance_select(kind), lines, findings], kinds=("postgresql",),
+                    **options)
