@@ -15,11 +15,12 @@ classes with a session each, ``DAYS_BACK`` days back; three patients with consen
 their caregivers linked and enrolled. With them it makes the real API calls through the app (the token's read,
 `@requires`, the view, its services, its answer; not the request's commit): check-in, double tap, undo, check-in,
 the close of a session alone on its patients' day, the close of the other (a same-day neighbour held), a check-in
-and an undo on a held session; and the desk page's presence mark and unmark (`attendance.set_present`). Each call
+and an undo on a held session; and, signed in, the desk's pages (today, a session's check-in page, its walk-in
+search) and buttons (presence mark and unmark, check-in, double tap, undo). Each call
 starts as a request does, with an empty identity map, no remembered locks and an empty ``g``, so it runs, and
 compiles, each statement a request runs. It locks only its own rows (key-share locks on rows they reference), its
 own sessions' attendance gates and its own facilitator's `billing_day_total` keys; on SQLite the write lock while
-it runs (~0.1 s, once per server start). It leaves nothing but sequence numbers (PostgreSQL does not give back
+it runs (~0.3 s, once per server start, most of it compiling). It leaves nothing but sequence numbers (PostgreSQL does not give back
 what a rolled-back transaction drew) and dead row versions for autovacuum. An error is logged; the server serves.
 """
 
@@ -197,8 +198,11 @@ def _run(app: Flask, scene: _Scene) -> None:
                      {"caregiver_id": cg, "patient_id": patient})
 
     calls = [
+        _page(app, scene, "/frontdesk/today"),
         check_in(first, cg1, mrn1, 201), check_in(first, cg1, mrn1, 200),  # a check-in, a double tap
         undo(first, cg1, mrn1), check_in(first, cg1, mrn1, 201), check_in(first, cg2, mrn2, 201),
+        _page(app, scene, f"/frontdesk/sessions/{first}"),  # the check-in page, with its check-ins
+        _page(app, scene, f"/frontdesk/sessions/{first}/search?q=warm"),  # (the search's other shapes: `warm`)
         present(second, p1, "yes"), present(second, p1, "no"),  # the desk page's presence mark and unmark
         _close(app, scene, first),  # a session alone on its patients' day
         check_in(second, cg1, mrn1, 201), check_in(second, cg2, mrn2, 201),
@@ -260,18 +264,20 @@ def _page_session(app: Flask, scene: _Scene) -> tuple[dict, str]:
         return dict(session), token
 
 
-def _page(app: Flask, scene: _Scene, path: str, form: dict):
-    """A desk page's form posted, as the browser does (its session cookie, its CSRF token; the user read by the
-    page's loader): the redirect back to the session's page."""
+def _page(app: Flask, scene: _Scene, path: str, form: dict | None = None):
+    """A desk page, as the browser asks for it (its session cookie; the user read by the page's loader): shown
+    (GET, 200), or its form posted with its CSRF token and answered with the redirect back to the session's page."""
     from flask import session
 
     def call():
-        with app.test_request_context(path, method="POST", data=form | {"csrf_token": scene.page[1]}):
+        method, data = ("GET", None) if form is None else ("POST", form | {"csrf_token": scene.page[1]})
+        with app.test_request_context(path, method=method, data=data):
             session.update(scene.page[0])
             answer = app.preprocess_request()
             if answer is None:
                 answer = Flask.dispatch_request(app)
             answered = app.make_response(answer)
-            if answered.status_code != 302 or "/frontdesk/sessions/" not in answered.location:
-                raise RuntimeError(f"POST {path} answered {answered.status_code} {answered.location}")
+            if (answered.status_code, "/frontdesk/sessions/" in (answered.location or "")) != (
+                    (200, False) if form is None else (302, True)):
+                raise RuntimeError(f"{method} {path} answered {answered.status_code} {answered.location}")
     return call
