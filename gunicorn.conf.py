@@ -110,6 +110,7 @@ def when_ready(server):
     with app.app_context():
         for engine in db.engines.values():
             engine.dispose()
+    gc.collect()  # not the warm-up's garbage: it would be frozen for good
     gc.freeze()
 
 
@@ -125,7 +126,8 @@ def post_fork(server, worker):
 
 def post_worker_init(worker):
     """A worker whose master could not warm up (``when_ready``: the database was away when gunicorn started, or the
-    app is not preloaded) warms itself before it serves (``warmup.warm``, which never raises). Then its objects
+    app is not preloaded) warms itself before it serves (``warmup.warm``, which never raises); each opens its first
+    database connection (``warmup.connect``: not in its first request). Then its objects
     (modules, routes, mappers, templates, compiled statements) are moved out of the garbage collector's reach: a
     full collection then walks only what requests made, not the whole app (a full pass over everything took
     ~80 ms in the middle of a request)."""
@@ -134,4 +136,5 @@ def post_worker_init(worker):
     app = worker.wsgi
     if not app.extensions.get(warmup.WARMED):
         warmup.warm(app)
+    warmup.connect(app)
     gc.freeze()

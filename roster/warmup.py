@@ -100,6 +100,17 @@ def warm(app: Flask) -> bool:
     return bool(app.extensions.get(WARMED))
 
 
+def connect(app: Flask) -> None:
+    """Open a worker's first database connection before it serves, into its pool (its first request would wait for
+    it: a new PostgreSQL backend and psycopg's set-up). Never raises: the first request then connects."""
+    try:
+        with app.app_context():
+            for engine in db.engines.values():
+                engine.connect().close()
+    except Exception:
+        log.exception("no database connection opened ahead")
+
+
 def warm_desk_writes(app: Flask) -> bool:
     """Run the desk's writes once in a transaction that is rolled back (the module's docstring). True when every
     call answered as a desk's would; False (logged) when something failed: the server then serves anyway, and

@@ -3,11 +3,13 @@ double tap, undo and close compile no statement, and the warm-up leaves nothing 
 
 from __future__ import annotations
 
+import gc
 import logging
 import runpy
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine.interfaces import CacheStats
 
@@ -88,6 +90,7 @@ def test_a_failing_warm_up_commits_nothing_and_the_server_serves(app, build, mon
         db.session.execute(sa.text("SELECT no_such_column FROM patient"))
 
     hooks = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    monkeypatch.setattr(gc, "freeze", lambda: None)  # (a worker's: not the test run's objects)
     monkeypatch.setattr(warmup.log, "disabled", False)  # (alembic's logging set-up, run by the fixture, disables it)
     for failure in (commits, breaks):
         monkeypatch.setattr(warmup, "_run", failure)
@@ -100,3 +103,18 @@ def test_a_failing_warm_up_commits_nothing_and_the_server_serves(app, build, mon
         assert "not compiled ahead" in caplog.text
         assert warmup.WARMED not in app.extensions
         assert _row_counts(app) == before
+
+
+def test_a_worker_opens_its_first_connection_before_it_serves(app, monkeypatch):
+    """post_worker_init: a worker whose master warmed up warms nothing again, and opens a database connection into its
+    pool (its first request would wait for the connection)."""
+    hooks = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    monkeypatch.setattr(gc, "freeze", lambda: None)  # (a worker's: not the test run's objects)
+    monkeypatch.setitem(app.extensions, warmup.WARMED, True)
+    monkeypatch.setattr(warmup, "warm", lambda app: pytest.fail("warmed again"))
+    with app.app_context():
+        engine = db.engine
+    engine.dispose()  # as post_fork leaves a worker's pool
+    assert engine.pool.checkedin() == 0
+    hooks["post_worker_init"](SimpleNamespace(wsgi=app))
+    assert engine.pool.checkedin() == 1
