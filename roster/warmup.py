@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
-from flask import Flask, g
+from flask import Flask, Response, g
 
 from roster.domain.npi import npi_with_check_digit
 from roster.domain.recurrence import local_to_utc
@@ -254,10 +254,16 @@ def _call(app: Flask, method: str, path: str, body: dict | None, token: str) -> 
     """The API call through the app's own request handling (before-request hooks: the token's read; the view,
     its services and its answer), without the request's commit (`RosterFlask.dispatch_request`'s)."""
     with app.test_request_context(path, method=method, json=body, headers={"Authorization": f"Bearer {token}"}):
-        answer = app.preprocess_request()
-        if answer is None:
-            answer = Flask.dispatch_request(app)
-        return app.make_response(answer).status_code
+        return _respond(app).status_code
+
+
+def _respond(app: Flask) -> Response:
+    """The request in context answered as the app answers it (before-request hooks, then the view), without
+    `RosterFlask.dispatch_request`'s commit."""
+    answer = app.preprocess_request()
+    if answer is None:
+        answer = Flask.dispatch_request(app)
+    return app.make_response(answer)
 
 
 def _page_session(app: Flask, scene: _Scene) -> tuple[dict, str]:
@@ -284,10 +290,7 @@ def _page(app: Flask, scene: _Scene, path: str, form: dict | None = None):
         method, data = ("GET", None) if form is None else ("POST", form | {"csrf_token": scene.page[1]})
         with app.test_request_context(path, method=method, data=data):
             session.update(scene.page[0])
-            answer = app.preprocess_request()
-            if answer is None:
-                answer = Flask.dispatch_request(app)
-            answered = app.make_response(answer)
+            answered = _respond(app)
             if (answered.status_code, "/frontdesk/sessions/" in (answered.location or "")) != (
                     (200, False) if form is None else (302, True)):
                 raise RuntimeError(f"{method} {path} answered {answered.status_code} {answered.location}")
