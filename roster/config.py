@@ -67,7 +67,12 @@ class Config:
 #   search's) then keep them on that connection.
 # - the pool hands out the connection last returned (``pool_use_lifo``): the few a worker's threads need
 #   stay busy, and with them what they have prepared and cached, instead of all five in turn.
-POSTGRESQL_ENGINE_OPTIONS = {"pool_use_lifo": True, "connect_args": {"prepare_threshold": 1}}
+# - a connection attempt gives up after ``connect_timeout`` seconds (libpq's; its default is to wait for ever): a
+#   database host that drops packets (a firewall, a host gone) left gunicorn's master waiting ~2 minutes for the
+#   kernel's TCP retries in its warm-up before it started any worker, and each request as long before its 503.
+POSTGRESQL_CONNECT_TIMEOUT = 10
+POSTGRESQL_ENGINE_OPTIONS = {"pool_use_lifo": True,
+                             "connect_args": {"prepare_threshold": 1, "connect_timeout": POSTGRESQL_CONNECT_TIMEOUT}}
 
 
 def engine_options(url: str, options: dict) -> dict:
