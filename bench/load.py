@@ -400,6 +400,10 @@ def run(servers: list[str], database_url: str, desks: int, per_desk: int, seed: 
         "name": "load_front_desk_morning", "database": "postgresql", "servers": len(servers), "desks": desks,
         "requests": requests, "seconds": round(morning, 2), "throughput": round(throughput, 1),
         "p95": round(p95(every), 1), "median": round(statistics.median(every), 1),
+        # Little's law for a closed loop (each desk sends its next request when the last one answers): the
+        # mean answer is desks / throughput whatever the code does; a request costing k times the average's
+        # CPU, sharing the machine with the others, takes about k times that mean
+        "mean": round(statistics.mean(every), 1), "desks_over_throughput_ms": round(desks * 1000 / throughput, 1),
         "checkin_p95": round(p95(stats.times["checkin"]), 1), "checkins": len(stats.times["checkin"]),
         # check-ins that ended while the year's export ran, and those after it; the same for closes
         "checkin_during_export_p95": _p95_between(stats, ("checkin",), export.get("started"), export.get("ended")),
@@ -452,6 +456,7 @@ def main() -> None:
           f"(trivial {result['trivial_throughput']}, ratio {result['ratio']}), check-in p95 {result['checkin_p95']} ms "
           f"({result['checkin_during_export_p95']} ms during the export, {result['checkin_after_export_p95']} ms after it), "
           f"close p95 {result['close_p95']} ms ({result['close_during_export_p95']} ms during the export; "
+          f"mean answer {result['mean']} ms, desks / throughput {result['desks_over_throughput_ms']} ms; "
           f"{closed} of {result['sessions']} sessions closed); CPU ms per request: {result['cpu_ms_per_request']} "
           f"(/healthz: {result['trivial_cpu_ms_per_request']})")
     sys.exit(0 if ok else 1)
