@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
+
+import pytest
 import sqlalchemy as sa
 
 from roster.extensions import db
@@ -37,12 +42,6 @@ def test_a_postgresql_connection_attempt_gives_up_after_its_timeout_instead_of_w
     waiting ~2 minutes for the kernel's retries. Here a listener that never accepts plays that host: the TCP
     handshake completes, then nothing answers. With the engine's options the attempt ends, as an OperationalError
     (the app's 503), after `connect_timeout` seconds; that option is the one psycopg honours (shortened here)."""
-    import socket
-    import threading
-    import time
-
-    import pytest
-
     from roster.config import POSTGRESQL_CONNECT_TIMEOUT, engine_options
 
     assert 2 <= POSTGRESQL_CONNECT_TIMEOUT <= 15
