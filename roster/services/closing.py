@@ -21,7 +21,7 @@ from roster.services import Conflict, ServiceError, audit, billing, clock
 from roster.services.billing.closed import PairsRead, closed_pairs, closing_read, closing_returns
 from roster.services.billing.statements import RawArray, Together
 from roster.services.billing.stored import of_rows
-from roster.services.billing.locks import entered_gate, exclusive_gate, read_for_change
+from roster.services.billing.locks import entered_gate, gate, read_for_change
 from roster.services.tokens import TOKEN_AND_USER
 from roster.transactions import PREPARE_AT_ONCE
 
@@ -38,7 +38,7 @@ CLOSE_AUDIT_FIELDS = ("status", "actual_facilitator_id", "actual_start", "actual
 # gate, exclusively (`billing.locks.SESSION_GATE`), as columns of the token's row (so for a live token only): the
 # gate's own statement, a round trip, is saved; `lock_before_change`, next, reads with a snapshot taken after it.
 # Prepared at its first run on a connection (`transactions.PREPARE_AT_ONCE`), as the close's other long statements.
-CLOSE_READS = {"postgresql": TOKEN_AND_USER.add_columns(*exclusive_gate(sa.bindparam("session_id", type_=sa.Integer())))
+CLOSE_READS = {"postgresql": TOKEN_AND_USER.add_columns(*gate(sa.bindparam("session_id", type_=sa.Integer()), exclusive=True))
                .execution_options(**{PREPARE_AT_ONCE: True}), "sqlite": TOKEN_AND_USER}
 
 

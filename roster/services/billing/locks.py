@@ -133,19 +133,22 @@ _LOCKING: dict[int, tuple[dict, sa.Select]] = {}
 # as fast). Not for the whole connection: a search's plan depends on its pattern. (psycopg forgets its
 # prepared statements at a ROLLBACK: a transaction rolled back each time, as a benchmark's, plans anyway.)
 SESSION_GATE = 0x52_53  # advisory-lock class ("RS")
-_GATE = {
-    True: sa.text("SELECT pg_advisory_xact_lock(:gate, s), set_config('plan_cache_mode', 'force_generic_plan', true) "
-                  "FROM unnest(CAST(:ids AS INTEGER[])) AS s"),
-    False: sa.text("SELECT pg_advisory_xact_lock_shared(:gate, s) FROM unnest(CAST(:ids AS INTEGER[])) AS s"),
-}
 
 
-def exclusive_gate(session_id: sa.ColumnElement) -> list[sa.ColumnElement]:
-    """PostgreSQL: what ``_GATE[True]`` does for one session, as columns of a statement that reads one row anyway
-    (the API close's token read, `closing.CLOSE_READS`: one round trip fewer). Then call `entered_gate`."""
+def gate(session_id: sa.ColumnElement, exclusive: bool) -> list[sa.ColumnElement]:
+    """PostgreSQL: the session's attendance gate as columns of a statement: ``gate`` (shared, or exclusive and then
+    ``plans``, the rest of the transaction's generic plans). `enter_gate` takes it in a statement of its own; a
+    statement that reads one row anyway takes it there, a round trip fewer (the API close's token read,
+    `closing.CLOSE_READS`; the API check-in's and undo's, `frontdesk.with_token`): then call `entered_gate`."""
+    if not exclusive:
+        return [sa.func.pg_advisory_xact_lock_shared(SESSION_GATE, session_id).label("gate")]
     return [sa.func.pg_advisory_xact_lock(SESSION_GATE, session_id).label("gate"),
             sa.func.set_config(sa.literal_column("'plan_cache_mode'"), sa.literal_column("'force_generic_plan'"),
                                sa.true()).label("plans")]
+
+
+_GATE_IDS = sa.func.unnest(sa.cast(sa.bindparam("ids"), ARRAY(sa.Integer()))).column_valued("s")
+_GATE = {exclusive: sa.select(*gate(_GATE_IDS, exclusive)) for exclusive in (True, False)}  # each id given, in order
 
 
 def _gates() -> dict[int, bool]:
@@ -160,7 +163,7 @@ def enter_gate(session_ids: Iterable[int], exclusive: bool) -> None:
     gates = _gates()
     new = sorted(i for i in set(session_ids) if i not in gates or (exclusive and not gates[i]))
     if new:
-        db.session.execute(_GATE[exclusive], {"gate": SESSION_GATE, "ids": new}).all()
+        db.session.execute(_GATE[exclusive], {"ids": new}).all()
         entered_gate(new, exclusive)
 
 

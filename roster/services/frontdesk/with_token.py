@@ -13,7 +13,7 @@ from flask import Request, g, request
 
 from roster.extensions import db
 from roster.models import ClassSession
-from roster.services.billing.locks import SESSION_GATE, entered_gate
+from roster.services.billing.locks import entered_gate, gate
 from roster.services.checkin_people import CAREGIVER_COLUMNS, CAREGIVER_FROM, ORDER_BY, caregiver_param, on_caregiver
 from roster.services.frontdesk.sessions import DESK_SESSION_COLUMNS, DESK_SESSION_FROM, DeskSession, desk_session
 from roster.services.tokens import TOKEN_COLUMNS, with_token
@@ -25,8 +25,8 @@ UNDO_READ = with_token(list(DESK_SESSION_COLUMNS), DESK_SESSION_FROM, _ON_SESSIO
 CHECKIN_READ = UNDO_READ.add_columns(*CAREGIVER_COLUMNS).outerjoin(CAREGIVER_FROM, on_caregiver).order_by(ORDER_BY)
 # PostgreSQL: the same reads take the session's attendance gate (`billing.locks.SESSION_GATE`, shared) in
 # their round trip: the check-in's or undo's own statement, next, reads the session's status after it.
-_GATE = (sa.select(sa.func.pg_advisory_xact_lock_shared(SESSION_GATE, sa.bindparam("session_id", type_=sa.Integer))
-                   .label("gate")).cte("session_gate").prefix_with("MATERIALIZED"))
+_GATE = (sa.select(*gate(sa.bindparam("session_id", type_=sa.Integer), exclusive=False))
+         .cte("session_gate").prefix_with("MATERIALIZED"))
 _READS = {  # dialect -> (undo's read, check-in's read)
     "postgresql": (UNDO_READ.join(_GATE, sa.true()), CHECKIN_READ.join(_GATE, sa.true())),
     "sqlite": (UNDO_READ, CHECKIN_READ),
